@@ -1,0 +1,60 @@
+# Wayfinder: `make run` serves the portal, `make test` proves it works. Both install what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# Must equal the wasm-bindgen version in Cargo.lock (the CLI refuses any other).
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(CARGO_BIN):$(PATH)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: help setup setup-rust setup-node setup-browser build run test lint unit e2e clean
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: setup-rust setup-node ## Install the build tools that are missing (skips what is there).
+
+setup-rust:
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first (https://rustup.rs)"; exit 1; }
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || \
+		{ echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 13 minutes, once)"; \
+		  cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION); }
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || \
+		{ echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 2 minutes, once)"; \
+		  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; }
+
+setup-node:
+	@command -v npm >/dev/null || { echo "npm not found: apt-get install -y nodejs npm"; exit 1; }
+	@[ -x node_modules/.bin/tailwindcss ] && [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
+	@[ -x end2end/node_modules/.bin/playwright ] || (cd end2end && npm ci --no-audit --no-fund)
+
+setup-browser:
+	@[ -x "$(CHROMIUM)" ] || { echo "installing chromium for the browser tests"; \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		{ echo "could not install chromium: run 'sudo apt-get install -y chromium' or set CHROMIUM=/path"; exit 1; }; }
+
+build: setup ## Release build of the server and the WASM bundle.
+	cargo leptos build --release
+
+run: build ## Serve the portal on the demo catalog at http://127.0.0.1:3000.
+	./target/release/wayfinder
+
+lint: setup-rust ## rustfmt and clippy, warnings are errors.
+	cargo fmt --all --check
+	cargo clippy -p server -p app --all-targets --features app/ssr -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit: setup-rust ## Every cargo test.
+	cargo test -p server -p app --features app/ssr
+
+e2e: build setup-browser ## Browser tests: Playwright + Chromium against the release build.
+	cd end2end && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
+
+test: setup setup-browser lint unit e2e ## Everything: set-up, lint, cargo tests, browser tests.
+
+clean: ## Remove build output.
+	cargo clean
+	rm -rf end2end/output

@@ -1,0 +1,101 @@
+//! Server functions: the browser's typed door to the portal's in-memory state.
+//!
+//! Every function here is a public endpoint. Arguments are narrow and validated; answers come from the
+//! server's caches through [`ssr::Portal`], never from a call to a cluster.
+
+use crate::model::{
+    CatalogProblem, CatalogQuery, ServiceDetail, ServiceList, SystemDetail, TeamDetail,
+};
+use leptos::prelude::*;
+
+/// Longest name accepted in a path; Kubernetes and Backstage names are at most 63 (253 for DNS names).
+const MAX_NAME: usize = 253;
+
+/// True when `name` could be a catalog entity name, so arbitrary input never reaches a lookup.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Server-side access to the portal's state, injected with `provide_context`.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::model::{
+        CatalogProblem, CatalogQuery, ServiceDetail, ServiceList, SystemDetail, TeamDetail,
+    };
+    use leptos::prelude::*;
+    use std::sync::Arc;
+
+    /// What pages and the JSON API read. The server implements it over its caches.
+    pub trait Portal: Send + Sync + 'static {
+        /// The catalog table for one query (filtered, sorted, with facets).
+        fn services(&self, query: &CatalogQuery) -> ServiceList;
+        /// One service by name, `None` when the catalog has no such service.
+        fn service(&self, name: &str) -> Option<ServiceDetail>;
+        /// One team (Backstage `Group`) by name.
+        fn team(&self, name: &str) -> Option<TeamDetail>;
+        /// One system by name.
+        fn system(&self, name: &str) -> Option<SystemDetail>;
+        /// Every problem found in the descriptor files.
+        fn problems(&self) -> Vec<CatalogProblem>;
+        /// How many clusters the portal is configured with.
+        fn clusters_configured(&self) -> usize;
+    }
+
+    /// The handle pages receive through the context.
+    pub type SharedPortal = Arc<dyn Portal>;
+
+    /// The portal from the request's context.
+    pub fn portal() -> Result<SharedPortal, ServerFnError> {
+        use_context::<SharedPortal>()
+            .ok_or_else(|| ServerFnError::new("the portal's state is not available"))
+    }
+}
+
+/// The catalog table for the filters in the page's query string.
+#[server]
+pub async fn list_services(query: CatalogQuery) -> Result<ServiceList, ServerFnError> {
+    Ok(ssr::portal()?.services(&query.bounded()))
+}
+
+/// One service's page data; `None` renders the 404 page.
+#[server]
+pub async fn get_service(name: String) -> Result<Option<ServiceDetail>, ServerFnError> {
+    if !valid_name(&name) {
+        return Ok(None);
+    }
+    Ok(ssr::portal()?.service(&name))
+}
+
+/// One team's page data; `None` renders the 404 page.
+#[server]
+pub async fn get_team(name: String) -> Result<Option<TeamDetail>, ServerFnError> {
+    if !valid_name(&name) {
+        return Ok(None);
+    }
+    Ok(ssr::portal()?.team(&name))
+}
+
+/// One system's page data; `None` renders the 404 page.
+#[server]
+pub async fn get_system(name: String) -> Result<Option<SystemDetail>, ServerFnError> {
+    if !valid_name(&name) {
+        return Ok(None);
+    }
+    Ok(ssr::portal()?.system(&name))
+}
+
+/// The catalog problems page.
+#[server]
+pub async fn list_problems() -> Result<Vec<CatalogProblem>, ServerFnError> {
+    Ok(ssr::portal()?.problems())
+}
+
+/// How many clusters are configured, for the cluster tabs' empty state.
+#[server]
+pub async fn clusters_configured() -> Result<usize, ServerFnError> {
+    Ok(ssr::portal()?.clusters_configured())
+}

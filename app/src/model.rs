@@ -1,0 +1,430 @@
+//! View types shared by the server, the JSON API and the browser.
+//!
+//! Plain serde structs with no `cfg`: they are what crosses the wire, so the WASM stays small and the
+//! API stays stable whatever the server keeps internally.
+
+use serde::{Deserialize, Serialize};
+
+/// A reference to another catalog entity, already resolved so a view can link to it or say it dangles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityLink {
+    /// Canonical reference, `kind:namespace/name`, lower-cased as Backstage compares them.
+    pub entity_ref: String,
+    /// Lower-case kind: `group`, `component`, `system`, `api`, `domain`, `user`…
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// The target's title, or its name when it has none or does not exist.
+    pub title: String,
+    /// False when no loaded descriptor defines the target (a dangling reference).
+    pub exists: bool,
+}
+
+impl EntityLink {
+    /// Where the portal shows this entity, when it has a page of its own.
+    pub fn href(&self) -> Option<String> {
+        if !self.exists {
+            return None;
+        }
+        let page = match self.kind.as_str() {
+            "group" => "teams",
+            "component" => "services",
+            "system" => "systems",
+            _ => return None,
+        };
+        Some(format!("/{page}/{}", self.name))
+    }
+}
+
+/// One row of the catalog: what the table, the team page and the list API show of a service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSummary {
+    pub name: String,
+    pub namespace: String,
+    pub title: String,
+    pub description: String,
+    pub owner: Option<EntityLink>,
+    pub system: Option<EntityLink>,
+    pub lifecycle: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub tags: Vec<String>,
+}
+
+/// A link from a descriptor's `metadata.links`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalLink {
+    pub url: String,
+    pub title: String,
+    pub icon: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// How a service's Kubernetes objects are found, from its Backstage annotations.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubernetesSelector {
+    /// `backstage.io/kubernetes-id`
+    pub id: Option<String>,
+    /// `backstage.io/kubernetes-label-selector` (wins over the id when both are set).
+    pub label_selector: Option<String>,
+    /// `backstage.io/kubernetes-namespace`
+    pub namespace: Option<String>,
+}
+
+/// Everything the service page header and `GET /api/v1/services/{name}` show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDetail {
+    #[serde(flatten)]
+    pub summary: ServiceSummary,
+    pub links: Vec<ExternalLink>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub provides_apis: Vec<EntityLink>,
+    pub consumes_apis: Vec<EntityLink>,
+    pub depends_on: Vec<EntityLink>,
+    pub kubernetes: KubernetesSelector,
+    /// `file:line` of the descriptor that defines the service.
+    pub source: String,
+}
+
+/// A group's `spec.profile`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub picture: Option<String>,
+}
+
+/// A team page: the group, its place in the org tree and what it owns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamDetail {
+    pub name: String,
+    pub namespace: String,
+    pub title: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub profile: Profile,
+    pub parent: Option<EntityLink>,
+    pub children: Vec<EntityLink>,
+    pub members: Vec<EntityLink>,
+    pub services: Vec<ServiceSummary>,
+    pub systems: Vec<EntityLink>,
+    pub source: String,
+}
+
+/// A system page: the system and its components.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemDetail {
+    pub name: String,
+    pub namespace: String,
+    pub title: String,
+    pub description: String,
+    pub owner: Option<EntityLink>,
+    pub domain: Option<EntityLink>,
+    pub components: Vec<ServiceSummary>,
+    pub apis: Vec<EntityLink>,
+    pub source: String,
+}
+
+/// What kind of mistake a descriptor has; stable ids for the API and filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// The file cannot be read (I/O error, not UTF-8, too large).
+    Unreadable,
+    /// YAML syntax error.
+    YamlSyntax,
+    /// A document that is not a mapping, or a field of the wrong shape.
+    InvalidShape,
+    /// `apiVersion` other than `backstage.io/v1alpha1` / `v1beta1`.
+    UnknownApiVersion,
+    /// A required field is absent.
+    MissingField,
+    /// A field with a value Backstage would reject (e.g. an invalid name).
+    InvalidValue,
+    /// The same kind/namespace/name defined twice.
+    DuplicateName,
+    /// An owner/system/parent… reference to an entity that no descriptor defines.
+    DanglingReference,
+}
+
+impl ProblemKind {
+    /// The stable id, as in the JSON API.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Unreadable => "unreadable",
+            Self::YamlSyntax => "yaml-syntax",
+            Self::InvalidShape => "invalid-shape",
+            Self::UnknownApiVersion => "unknown-api-version",
+            Self::MissingField => "missing-field",
+            Self::InvalidValue => "invalid-value",
+            Self::DuplicateName => "duplicate-name",
+            Self::DanglingReference => "dangling-reference",
+        }
+    }
+}
+
+/// One mistake in the descriptor files, located to file and line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogProblem {
+    pub kind: ProblemKind,
+    pub file: String,
+    pub line: usize,
+    /// The entity concerned, `kind:namespace/name`, when the document got that far.
+    pub entity: Option<String>,
+    pub message: String,
+}
+
+/// The catalog filters, exactly as they stand in the page's query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogQuery {
+    /// Free text, matched against name, title, description, owner, system and tags.
+    #[serde(default)]
+    pub q: String,
+    /// Owner group name.
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub system: String,
+    #[serde(default)]
+    pub lifecycle: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub tag: String,
+    /// Column to sort by: `name` (default), `owner`, `system`, `lifecycle`, `type`.
+    #[serde(default)]
+    pub sort: String,
+    /// `asc` (default) or `desc`.
+    #[serde(default)]
+    pub dir: String,
+}
+
+/// One value a filter can take and how many services carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FacetValue {
+    pub value: String,
+    pub count: usize,
+}
+
+/// The values each filter can take.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Facets {
+    pub owners: Vec<FacetValue>,
+    pub systems: Vec<FacetValue>,
+    pub lifecycles: Vec<FacetValue>,
+    pub types: Vec<FacetValue>,
+    pub tags: Vec<FacetValue>,
+}
+
+/// The catalog table's content for one query.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceList {
+    pub items: Vec<ServiceSummary>,
+    /// How many services the catalog has before filtering.
+    pub total: usize,
+    pub facets: Facets,
+    /// How many catalog problems there are, for the banner linking to them.
+    pub problem_count: usize,
+}
+
+/// Cluster state for a service's tabs; until clusters are configured it says so.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSummary {
+    pub configured: usize,
+}
+
+/// Longest filter value kept; longer input is cut rather than refused.
+const MAX_FILTER: usize = 200;
+
+impl CatalogQuery {
+    /// Reads the filters from a query string's values (missing keys are empty).
+    pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
+        let read = |k: &str| get(k).unwrap_or_default();
+        Self {
+            q: read("q"),
+            owner: read("owner"),
+            system: read("system"),
+            lifecycle: read("lifecycle"),
+            kind: read("type"),
+            tag: read("tag"),
+            sort: read("sort"),
+            dir: read("dir"),
+        }
+        .bounded()
+    }
+
+    /// The same query with every value cut to a sane length.
+    pub fn bounded(mut self) -> Self {
+        for v in [
+            &mut self.q,
+            &mut self.owner,
+            &mut self.system,
+            &mut self.lifecycle,
+            &mut self.kind,
+            &mut self.tag,
+            &mut self.sort,
+            &mut self.dir,
+        ] {
+            if v.len() > MAX_FILTER {
+                let mut end = MAX_FILTER;
+                while !v.is_char_boundary(end) {
+                    end -= 1;
+                }
+                v.truncate(end);
+            }
+        }
+        self
+    }
+
+    /// True when any filter (not sorting) is set.
+    pub fn is_filtered(&self) -> bool {
+        [
+            &self.q,
+            &self.owner,
+            &self.system,
+            &self.lifecycle,
+            &self.kind,
+            &self.tag,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+
+    /// True when sorting descending.
+    pub fn descending(&self) -> bool {
+        self.dir == "desc"
+    }
+
+    /// The sort column in effect.
+    pub fn sort_column(&self) -> &str {
+        match self.sort.as_str() {
+            "owner" | "system" | "lifecycle" | "type" => &self.sort,
+            _ => "name",
+        }
+    }
+}
+
+impl CatalogQuery {
+    /// The query string (with leading `?`, or empty) that reproduces this query in a URL.
+    pub fn to_query_string(&self) -> String {
+        let pairs = [
+            ("q", &self.q),
+            ("owner", &self.owner),
+            ("system", &self.system),
+            ("lifecycle", &self.lifecycle),
+            ("type", &self.kind),
+            ("tag", &self.tag),
+            ("sort", &self.sort),
+            ("dir", &self.dir),
+        ];
+        let encoded: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode_component(v)))
+            .collect();
+        if encoded.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", encoded.join("&"))
+        }
+    }
+
+    /// The same filters sorted by `column`; the direction flips when it already sorts by it.
+    pub fn sorted_by(&self, column: &str) -> Self {
+        let mut next = self.clone();
+        let flip = self.sort_column() == column && !self.descending();
+        next.sort = if column == "name" {
+            String::new()
+        } else {
+            column.to_string()
+        };
+        next.dir = if flip { "desc".into() } else { String::new() };
+        next
+    }
+}
+
+/// Percent-encodes a query-string value (RFC 3986 unreserved characters pass through).
+pub fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_string_round_trips_the_filters() {
+        let q = CatalogQuery {
+            q: "pay ment&x".into(),
+            owner: "payments".into(),
+            ..Default::default()
+        };
+        assert_eq!(q.to_query_string(), "?q=pay%20ment%26x&owner=payments");
+        assert_eq!(CatalogQuery::default().to_query_string(), "");
+    }
+
+    #[test]
+    fn sorting_by_the_same_column_flips_direction() {
+        let q = CatalogQuery::default();
+        let by_owner = q.sorted_by("owner");
+        assert_eq!(
+            (by_owner.sort.as_str(), by_owner.dir.as_str()),
+            ("owner", "")
+        );
+        let flipped = by_owner.sorted_by("owner");
+        assert_eq!(flipped.dir, "desc");
+        assert_eq!(flipped.sorted_by("owner").dir, "");
+        assert_eq!(q.sorted_by("name").dir, "desc");
+    }
+
+    #[test]
+    fn long_values_are_cut_on_a_char_boundary() {
+        let q = CatalogQuery::from_params(|k| (k == "q").then(|| "é".repeat(300)));
+        assert!(q.q.len() <= 200);
+        assert!(q.q.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn entity_links_point_at_their_pages() {
+        let link = |kind: &str, exists| EntityLink {
+            entity_ref: format!("{kind}:default/x"),
+            kind: kind.into(),
+            namespace: "default".into(),
+            name: "x".into(),
+            title: "X".into(),
+            exists,
+        };
+        assert_eq!(link("group", true).href().as_deref(), Some("/teams/x"));
+        assert_eq!(
+            link("component", true).href().as_deref(),
+            Some("/services/x")
+        );
+        assert_eq!(link("group", false).href(), None);
+        assert_eq!(link("api", true).href(), None);
+    }
+}

@@ -1,0 +1,159 @@
+//! `/`: the service catalog with search, filters and sorting, all kept in the query string.
+
+use crate::api::list_services;
+use crate::components::{ErrorBox, Loading, ServiceTable};
+use crate::model::{CatalogQuery, FacetValue, ServiceList};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+/// Sets one query-string key (empty removes it); `replace` keeps typing out of the history.
+type SetParam = Callback<(&'static str, String, bool)>;
+
+/// The catalog page.
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let map = query_map.read();
+        CatalogQuery::from_params(|k| map.get(k))
+    });
+    let services = Resource::new(move || query.get(), list_services);
+    let navigate = use_navigate();
+    let set_param: SetParam =
+        Callback::new(move |(key, value, replace): (&'static str, String, bool)| {
+            let mut map = query_map.get_untracked();
+            map.remove(key);
+            if !value.is_empty() {
+                map.insert(key, value);
+            }
+            navigate(
+                &format!("/{}", map.to_query_string()),
+                NavigateOptions {
+                    replace,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        });
+
+    view! {
+        <Title text="Service catalog"/>
+        <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
+            <div>
+                <h1 class="text-2xl font-semibold">"Service catalog"</h1>
+                <p class="text-muted">"Every service from the teams' catalog-info.yaml descriptors."</p>
+            </div>
+        </div>
+        <div role="search" class="mb-4">
+            <label for="catalog-search" class="sr-only">"Search services"</label>
+            <input
+                id="catalog-search"
+                data-testid="search"
+                type="search"
+                autocomplete="off"
+                class="input w-full max-w-xl"
+                placeholder="Search by name, owner, system, tag…  (press /)"
+                prop:value=move || query.read().q.clone()
+                on:input=move |ev| set_param.run(("q", event_target_value(&ev), true))
+            />
+        </div>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match services.await {
+                    Ok(list) => catalog_results(list, query.get_untracked(), set_param).into_any(),
+                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn catalog_results(list: ServiceList, q: CatalogQuery, set_param: SetParam) -> impl IntoView {
+    let filters = view! {
+        <div class="mb-4 flex flex-wrap items-end gap-3" aria-label="Filters" role="group">
+            {filter_select("Owner", "owner", list.facets.owners.clone(), q.owner.clone(), set_param)}
+            {filter_select("System", "system", list.facets.systems.clone(), q.system.clone(), set_param)}
+            {filter_select("Lifecycle", "lifecycle", list.facets.lifecycles.clone(), q.lifecycle.clone(), set_param)}
+            {filter_select("Type", "type", list.facets.types.clone(), q.kind.clone(), set_param)}
+            {filter_select("Tag", "tag", list.facets.tags.clone(), q.tag.clone(), set_param)}
+            {q.is_filtered().then(|| view! {
+                <a href="/" class="link pb-2" data-testid="clear-filters">"Clear filters"</a>
+            })}
+        </div>
+    };
+    let problems = (list.problem_count > 0).then(|| {
+        let n = list.problem_count;
+        view! {
+            <p class="mb-4 rounded border border-amber-300 bg-amber-50 p-3 text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100" data-testid="problems-banner">
+                {format!("{n} problem{} in the descriptor files. ", if n == 1 { "" } else { "s" })}
+                <a class="link" href="/catalog/problems">"See the catalog problems"</a>
+            </p>
+        }
+    });
+    let body = if list.total == 0 {
+        view! {
+            <div data-testid="empty-catalog" class="rounded border border-dashed p-8 text-center">
+                <p class="font-semibold">"The catalog is empty."</p>
+                <p class="text-muted">"Add catalog-info.yaml files under a path given with --catalog or in wayfinder.yaml."</p>
+            </div>
+        }
+        .into_any()
+    } else if list.items.is_empty() {
+        view! {
+            <div data-testid="no-match" class="rounded border border-dashed p-8 text-center">
+                <p class="font-semibold">"No service matches these filters."</p>
+                <p><a class="link" href="/">"Clear filters"</a></p>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! { <ServiceTable items=list.items.clone() sort=q.clone()/> }.into_any()
+    };
+    view! {
+        {filters}
+        {problems}
+        <p class="mb-2 text-sm text-muted" data-testid="result-count" aria-live="polite">
+            {format!("{} of {} services", list.items.len(), list.total)}
+        </p>
+        {body}
+    }
+}
+
+fn filter_select(
+    label: &'static str,
+    key: &'static str,
+    options: Vec<FacetValue>,
+    current: String,
+    set_param: SetParam,
+) -> impl IntoView {
+    let id = format!("filter-{key}");
+    // A value in the URL that no service has any more still shows, so the user sees why the list is empty.
+    let stale = (!current.is_empty()
+        && !options
+            .iter()
+            .any(|o| o.value.eq_ignore_ascii_case(&current)))
+    .then(|| current.clone());
+    view! {
+        <div class="flex flex-col">
+            <label for=id.clone() class="text-xs font-medium text-muted">{label}</label>
+            <select
+                id=id.clone()
+                data-testid=id
+                class="input"
+                on:change=move |ev| set_param.run((key, event_target_value(&ev), false))
+            >
+                <option value="" selected=current.is_empty()>"All"</option>
+                {stale.map(|v| view! { <option value=v.clone() selected=true>{format!("{v} (0)")}</option> })}
+                {options
+                    .into_iter()
+                    .map(|FacetValue { value, count }| {
+                        let selected = value.eq_ignore_ascii_case(&current);
+                        view! { <option value=value.clone() selected=selected>{format!("{value} ({count})")}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}

@@ -1,0 +1,204 @@
+//! `/services/:name[/:tab]`: one service's page with its tabs.
+
+use crate::api::{clusters_configured, get_service};
+use crate::components::{
+    EntityLinks, EntityRefLink, ErrorBox, LifecycleBadge, Loading, NotFound, Tags,
+};
+use crate::model::ServiceDetail;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// The tabs of a service page, each its own bookmarkable path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Clusters,
+    Errors,
+    Autoscaling,
+}
+
+impl Tab {
+    const ALL: [Tab; 4] = [Tab::Overview, Tab::Clusters, Tab::Errors, Tab::Autoscaling];
+
+    /// The tab for a path segment; `None` for an unknown one (a 404).
+    pub fn from_segment(segment: Option<&str>) -> Option<Self> {
+        match segment {
+            None | Some("") => Some(Tab::Overview),
+            Some("clusters") => Some(Tab::Clusters),
+            Some("errors") => Some(Tab::Errors),
+            Some("autoscaling") => Some(Tab::Autoscaling),
+            Some(_) => None,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Clusters => "Clusters",
+            Tab::Errors => "Errors",
+            Tab::Autoscaling => "Autoscaling",
+        }
+    }
+
+    fn href(self, name: &str) -> String {
+        match self {
+            Tab::Overview => format!("/services/{name}"),
+            Tab::Clusters => format!("/services/{name}/clusters"),
+            Tab::Errors => format!("/services/{name}/errors"),
+            Tab::Autoscaling => format!("/services/{name}/autoscaling"),
+        }
+    }
+}
+
+/// The service page.
+#[component]
+pub fn ServicePage() -> impl IntoView {
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
+    let tab = Memo::new(move |_| Tab::from_segment(params.read().get("tab").as_deref()));
+    let service = Resource::new(move || name.get(), get_service);
+    let clusters = Resource::new(|| (), |_| clusters_configured());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let tab = tab.get();
+                match (service.await, tab) {
+                    (Ok(Some(s)), Some(tab)) => {
+                        let clusters = clusters.await.unwrap_or(0);
+                        service_view(s, tab, clusters).into_any()
+                    }
+                    (Ok(Some(s)), None) => view! {
+                        <NotFound what=format!("The service {} has no such tab.", s.summary.name)/>
+                    }.into_any(),
+                    (Ok(None), _) => view! {
+                        <NotFound what=format!("No service named “{}” is in the catalog.", name.get_untracked())/>
+                    }.into_any(),
+                    (Err(e), _) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn service_view(s: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
+    let name = s.summary.name.clone();
+    let title = s.summary.title.clone();
+    let tabs = Tab::ALL
+        .into_iter()
+        .map(|t| {
+            let current = t == tab;
+            view! {
+                <a
+                    href=t.href(&name)
+                    class=if current { "tab tab-active" } else { "tab" }
+                    aria-current=current.then_some("page")
+                    data-testid=format!("tab-{}", t.label().to_lowercase())
+                >
+                    {t.label()}
+                </a>
+            }
+        })
+        .collect_view();
+    let body = match tab {
+        Tab::Overview => overview(&s).into_any(),
+        other => cluster_tab(other, clusters).into_any(),
+    };
+    view! {
+        <Title text=title.clone()/>
+        <header class="mb-6" data-testid="service-header">
+            <p class="text-sm text-muted"><a class="link" href="/">"Catalog"</a>" / "{name.clone()}</p>
+            <h1 class="mt-1 text-3xl font-semibold" data-testid="service-title">{title}</h1>
+            <p class="mt-2 max-w-3xl">{s.summary.description.clone()}</p>
+            <dl class="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
+                <div>
+                    <dt class="text-xs font-medium text-muted">"Owner"</dt>
+                    <dd data-testid="service-owner">{s.summary.owner.clone().map(|o| view! { <EntityRefLink link=o/> })}</dd>
+                </div>
+                <div>
+                    <dt class="text-xs font-medium text-muted">"System"</dt>
+                    <dd>{s.summary.system.clone().map(|o| view! { <EntityRefLink link=o/> })}</dd>
+                </div>
+                <div>
+                    <dt class="text-xs font-medium text-muted">"Lifecycle"</dt>
+                    <dd><LifecycleBadge lifecycle=s.summary.lifecycle.clone()/></dd>
+                </div>
+                <div>
+                    <dt class="text-xs font-medium text-muted">"Type"</dt>
+                    <dd>{s.summary.kind.clone()}</dd>
+                </div>
+            </dl>
+            <div class="mt-3"><Tags tags=s.summary.tags.clone()/></div>
+        </header>
+        <nav aria-label="Service sections" class="mb-6 flex gap-1 border-b">{tabs}</nav>
+        <section data-testid=format!("tab-panel-{}", tab.label().to_lowercase())>{body}</section>
+    }
+}
+
+fn overview(s: &ServiceDetail) -> impl IntoView {
+    let links = s.links.clone();
+    let k8s = s.kubernetes.clone();
+    let selector = match (&k8s.label_selector, &k8s.id) {
+        (Some(sel), _) => format!("label selector {sel}"),
+        (None, Some(id)) => format!("backstage.io/kubernetes-id={id}"),
+        (None, None) => format!(
+            "app.kubernetes.io/name={} or app={} (no annotation)",
+            s.summary.name, s.summary.name
+        ),
+    };
+    view! {
+        <div class="grid gap-6 md:grid-cols-2">
+            <div class="card">
+                <h2 class="card-title">"Links"</h2>
+                {if links.is_empty() {
+                    view! { <p class="text-muted">"No links in the descriptor."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="space-y-1" data-testid="service-links">
+                            {links.into_iter().map(|l| view! {
+                                <li><a class="link" href=l.url.clone() rel="noopener noreferrer">{l.title}</a></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </div>
+            <div class="card">
+                <h2 class="card-title">"APIs and dependencies"</h2>
+                <dl class="space-y-2">
+                    <div><dt class="text-xs font-medium text-muted">"Provides"</dt><dd><EntityLinks links=s.provides_apis.clone()/></dd></div>
+                    <div><dt class="text-xs font-medium text-muted">"Consumes"</dt><dd><EntityLinks links=s.consumes_apis.clone()/></dd></div>
+                    <div><dt class="text-xs font-medium text-muted">"Depends on"</dt><dd><EntityLinks links=s.depends_on.clone()/></dd></div>
+                </dl>
+            </div>
+            <div class="card">
+                <h2 class="card-title">"Kubernetes"</h2>
+                <p>"Objects are matched by " <code class="font-mono text-sm">{selector}</code></p>
+                {k8s.namespace.map(|ns| view! { <p>"Namespace: " <code class="font-mono text-sm">{ns}</code></p> })}
+            </div>
+            <div class="card">
+                <h2 class="card-title">"Descriptor"</h2>
+                <p class="font-mono text-sm" data-testid="service-source">{s.source.clone()}</p>
+            </div>
+        </div>
+    }
+}
+
+fn cluster_tab(tab: Tab, clusters: usize) -> impl IntoView {
+    let what = match tab {
+        Tab::Clusters => "where this service runs: regions, clusters, workloads and pods",
+        Tab::Errors => "the problems in this service's Kubernetes objects, with causes and fixes",
+        _ => "each autoscaler's replicas and metrics against their limits",
+    };
+    view! {
+        <div class="rounded border border-dashed p-8 text-center" data-testid="no-clusters">
+            {if clusters == 0 {
+                view! {
+                    <p class="font-semibold">"No cluster is configured."</p>
+                    <p class="text-muted">{format!("Once clusters are configured, this tab shows {what}.")}</p>
+                }.into_any()
+            } else {
+                view! { <p>{format!("{clusters} clusters are configured; this view is not available yet.")}</p> }.into_any()
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,47 @@
+//! `/systems/:name`: a system and its components.
+
+use crate::api::get_system;
+use crate::components::{EntityLinks, EntityRefLink, ErrorBox, Loading, NotFound, ServiceTable};
+use crate::model::SystemDetail;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// The system page.
+#[component]
+pub fn SystemPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
+    let system = Resource::new(move || name.get(), get_system);
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match system.await {
+                    Ok(Some(s)) => system_view(s).into_any(),
+                    Ok(None) => view! {
+                        <NotFound what=format!("No system named “{}” is in the catalog.", name.get_untracked())/>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn system_view(s: SystemDetail) -> impl IntoView {
+    view! {
+        <Title text=s.title.clone()/>
+        <header class="mb-6" data-testid="system-header">
+            <p class="text-sm text-muted"><a class="link" href="/">"Catalog"</a>" / systems / "{s.name.clone()}</p>
+            <h1 class="mt-1 text-3xl font-semibold" data-testid="system-title">{s.title.clone()}</h1>
+            <p class="mt-2 max-w-3xl">{s.description.clone()}</p>
+            <dl class="mt-4 flex gap-8">
+                <div><dt class="text-xs font-medium text-muted">"Owner"</dt><dd>{s.owner.clone().map(|o| view! { <EntityRefLink link=o/> })}</dd></div>
+                <div><dt class="text-xs font-medium text-muted">"Domain"</dt><dd>{s.domain.clone().map(|o| view! { <EntityRefLink link=o/> })}</dd></div>
+                <div><dt class="text-xs font-medium text-muted">"APIs"</dt><dd><EntityLinks links=s.apis.clone()/></dd></div>
+            </dl>
+        </header>
+        <h2 class="mb-2 text-xl font-semibold">{format!("Components ({})", s.components.len())}</h2>
+        <ServiceTable items=s.components.clone()/>
+    }
+}

@@ -1,0 +1,51 @@
+import { defineConfig } from "@playwright/test";
+
+// Browsers cannot be downloaded here (`npx playwright install` fails), so the tests use Debian's
+// chromium package (apt-get install -y chromium); CHROMIUM_PATH overrides it.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const PORT = process.env.WAYFINDER_E2E_PORT ?? "3100";
+const BASE_URL = process.env.BASE_URL ?? `http://127.0.0.1:${PORT}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  outputDir: "./output/test-results",
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL: BASE_URL,
+    browserName: "chromium",
+    headless: true,
+    launchOptions: {
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+    trace: "off",
+  },
+  // The real server, release build, on the example catalog; started and stopped by Playwright.
+  webServer: process.env.BASE_URL
+    ? undefined
+    : {
+        command: `./target/release/wayfinder --listen 127.0.0.1:${PORT} --catalog examples/catalog`,
+        cwd: "..",
+        url: `${BASE_URL}/healthz`,
+        reuseExistingServer: false,
+        timeout: 60_000,
+        stdout: "ignore",
+        stderr: "pipe",
+      },
+  projects: [{ name: "chromium" }],
+});

@@ -1,0 +1,90 @@
+//! The JSON API under `/api/v1`: the same data as the pages, for scripts and other tools.
+
+use crate::state::AppState;
+use app::api::valid_name;
+use app::model::{CatalogProblem, CatalogQuery};
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+/// An API error: the status and a message, as `{"error": {"status": 404, "message": "…"}}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+        };
+        let body = serde_json::json!({ "error": { "status": status.as_u16(), "message": self.to_string() } });
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The problems list with its count.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Problems {
+    count: usize,
+    items: Vec<CatalogProblem>,
+}
+
+/// The `/api/v1` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/services", get(services))
+        .route("/services/{name}", get(service))
+        .route("/teams/{name}", get(team))
+        .route("/systems/{name}", get(system))
+        .route("/catalog/problems", get(problems))
+        .fallback(unknown)
+}
+
+async fn services(
+    State(state): State<AppState>,
+    Query(q): Query<CatalogQuery>,
+) -> impl IntoResponse {
+    Json(state.portal.services(&q.bounded()))
+}
+
+fn lookup<T: Serialize>(
+    what: &str,
+    name: &str,
+    found: impl FnOnce(&str) -> Option<T>,
+) -> Result<Json<T>, ApiError> {
+    valid_name(name)
+        .then(|| found(name))
+        .flatten()
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no {what} named “{name}” in the catalog")))
+}
+
+async fn service(State(state): State<AppState>, Path(name): Path<String>) -> impl IntoResponse {
+    lookup("service", &name, |n| state.portal.service(n))
+}
+
+async fn team(State(state): State<AppState>, Path(name): Path<String>) -> impl IntoResponse {
+    lookup("team", &name, |n| state.portal.team(n))
+}
+
+async fn system(State(state): State<AppState>, Path(name): Path<String>) -> impl IntoResponse {
+    lookup("system", &name, |n| state.portal.system(n))
+}
+
+async fn problems(State(state): State<AppState>) -> impl IntoResponse {
+    let items = state.portal.problems();
+    Json(Problems {
+        count: items.len(),
+        items,
+    })
+}
+
+async fn unknown(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no API route {method} {}", uri.path()))
+}

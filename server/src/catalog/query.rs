@@ -1,0 +1,333 @@
+//! Catalog search, filters and sorting: pure functions over service summaries.
+
+use app::model::{CatalogQuery, FacetValue, Facets, ServiceSummary};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// The services matching every filter, in the requested order.
+pub fn filter_and_sort(services: &[ServiceSummary], q: &CatalogQuery) -> Vec<ServiceSummary> {
+    let terms: Vec<String> = q.q.split_whitespace().map(str::to_lowercase).collect();
+    let mut items: Vec<ServiceSummary> = services
+        .iter()
+        .filter(|s| matches_filters(s, q) && terms.iter().all(|t| matches_text(s, t)))
+        .cloned()
+        .collect();
+    let column = q.sort_column();
+    items.sort_by(|a, b| {
+        let primary = match column {
+            "owner" => cmp_opt(sort_key(&a.owner), sort_key(&b.owner), q.descending()),
+            "system" => cmp_opt(sort_key(&a.system), sort_key(&b.system), q.descending()),
+            "lifecycle" => cmp_opt(
+                non_empty(&a.lifecycle),
+                non_empty(&b.lifecycle),
+                q.descending(),
+            ),
+            "type" => cmp_opt(non_empty(&a.kind), non_empty(&b.kind), q.descending()),
+            _ => Ordering::Equal,
+        };
+        let by_name = a
+            .title
+            .to_lowercase()
+            .cmp(&b.title.to_lowercase())
+            .then(a.name.cmp(&b.name));
+        let by_name = if q.descending() && column == "name" {
+            by_name.reverse()
+        } else {
+            by_name
+        };
+        primary.then(by_name)
+    });
+    items
+}
+
+fn sort_key(link: &Option<app::model::EntityLink>) -> Option<String> {
+    link.as_ref().map(|l| l.title.to_lowercase())
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_lowercase())
+}
+
+/// Present values first in the requested direction, missing ones last either way.
+fn cmp_opt(a: Option<String>, b: Option<String>, descending: bool) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) if descending => b.cmp(&a),
+        (Some(a), Some(b)) => a.cmp(&b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+fn eq(filter: &str, value: &str) -> bool {
+    filter.trim().is_empty() || filter.trim().eq_ignore_ascii_case(value)
+}
+
+fn matches_filters(s: &ServiceSummary, q: &CatalogQuery) -> bool {
+    let name_of =
+        |l: &Option<app::model::EntityLink>| l.as_ref().map(|l| l.name.clone()).unwrap_or_default();
+    eq(&q.owner, &name_of(&s.owner))
+        && eq(&q.system, &name_of(&s.system))
+        && eq(&q.lifecycle, &s.lifecycle)
+        && eq(&q.kind, &s.kind)
+        && (q.tag.trim().is_empty() || s.tags.iter().any(|t| t.eq_ignore_ascii_case(q.tag.trim())))
+}
+
+fn matches_text(s: &ServiceSummary, term: &str) -> bool {
+    let link = |l: &Option<app::model::EntityLink>| {
+        l.as_ref().is_some_and(|l| {
+            l.name.to_lowercase().contains(term) || l.title.to_lowercase().contains(term)
+        })
+    };
+    s.name.to_lowercase().contains(term)
+        || s.title.to_lowercase().contains(term)
+        || s.description.to_lowercase().contains(term)
+        || link(&s.owner)
+        || link(&s.system)
+        || s.tags.iter().any(|t| t.to_lowercase().contains(term))
+}
+
+/// Each filter's values with how many services carry them, sorted by value.
+pub fn facets(services: &[ServiceSummary]) -> Facets {
+    fn count<'a>(values: impl Iterator<Item = &'a str>) -> Vec<FacetValue> {
+        let mut map: BTreeMap<&str, usize> = BTreeMap::new();
+        for v in values.filter(|v| !v.is_empty()) {
+            *map.entry(v).or_insert(0) += 1;
+        }
+        map.into_iter()
+            .map(|(value, count)| FacetValue {
+                value: value.to_string(),
+                count,
+            })
+            .collect()
+    }
+    Facets {
+        owners: count(
+            services
+                .iter()
+                .filter_map(|s| s.owner.as_ref().map(|o| o.name.as_str())),
+        ),
+        systems: count(
+            services
+                .iter()
+                .filter_map(|s| s.system.as_ref().map(|o| o.name.as_str())),
+        ),
+        lifecycles: count(services.iter().map(|s| s.lifecycle.as_str())),
+        types: count(services.iter().map(|s| s.kind.as_str())),
+        tags: count(
+            services
+                .iter()
+                .flat_map(|s| s.tags.iter().map(String::as_str)),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::EntityLink;
+
+    fn link(kind: &str, name: &str) -> Option<EntityLink> {
+        Some(EntityLink {
+            entity_ref: format!("{kind}:default/{name}"),
+            kind: kind.into(),
+            namespace: "default".into(),
+            name: name.into(),
+            title: name.to_uppercase(),
+            exists: true,
+        })
+    }
+
+    fn svc(
+        name: &str,
+        owner: &str,
+        system: Option<&str>,
+        lifecycle: &str,
+        kind: &str,
+        tags: &[&str],
+    ) -> ServiceSummary {
+        ServiceSummary {
+            name: name.into(),
+            namespace: "default".into(),
+            title: name.into(),
+            description: format!("The {name} service"),
+            owner: link("group", owner),
+            system: system.and_then(|s| link("system", s)),
+            lifecycle: lifecycle.into(),
+            kind: kind.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    fn fleet() -> Vec<ServiceSummary> {
+        vec![
+            svc(
+                "checkout",
+                "payments",
+                Some("shop"),
+                "production",
+                "service",
+                &["java"],
+            ),
+            svc(
+                "ledger",
+                "payments",
+                Some("finance"),
+                "production",
+                "service",
+                &["go"],
+            ),
+            svc(
+                "storefront",
+                "web",
+                Some("shop"),
+                "experimental",
+                "website",
+                &["react"],
+            ),
+            svc("batch", "data", None, "deprecated", "service", &["java"]),
+        ]
+    }
+
+    fn names(q: CatalogQuery) -> Vec<String> {
+        filter_and_sort(&fleet(), &q)
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    }
+
+    #[test]
+    fn filters_narrow_the_list() {
+        let cases: Vec<(CatalogQuery, Vec<&str>)> = vec![
+            (
+                CatalogQuery::default(),
+                vec!["batch", "checkout", "ledger", "storefront"],
+            ),
+            (
+                CatalogQuery {
+                    owner: "payments".into(),
+                    ..Default::default()
+                },
+                vec!["checkout", "ledger"],
+            ),
+            (
+                CatalogQuery {
+                    owner: "PAYMENTS".into(),
+                    system: "shop".into(),
+                    ..Default::default()
+                },
+                vec!["checkout"],
+            ),
+            (
+                CatalogQuery {
+                    lifecycle: "experimental".into(),
+                    ..Default::default()
+                },
+                vec!["storefront"],
+            ),
+            (
+                CatalogQuery {
+                    kind: "service".into(),
+                    tag: "java".into(),
+                    ..Default::default()
+                },
+                vec!["batch", "checkout"],
+            ),
+            (
+                CatalogQuery {
+                    q: "shop".into(),
+                    ..Default::default()
+                },
+                vec!["checkout", "storefront"],
+            ),
+            (
+                CatalogQuery {
+                    q: "Pay  java".into(),
+                    ..Default::default()
+                },
+                vec!["checkout"],
+            ),
+            (
+                CatalogQuery {
+                    q: "the ledger service".into(),
+                    ..Default::default()
+                },
+                vec!["ledger"],
+            ),
+            (
+                CatalogQuery {
+                    q: "nothing-like-this".into(),
+                    ..Default::default()
+                },
+                vec![],
+            ),
+        ];
+        for (q, want) in cases {
+            assert_eq!(names(q.clone()), want, "{q:?}");
+        }
+    }
+
+    #[test]
+    fn sorts_by_each_column_both_ways() {
+        let by = |sort: &str, dir: &str| {
+            names(CatalogQuery {
+                sort: sort.into(),
+                dir: dir.into(),
+                ..Default::default()
+            })
+        };
+        assert_eq!(
+            by("", "desc"),
+            ["storefront", "ledger", "checkout", "batch"]
+        );
+        assert_eq!(
+            by("owner", ""),
+            ["batch", "checkout", "ledger", "storefront"]
+        );
+        assert_eq!(
+            by("owner", "desc"),
+            ["storefront", "checkout", "ledger", "batch"]
+        );
+        assert_eq!(
+            by("system", ""),
+            ["ledger", "checkout", "storefront", "batch"],
+            "no system sorts last"
+        );
+        assert_eq!(
+            by("system", "desc"),
+            ["checkout", "storefront", "ledger", "batch"]
+        );
+        assert_eq!(
+            by("lifecycle", ""),
+            ["batch", "storefront", "checkout", "ledger"]
+        );
+        assert_eq!(
+            by("type", "desc"),
+            ["storefront", "batch", "checkout", "ledger"]
+        );
+        assert_eq!(by("bogus", ""), by("name", ""));
+    }
+
+    #[test]
+    fn facets_count_each_value() {
+        let f = facets(&fleet());
+        let pairs = |v: &[FacetValue]| {
+            v.iter()
+                .map(|f| (f.value.clone(), f.count))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            pairs(&f.owners),
+            [
+                ("data".into(), 1),
+                ("payments".into(), 2),
+                ("web".into(), 1)
+            ]
+        );
+        assert_eq!(
+            pairs(&f.systems),
+            [("finance".into(), 1), ("shop".into(), 2)]
+        );
+        assert_eq!(pairs(&f.tags)[1], ("java".into(), 2));
+    }
+}

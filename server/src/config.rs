@@ -1,0 +1,232 @@
+//! Command-line flags (each also a `WAYFINDER_*` variable) and the optional `wayfinder.yaml`.
+
+use clap::{Parser, ValueEnum};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The catalog shown when nothing else is configured: the demo fleet's.
+pub const DEMO_CATALOG: &str = "examples/catalog";
+
+/// Wayfinder: a developer portal showing where each service runs, what is broken and how close it is
+/// to its autoscaling limits.
+#[derive(Debug, Parser)]
+#[command(name = "wayfinder", version, about)]
+pub struct Cli {
+    /// Address to serve the portal on.
+    #[arg(long, env = "WAYFINDER_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// A descriptor file, a directory searched for *.yaml, or a glob. Repeatable; in the variable,
+    /// comma-separated. Default: the config file's catalog.paths, else examples/catalog.
+    #[arg(long = "catalog", env = "WAYFINDER_CATALOG", value_delimiter = ',')]
+    pub catalog: Vec<PathBuf>,
+
+    /// Configuration file (wayfinder.yaml).
+    #[arg(long, env = "WAYFINDER_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Seconds between checks of the descriptor files for changes.
+    #[arg(long, env = "WAYFINDER_CATALOG_REFRESH_SECONDS")]
+    pub catalog_refresh_seconds: Option<u64>,
+
+    /// Log format.
+    #[arg(long, env = "WAYFINDER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Directory with the built site (pkg/wayfinder.js, .wasm, .css). Default: $LEPTOS_SITE_ROOT,
+    /// else target/site, else `site` next to the binary's directory.
+    #[arg(long, env = "WAYFINDER_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `wayfinder.yaml`. Unknown keys are errors, so a typo is never silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    #[serde(default)]
+    pub catalog: CatalogConfig,
+}
+
+/// The `catalog:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CatalogConfig {
+    /// Paths relative to the config file's directory.
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    pub refresh_seconds: Option<u64>,
+}
+
+/// The settings in force, after flags, variables and the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub catalog_paths: Vec<PathBuf>,
+    pub catalog_refresh: Duration,
+    /// True when no catalog was configured and the demo catalog is used.
+    pub demo_catalog: bool,
+}
+
+/// A configuration mistake, said with the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Cli {
+    /// Merges flags (highest), the config file, and defaults.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let file = match &self.config {
+            Some(path) => Some((path.clone(), read_config(path)?)),
+            None => None,
+        };
+        let (dir, file) = match file {
+            Some((path, cfg)) => (
+                path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                cfg,
+            ),
+            None => (PathBuf::new(), FileConfig::default()),
+        };
+        let mut catalog_paths = self.catalog.clone();
+        if catalog_paths.is_empty() {
+            catalog_paths = file.catalog.paths.iter().map(|p| dir.join(p)).collect();
+        }
+        let demo_catalog = catalog_paths.is_empty();
+        if demo_catalog {
+            catalog_paths.push(PathBuf::from(DEMO_CATALOG));
+        }
+        let refresh = self
+            .catalog_refresh_seconds
+            .or(file.catalog.refresh_seconds)
+            .unwrap_or(2);
+        if refresh == 0 {
+            return Err(ConfigError::Invalid {
+                path: self
+                    .config
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "--catalog-refresh-seconds".into()),
+                message: "catalog.refreshSeconds must be at least 1".into(),
+            });
+        }
+        Ok(Settings {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
+            catalog_paths,
+            catalog_refresh: Duration::from_secs(refresh),
+            demo_catalog,
+        })
+    }
+}
+
+/// Reads and checks `wayfinder.yaml`.
+pub fn read_config(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse_config(&path.display().to_string(), &text)
+}
+
+fn parse_config(path: &str, text: &str) -> Result<FileConfig, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(FileConfig::default());
+    }
+    serde_norway::from_str(text).map_err(|e| ConfigError::Invalid {
+        path: path.to_string(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::parse_from(std::iter::once("wayfinder").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_to_the_demo_catalog() {
+        let s = cli(&[]).settings().unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.demo_catalog);
+        assert_eq!(s.catalog_paths, [PathBuf::from(DEMO_CATALOG)]);
+        assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_paths_are_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("wayfinder.yaml");
+        std::fs::write(
+            &path,
+            "listen: 0.0.0.0:8080\ncatalog:\n  paths: [descriptors]\n  refreshSeconds: 9\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let config = path.display().to_string();
+        let s = cli(&["--config", &config])
+            .settings()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.catalog_paths, [dir.path().join("descriptors")]);
+        assert_eq!(s.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(s.catalog_refresh, Duration::from_secs(9));
+        let s = cli(&[
+            "--config",
+            &config,
+            "--catalog",
+            "a",
+            "--catalog",
+            "b",
+            "--listen",
+            "127.0.0.1:1",
+        ])
+        .settings()
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.catalog_paths, [PathBuf::from("a"), PathBuf::from("b")]);
+        assert_eq!(s.listen.to_string(), "127.0.0.1:1");
+    }
+
+    #[test]
+    fn mistakes_name_the_key_and_the_line() {
+        let e = parse_config("wayfinder.yaml", "catalog:\n  pathz: [x]\n")
+            .err()
+            .map(|e| e.to_string());
+        let e = e.unwrap_or_default();
+        assert!(e.starts_with("config file wayfinder.yaml:"), "{e}");
+        assert!(
+            e.contains("unknown field `pathz`") && e.contains("line 2"),
+            "{e}"
+        );
+        let e = parse_config("w.yaml", "listen: nowhere\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("listen"), "{e}");
+        let e = read_config(Path::new("/nonexistent/wayfinder.yaml"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("cannot read config file /nonexistent/wayfinder.yaml"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! `wayfinder`: parses flags, wires the parts together and serves until SIGTERM or Ctrl-C.
+
+use app::api::ssr::SharedPortal;
+use clap::Parser;
+use server::catalog::CatalogStore;
+use server::config::{Cli, LogFormat};
+use server::state::{AppState, CatalogPortal};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    let settings = match cli.settings() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("wayfinder: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if settings.demo_catalog {
+        tracing::info!(
+            "no catalog configured: showing the demo catalog in {}",
+            server::config::DEMO_CATALOG
+        );
+    }
+    let store = Arc::new(CatalogStore::load(settings.catalog_paths.clone()));
+    let refresh = store.clone().spawn_refresh(settings.catalog_refresh);
+    let portal: SharedPortal = Arc::new(CatalogPortal::new(store));
+    let site_root = server::find_site_root(cli.site_root.clone());
+    if !site_root.join("pkg").is_dir() {
+        tracing::warn!(
+            "no built site at {}: pages render but will not hydrate (run `make run`, or pass --site-root)",
+            site_root.display()
+        );
+    }
+    let state = AppState {
+        leptos_options: server::leptos_options(&site_root, settings.listen),
+        portal,
+    };
+    let listener = match tokio::net::TcpListener::bind(settings.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("wayfinder: cannot listen on {}: {e}", settings.listen);
+            return ExitCode::from(1);
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    tracing::info!("Wayfinder listening on http://{addr}");
+    let served = axum::serve(listener, server::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    refresh.abort();
+    match served {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wayfinder: server error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

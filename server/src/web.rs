@@ -1,0 +1,31 @@
+//! The HTTP router: pages (Leptos SSR), server functions, static files, the JSON API and health.
+
+use crate::api;
+use crate::state::AppState;
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+/// The whole application; tests drive it with `oneshot`, `main` serves it.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let portal = state.portal.clone();
+    let context = move || provide_context(portal.clone());
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api::router())
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

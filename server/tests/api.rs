@@ -1,0 +1,181 @@
+//! The JSON API and the pages, driven through the real router with `oneshot`.
+
+use app::api::ssr::SharedPortal;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use server::catalog::CatalogStore;
+use server::state::{AppState, CatalogPortal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/catalog");
+
+fn router() -> axum::Router {
+    let store = Arc::new(CatalogStore::load(vec![PathBuf::from(FIXTURES)]));
+    let portal: SharedPortal = Arc::new(CatalogPortal::new(store));
+    let options =
+        server::leptos_options(&PathBuf::from("target/site"), ([127, 0, 0, 1], 3000).into());
+    server::app(AppState {
+        leptos_options: options,
+        portal,
+    })
+}
+
+async fn get(path: &str) -> (StatusCode, String) {
+    let response = router()
+        .oneshot(
+            Request::get(path)
+                .body(Body::empty())
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await
+        .unwrap_or_else(|e| match e {});
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .to_bytes();
+    (
+        status,
+        String::from_utf8_lossy(&bytes).replace(FIXTURES, "<fixtures>"),
+    )
+}
+
+async fn get_json(path: &str) -> (StatusCode, serde_json::Value) {
+    let (status, body) = get(path).await;
+    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+    (status, json)
+}
+
+#[tokio::test]
+async fn lists_services_with_facets() {
+    let (status, body) = get_json("/api/v1/services").await;
+    assert_eq!(status, StatusCode::OK);
+    insta::assert_json_snapshot!("services", body);
+}
+
+#[tokio::test]
+async fn filters_and_sorts_through_the_query_string() {
+    let (_, body) = get_json("/api/v1/services?owner=payments").await;
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["checkout"]);
+    let (_, body) = get_json("/api/v1/services?q=shop&sort=lifecycle&dir=desc").await;
+    let names: Vec<&str> = body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["checkout", "storefront"]);
+    assert_eq!(body["total"], 3);
+}
+
+#[tokio::test]
+async fn shows_one_service() {
+    let (status, body) = get_json("/api/v1/services/checkout").await;
+    assert_eq!(status, StatusCode::OK);
+    insta::assert_json_snapshot!("service_checkout", body);
+}
+
+#[tokio::test]
+async fn shows_a_team_with_its_services_and_members() {
+    let (status, body) = get_json("/api/v1/teams/payments").await;
+    assert_eq!(status, StatusCode::OK);
+    insta::assert_json_snapshot!("team_payments", body);
+}
+
+#[tokio::test]
+async fn lists_catalog_problems_with_file_and_line() {
+    let (status, body) = get_json("/api/v1/catalog/problems").await;
+    assert_eq!(status, StatusCode::OK);
+    insta::assert_json_snapshot!("problems", body);
+}
+
+#[tokio::test]
+async fn unknown_things_are_json_404s() {
+    for path in [
+        "/api/v1/services/nope",
+        "/api/v1/teams/checkout",
+        "/api/v1/systems/nope",
+        "/api/v1/services/..%2F..%2Fetc",
+        "/api/v1/nothing-here",
+    ] {
+        let (status, body) = get_json(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["error"]["status"], 404, "{path}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server_with_real_statuses() {
+    let (status, html) = get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        html.matches("data-testid=\"catalog-row\"").count(),
+        3,
+        "{html}"
+    );
+    assert!(
+        html.contains("Storefront &lt;script&gt;alert(1)&lt;/script&gt;"),
+        "descriptor text is escaped"
+    );
+    assert!(!html.contains("<script>alert(1)"));
+
+    let (status, html) = get("/?owner=web").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches("data-testid=\"catalog-row\"").count(), 1);
+
+    let (status, html) = get("/services/checkout").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Takes the money."));
+    assert!(html.contains("href=\"/teams/payments\""));
+
+    let (status, html) = get("/services/checkout/clusters").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No cluster is configured."));
+
+    let (status, html) = get("/teams/payments").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/services/checkout\""));
+
+    let (status, html) = get("/systems/shop").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Online shop"));
+
+    let (status, html) = get("/catalog/problems").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("/broken.yaml:6") && html.contains("yaml-syntax"),
+        "{html}"
+    );
+
+    for path in [
+        "/services/nope",
+        "/services/checkout/nope",
+        "/teams/nope",
+        "/systems/nope",
+        "/no/such/page",
+    ] {
+        let (status, html) = get(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains("data-testid=\"not-found\""), "{path}");
+    }
+
+    let (status, body) = get("/healthz").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+}
