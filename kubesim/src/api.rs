@@ -1,0 +1,720 @@
+//! The Kubernetes REST protocol for one simulated cluster: discovery, list, watch, get and writes.
+
+use crate::auth::User;
+use crate::events;
+use crate::resources::{self, Resource, RESOURCES};
+use crate::selector::{FieldSelector, LabelSelector};
+use crate::status::ApiError;
+use crate::store::{Change, Store};
+use crate::table::{self, TABLE_CONTENT_TYPE};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// The Kubernetes version `/version` reports; kubectl's dispatcher picks its binary from the minor.
+pub const VERSION_MINOR: &str = "33";
+
+/// The aggregated discovery content type kubectl requires verbatim.
+const DISCOVERY_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Injected misbehaviour, changeable at run time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Faults {
+    /// Added to every request.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Share of requests (0.0–1.0) answered with `error_code` instead.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// The injected status: 429, 500, 503 or 504 (default 500).
+    #[serde(default)]
+    pub error_code: u16,
+}
+
+/// One request as the cluster saw it, for tests that assert what a client asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub user: String,
+}
+
+/// The identity a client certificate proved on this connection.
+#[derive(Clone, Debug)]
+pub struct CertIdentity(pub Option<String>);
+
+/// Everything a cluster's handlers share.
+pub struct ClusterApi {
+    pub name: String,
+    pub store: Arc<Store>,
+    pub users: Vec<User>,
+    /// Client-certificate users: DER of the certificate → user name.
+    pub cert_users: HashMap<Vec<u8>, String>,
+    /// The user for requests without credentials (plain-HTTP clusters), or None for 401.
+    pub anonymous: Option<String>,
+    pub faults: Mutex<Faults>,
+    pub requests: Mutex<Vec<RequestRecord>>,
+    pub bookmark_every: Duration,
+    counter: Mutex<u64>,
+}
+
+/// Keeps at most this many request records (the oldest go first).
+const MAX_RECORDS: usize = 200_000;
+
+impl ClusterApi {
+    /// A cluster API over `store`.
+    pub fn new(name: &str, store: Arc<Store>, users: Vec<User>, anonymous: Option<String>) -> Self {
+        Self {
+            name: name.to_string(),
+            store,
+            users,
+            cert_users: HashMap::new(),
+            anonymous,
+            faults: Mutex::new(Faults::default()),
+            requests: Mutex::new(Vec::new()),
+            bookmark_every: Duration::from_secs(30),
+            counter: Mutex::new(0),
+        }
+    }
+
+    /// The requests received so far.
+    pub fn request_log(&self) -> Vec<RequestRecord> {
+        self.requests.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Replaces the fault plan.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.faults.lock().unwrap_or_else(PoisonError::into_inner) = faults;
+    }
+
+    fn faults(&self) -> Faults {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Deterministic "random" draw for error injection: every n-th request by rate.
+    fn inject(&self, rate: f64) -> bool {
+        let mut c = self.counter.lock().unwrap_or_else(PoisonError::into_inner);
+        *c += 1;
+        let before = ((*c - 1) as f64 * rate).floor();
+        let after = (*c as f64 * rate).floor();
+        after > before
+    }
+
+    fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name == name)
+    }
+}
+
+/// The router for one cluster.
+pub fn router(api: Arc<ClusterApi>) -> Router {
+    Router::new().fallback(handle).with_state(api)
+}
+
+fn json_response(status: StatusCode, content_type: &str, body: &Value) -> Response {
+    (status, [("content-type", content_type.to_string())], body.to_string()).into_response()
+}
+
+fn ok(body: &Value) -> Response {
+    json_response(StatusCode::OK, "application/json", body)
+}
+
+/// Query parameters, tolerant of `?&` and repeated keys (the last wins).
+fn query_map(uri: &Uri) -> HashMap<String, String> {
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+async fn handle(
+    State(api): State<Arc<ClusterApi>>,
+    cert: Option<Extension<CertIdentity>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let faults = api.faults();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    let public = matches!(path.as_str(), "/version" | "/healthz" | "/livez" | "/readyz");
+    // Who is calling: a bearer token, else a client certificate, else anonymous where allowed.
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let user: Option<&User> = match token {
+        Some(t) => api.users.iter().find(|u| u.token == t),
+        None => cert
+            .and_then(|Extension(CertIdentity(name))| name)
+            .and_then(|n| api.user(&n))
+            .or_else(|| api.anonymous.as_deref().and_then(|n| api.user(n))),
+    };
+    {
+        let mut log = api.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        if log.len() >= MAX_RECORDS {
+            log.drain(..MAX_RECORDS / 10);
+        }
+        log.push(RequestRecord {
+            method: method.to_string(),
+            path: path.clone(),
+            query: uri.query().unwrap_or("").to_string(),
+            user: user.map(|u| u.name.clone()).unwrap_or_default(),
+        });
+    }
+    if !public && faults.error_rate > 0.0 && api.inject(faults.error_rate) {
+        return ApiError::injected(if faults.error_code == 0 { 500 } else { faults.error_code }).into_response();
+    }
+    match path.as_str() {
+        "/healthz" | "/livez" | "/readyz" => return "ok".into_response(),
+        "/version" => return ok(&version()),
+        _ => {}
+    }
+    let Some(user) = user else {
+        return ApiError::unauthorized().into_response();
+    };
+    let accept = headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    match discovery(&path, &accept) {
+        Some(r) => return r,
+        None if path == "/api" || path == "/apis" => return ApiError::no_route().into_response(),
+        None => {}
+    }
+    let Some(target) = parse_path(&path) else {
+        return ApiError::no_route().into_response();
+    };
+    let query = query_map(&uri);
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    match serve(&api, user, &method, target, &query, &accept, &content_type, &body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn version() -> Value {
+    json!({
+        "major": "1",
+        "minor": VERSION_MINOR,
+        "emulationMajor": "1",
+        "emulationMinor": VERSION_MINOR,
+        "minCompatibilityMajor": "1",
+        "minCompatibilityMinor": "32",
+        "gitVersion": format!("v1.{VERSION_MINOR}.5-kubesim"),
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2026-11-01T00:00:00Z",
+        "goVersion": "go1.24.9",
+        "compiler": "gc",
+        "platform": "linux/amd64"
+    })
+}
+
+fn discovery(path: &str, accept: &str) -> Option<Response> {
+    let aggregated = accept.contains("as=APIGroupDiscoveryList") && accept.contains("v=v2;") || accept.contains("v=v2,") || accept.ends_with("v=v2");
+    let aggregated = aggregated && accept.contains("g=apidiscovery.k8s.io");
+    match path {
+        "/api" if aggregated => {
+            let resources: Vec<Value> = RESOURCES.iter().filter(|r| r.group.is_empty()).map(resources::discovery_v2).collect();
+            let body = json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
+                "items": [{"metadata": {"creationTimestamp": null}, "versions": [{"version": "v1", "freshness": "Current", "resources": resources}]}]});
+            Some(json_response(StatusCode::OK, DISCOVERY_V2, &body))
+        }
+        "/apis" if aggregated => {
+            let items: Vec<Value> = resources::groups()
+                .into_iter()
+                .map(|(g, v)| {
+                    let resources: Vec<Value> = RESOURCES.iter().filter(|r| r.group == g && r.version == v).map(resources::discovery_v2).collect();
+                    json!({"metadata": {"name": g, "creationTimestamp": null}, "versions": [{"version": v, "freshness": "Current", "resources": resources}]})
+                })
+                .collect();
+            let body = json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items});
+            Some(json_response(StatusCode::OK, DISCOVERY_V2, &body))
+        }
+        "/api" => Some(ok(&json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}))),
+        "/apis" => {
+            let groups: Vec<Value> = resources::groups().into_iter().map(|(g, v)| group_json(g, v)).collect();
+            Some(ok(&json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})))
+        }
+        "/api/v1" => Some(ok(&resource_list("v1", |r| r.group.is_empty()))),
+        _ => {
+            let rest = path.strip_prefix("/apis/")?;
+            let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+            match parts.as_slice() {
+                [g] => {
+                    let (_, v) = resources::groups().into_iter().find(|(group, _)| group == g)?;
+                    let mut body = group_json(g, v);
+                    body["kind"] = json!("APIGroup");
+                    body["apiVersion"] = json!("v1");
+                    Some(ok(&body))
+                }
+                [g, v] => {
+                    resources::groups().into_iter().find(|(group, version)| group == g && version == v)?;
+                    Some(ok(&resource_list(&format!("{g}/{v}"), |r| r.group == *g && r.version == *v)))
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
+fn group_json(g: &str, v: &str) -> Value {
+    let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
+    json!({"name": g, "versions": [gv.clone()], "preferredVersion": gv})
+}
+
+fn resource_list(group_version: &str, filter: impl Fn(&Resource) -> bool) -> Value {
+    let resources: Vec<Value> = RESOURCES.iter().filter(|r| filter(r)).map(resources::discovery_legacy).collect();
+    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
+}
+
+/// What a resource path names.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    resource: &'static Resource,
+    namespace: Option<String>,
+    name: Option<String>,
+    subresource: Option<String>,
+}
+
+fn parse_path(path: &str) -> Option<Target> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let (group, version, rest) = match parts.as_slice() {
+        ["api", "v1", rest @ ..] => ("", "v1", rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return None,
+    };
+    let (namespace, rest): (Option<String>, &[&str]) = match rest {
+        ["namespaces", ns, tail @ ..] if !tail.is_empty() => (Some(ns.to_string()), tail),
+        other => (None, other),
+    };
+    let (plural, name, sub) = match rest {
+        [plural] => (*plural, None, None),
+        [plural, name] => (*plural, Some(name.to_string()), None),
+        [plural, name, sub] => (*plural, Some(name.to_string()), Some(sub.to_string())),
+        _ => return None,
+    };
+    let resource = resources::find(group, version, plural)?;
+    if namespace.is_some() && !resource.namespaced {
+        return None;
+    }
+    Some(Target { resource, namespace, name, subresource: sub })
+}
+
+fn verb_for(method: &Method, target: &Target, query: &HashMap<String, String>) -> &'static str {
+    let watching = query.get("watch").is_some_and(|w| w == "true" || w == "1");
+    match (method.as_str(), &target.name) {
+        ("GET", Some(_)) if watching => "watch",
+        ("GET", Some(_)) => "get",
+        ("GET", None) if watching => "watch",
+        ("GET", None) => "list",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", Some(_)) => "delete",
+        ("DELETE", None) => "deletecollection",
+        _ => "unknown",
+    }
+}
+
+fn view(r: &Resource, object: &Value) -> Value {
+    if r.group == "events.k8s.io" { events::to_events_v1(object) } else { object.clone() }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve(
+    api: &Arc<ClusterApi>,
+    user: &User,
+    method: &Method,
+    target: Target,
+    query: &HashMap<String, String>,
+    accept: &str,
+    content_type: &str,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let r = target.resource;
+    let verb = verb_for(method, &target, query);
+    let ns = target.namespace.as_deref();
+    if r.create_only {
+        if verb != "create" {
+            return Err(ApiError::method_not_supported(verb, r.plural));
+        }
+        return Ok(review(user, r, body));
+    }
+    if !user.can(verb, r.plural, ns) {
+        return Err(ApiError::forbidden(&user.name, verb, r.plural, r.group, ns, target.name.as_deref()));
+    }
+    let store = &api.store;
+    let parse_body = || -> Result<Value, ApiError> {
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml ({e})")))
+    };
+    let ns_or_empty = ns.unwrap_or("");
+    let check_namespace = |ns: &str| -> Result<(), ApiError> {
+        if r.namespaced && store.get("namespaces", "", ns).is_none() {
+            return Err(ApiError::not_found("namespaces", "", ns));
+        }
+        Ok(())
+    };
+    match verb {
+        "list" => list(api, r, ns, query, accept),
+        "watch" => watch(api, r, ns, target.name.as_deref(), query),
+        "get" => {
+            let name = target.name.as_deref().unwrap_or_default();
+            let object = store.get(r.store, ns_or_empty, name).ok_or_else(|| ApiError::not_found(r.plural, r.group, name))?;
+            if target.subresource.as_deref() == Some("scale") {
+                return Ok(ok(&scale_of(&object)));
+            }
+            if accept.contains("as=Table") {
+                return Ok(json_response(StatusCode::OK, TABLE_CONTENT_TYPE, &table::table(r, &[object], store.rv(), None)));
+            }
+            Ok(ok(&view(r, &object)))
+        }
+        "create" => {
+            let mut object = parse_body()?;
+            if r.group == "events.k8s.io" {
+                object = events::to_core(&object);
+            }
+            let namespace = ns.map(str::to_string).or_else(|| object.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string)).unwrap_or_else(|| "default".into());
+            check_namespace(&namespace)?;
+            let stored = resources::by_store(r.store);
+            let created = store.create(stored, &namespace, object, true)?;
+            Ok(json_response(StatusCode::CREATED, "application/json", &view(r, &created)))
+        }
+        "update" => {
+            let name = target.name.as_deref().unwrap_or_default();
+            let object = parse_body()?;
+            let stored = resources::by_store(r.store);
+            if target.subresource.as_deref() == Some("scale") {
+                let replicas = object.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
+                let updated = store.merge_patch(stored, ns_or_empty, name, &json!({"spec": {"replicas": replicas}}))?;
+                return Ok(ok(&scale_of(&updated)));
+            }
+            let object = if r.group == "events.k8s.io" { events::to_core(&object) } else { object };
+            let updated = store.update(stored, ns_or_empty, name, object)?;
+            Ok(ok(&view(r, &updated)))
+        }
+        "patch" => {
+            let name = target.name.as_deref().unwrap_or_default();
+            if !(content_type.starts_with("application/merge-patch+json") || content_type.starts_with("application/strategic-merge-patch+json")) {
+                return Err(ApiError::unsupported_media(format!("the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})")));
+            }
+            let patch = parse_body()?;
+            let stored = resources::by_store(r.store);
+            let patch = if target.subresource.as_deref() == Some("scale") {
+                json!({"spec": {"replicas": patch.pointer("/spec/replicas").cloned().unwrap_or(Value::Null)}})
+            } else {
+                patch
+            };
+            let updated = store.merge_patch(stored, ns_or_empty, name, &patch)?;
+            if target.subresource.as_deref() == Some("scale") {
+                return Ok(ok(&scale_of(&updated)));
+            }
+            Ok(ok(&view(r, &updated)))
+        }
+        "delete" => {
+            let name = target.name.as_deref().unwrap_or_default();
+            let orphan = serde_json::from_slice::<Value>(body).ok().and_then(|b| b.get("propagationPolicy").and_then(Value::as_str).map(|p| p == "Orphan")).unwrap_or(false)
+                || query.get("propagationPolicy").is_some_and(|p| p == "Orphan");
+            let stored = resources::by_store(r.store);
+            let deleted = store.delete(stored, ns_or_empty, name)?;
+            if !orphan {
+                collect_garbage(store);
+            }
+            Ok(ok(&view(r, &deleted)))
+        }
+        other => Err(ApiError::method_not_supported(other, r.plural)),
+    }
+}
+
+/// Deletes every object whose controller owner no longer exists, until nothing changes.
+pub fn collect_garbage(store: &Store) {
+    loop {
+        let mut uids = std::collections::HashSet::new();
+        let mut owned = Vec::new();
+        for r in RESOURCES.iter().filter(|r| r.store == r.plural && !r.create_only) {
+            for o in store.list(r.store, None).1 {
+                if let Some(uid) = o.pointer("/metadata/uid").and_then(Value::as_str) {
+                    uids.insert(uid.to_string());
+                }
+                if let Some(owners) = o.pointer("/metadata/ownerReferences").and_then(Value::as_array) {
+                    let owner_uids: Vec<String> = owners.iter().filter_map(|x| x.get("uid").and_then(Value::as_str).map(str::to_string)).collect();
+                    if !owner_uids.is_empty() {
+                        owned.push((r, o.clone(), owner_uids));
+                    }
+                }
+            }
+        }
+        let orphans: Vec<_> = owned.into_iter().filter(|(_, _, owners)| owners.iter().all(|u| !uids.contains(u))).collect();
+        if orphans.is_empty() {
+            return;
+        }
+        for (r, o, _) in orphans {
+            let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+            let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+            let _ = store.delete(r, ns, name);
+        }
+    }
+}
+
+fn scale_of(object: &Value) -> Value {
+    let selector = object
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(","))
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": object.pointer("/metadata/name"),
+            "namespace": object.pointer("/metadata/namespace"),
+            "uid": object.pointer("/metadata/uid"),
+            "resourceVersion": object.pointer("/metadata/resourceVersion"),
+            "creationTimestamp": object.pointer("/metadata/creationTimestamp"),
+        },
+        "spec": {"replicas": object.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "status": {"replicas": object.pointer("/status/replicas").cloned().unwrap_or(json!(0)), "selector": selector},
+    })
+}
+
+fn review(user: &User, r: &Resource, body: &Bytes) -> Response {
+    let mut object: Value = serde_json::from_slice(body).unwrap_or_else(|_| json!({}));
+    if r.plural == "selfsubjectaccessreviews" {
+        let attrs = object.pointer("/spec/resourceAttributes").cloned().unwrap_or(json!({}));
+        let get = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let ns = get("namespace");
+        let allowed = user.can(&get("verb"), &get("resource"), if ns.is_empty() { None } else { Some(ns.as_str()) });
+        object["status"] = json!({"allowed": allowed, "reason": if allowed { "RBAC: allowed by the simulated role" } else { "" }});
+    } else {
+        let ns = object.pointer("/spec/namespace").and_then(Value::as_str).unwrap_or("").to_string();
+        let rules: Vec<Value> = user
+            .rules
+            .iter()
+            .filter(|rule| rule.namespaces.as_ref().is_none_or(|list| list.iter().any(|n| n == &ns || n == "*")))
+            .map(|rule| json!({"verbs": rule.verbs, "apiGroups": ["*"], "resources": rule.resources}))
+            .collect();
+        object["status"] = json!({"resourceRules": rules, "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["/version", "/healthz", "/api", "/api/*", "/apis", "/apis/*"]}], "incomplete": false});
+    }
+    object["apiVersion"] = json!(r.api_version());
+    object["kind"] = json!(r.kind);
+    if !object.get("metadata").is_some_and(Value::is_object) {
+        object["metadata"] = json!({"creationTimestamp": null});
+    }
+    json_response(StatusCode::CREATED, "application/json", &object)
+}
+
+/// A continue token: the list's resourceVersion and the last key returned.
+#[derive(Serialize, Deserialize)]
+struct ContinueToken {
+    rv: u64,
+    ns: String,
+    name: String,
+}
+
+fn selectors(r: &Resource, query: &HashMap<String, String>) -> Result<(LabelSelector, Option<FieldSelector>), ApiError> {
+    let labels = LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or("")).map_err(ApiError::bad_request)?;
+    let fields = match query.get("fieldSelector").filter(|f| !f.is_empty()) {
+        Some(f) => Some(FieldSelector::parse(f, r.plural).map_err(ApiError::bad_request)?),
+        None => None,
+    };
+    Ok((labels, fields))
+}
+
+fn matches(object: &Value, ns: Option<&str>, labels: &LabelSelector, fields: &Option<FieldSelector>) -> bool {
+    ns.is_none_or(|n| object.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n))
+        && labels.matches(object)
+        && fields.as_ref().is_none_or(|f| f.matches(object))
+}
+
+fn list(api: &ClusterApi, r: &Resource, ns: Option<&str>, query: &HashMap<String, String>, accept: &str) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(r, query)?;
+    let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
+    let token = match query.get("continue").filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| ApiError::bad_request("continue key is not valid: illegal base64 data"))?;
+            let token: ContinueToken = serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request("continue key is not valid"))?;
+            if api.store.is_expired(token.rv) {
+                return Err(ApiError::expired_continue());
+            }
+            Some(token)
+        }
+        None => None,
+    };
+    let (current_rv, all) = api.store.list(r.store, ns);
+    let rv = token.as_ref().map_or(current_rv, |t| t.rv);
+    let mut items: Vec<Arc<Value>> = all
+        .into_iter()
+        .filter(|o| matches(o, None, &labels, &fields))
+        .filter(|o| {
+            token.as_ref().is_none_or(|t| {
+                let key = (
+                    o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(""),
+                    o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or(""),
+                );
+                key > (t.ns.as_str(), t.name.as_str())
+            })
+        })
+        .collect();
+    let remaining = items.len().saturating_sub(limit);
+    let next = if remaining > 0 {
+        items.truncate(limit);
+        items.last().map(|o| {
+            let t = ContinueToken {
+                rv,
+                ns: o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string(),
+                name: o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
+            };
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&t).unwrap_or_default())
+        })
+    } else {
+        None
+    };
+    if accept.contains("as=Table") {
+        return Ok(json_response(StatusCode::OK, TABLE_CONTENT_TYPE, &table::table(r, &items, rv, next.as_deref())));
+    }
+    let mut metadata = json!({"resourceVersion": rv.to_string()});
+    if let Some(next) = next {
+        metadata["continue"] = json!(next);
+        metadata["remainingItemCount"] = json!(remaining);
+    }
+    let items: Vec<Value> = items.iter().map(|o| view(r, o)).collect();
+    Ok(ok(&json!({"kind": format!("{}List", r.kind), "apiVersion": r.api_version(), "metadata": metadata, "items": items})))
+}
+
+fn line(event: &str, object: &Value) -> Bytes {
+    let mut text = json!({"type": event, "object": object}).to_string();
+    text.push('\n');
+    Bytes::from(text)
+}
+
+fn bookmark(r: &Resource, rv: u64, initial_end: bool) -> Bytes {
+    let mut meta = json!({"resourceVersion": rv.to_string(), "creationTimestamp": null});
+    if initial_end {
+        meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+    }
+    line("BOOKMARK", &json!({"kind": r.kind, "apiVersion": r.api_version(), "metadata": meta}))
+}
+
+fn watch(api: &Arc<ClusterApi>, r: &'static Resource, ns: Option<&str>, name: Option<&str>, query: &HashMap<String, String>) -> Result<Response, ApiError> {
+    let (labels, mut fields) = selectors(r, query)?;
+    if let Some(name) = name {
+        let by_name = FieldSelector::parse(&format!("metadata.name={name}"), r.plural).map_err(ApiError::bad_request)?;
+        fields = Some(by_name);
+    }
+    let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true");
+    let bookmarks = query.get("allowWatchBookmarks").is_some_and(|v| v == "true");
+    let timeout = query.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).unwrap_or(1800);
+    let from = match query.get("resourceVersion").map(String::as_str) {
+        _ if send_initial => None,
+        None | Some("") | Some("0") => None,
+        Some(rv) => Some(rv.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?),
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx)) }));
+    let start = match api.store.watch(r.store, from) {
+        Ok(s) => s,
+        Err(expired) => {
+            let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": format!("too old resource version: {} ({})", expired.requested, expired.oldest), "reason": "Expired", "code": 410});
+            let _ = tx.try_send(line("ERROR", &status));
+            drop(tx);
+            return Ok(watch_response(body));
+        }
+    };
+    let ns = ns.map(str::to_string);
+    let every = api.bookmark_every;
+    tokio::spawn(async move {
+        let crate::store::WatchStart { backlog, rv: start_rv, mut live, mut drops } = start;
+        let mut last_rv = start_rv;
+        let wanted = |c: &Change| c.store == r.store && matches(&c.object, ns.as_deref(), &labels, &fields);
+        for change in backlog.iter().filter(|c| wanted(c)) {
+            if tx.send(line(change.kind.as_str(), &view(r, &change.object))).await.is_err() {
+                return;
+            }
+        }
+        if send_initial && tx.send(bookmark(r, start_rv, true)).await.is_err() {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => {
+                    if bookmarks {
+                        let _ = tx.send(bookmark(r, last_rv, false)).await;
+                    }
+                    return;
+                }
+                _ = drops.changed() => return,
+                _ = tick.tick(), if bookmarks => {
+                    if tx.send(bookmark(r, last_rv, false)).await.is_err() {
+                        return;
+                    }
+                }
+                () = tx.closed() => return,
+                received = live.recv() => match received {
+                    Ok(change) => {
+                        if change.rv <= start_rv {
+                            continue;
+                        }
+                        if change.store == r.store {
+                            last_rv = change.rv;
+                        }
+                        if wanted(&change) && tx.send(line(change.kind.as_str(), &view(r, &change.object))).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Too slow to keep up, or the store is gone: end the stream; the client re-watches.
+                    Err(_) => return,
+                }
+            }
+        }
+    });
+    Ok(watch_response(body))
+}
+
+fn watch_response(body: Body) -> Response {
+    let mut response = Response::new(body);
+    response.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_resources() {
+        let t = parse_path("/api/v1/namespaces/shop/pods/web-1").unwrap_or_else(|| panic!("parse"));
+        assert_eq!((t.resource.plural, t.namespace.as_deref(), t.name.as_deref()), ("pods", Some("shop"), Some("web-1")));
+        let t = parse_path("/api/v1/namespaces/shop").unwrap_or_else(|| panic!("parse"));
+        assert_eq!((t.resource.plural, t.namespace, t.name.as_deref()), ("namespaces", None, Some("shop")));
+        let t = parse_path("/apis/apps/v1/namespaces/shop/deployments/web/scale").unwrap_or_else(|| panic!("parse"));
+        assert_eq!((t.resource.plural, t.subresource.as_deref()), ("deployments", Some("scale")));
+        let t = parse_path("/apis/autoscaling/v2/horizontalpodautoscalers").unwrap_or_else(|| panic!("parse"));
+        assert_eq!((t.resource.kind, t.namespace), ("HorizontalPodAutoscaler", None));
+        assert!(parse_path("/api/v1/namespaces/shop/nodes").is_none());
+        assert!(parse_path("/apis/apps/v1/secrets").is_none());
+        assert!(parse_path("/api/v1/secrets").is_none(), "kubesim serves no Secrets");
+    }
+
+    #[test]
+    fn injection_follows_the_rate() {
+        let api = ClusterApi::new("c", Arc::new(Store::default()), vec![], None);
+        let hits = (0..100).filter(|_| api.inject(0.25)).count();
+        assert_eq!(hits, 25);
+    }
+}

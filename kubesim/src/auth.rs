@@ -1,0 +1,111 @@
+//! Who is calling and what they may do: bearer tokens, client certificates, RBAC rules.
+
+use serde::{Deserialize, Serialize};
+
+/// A rule: these verbs on these resources in these namespaces (`None` = everywhere, cluster scope too).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    pub verbs: Vec<String>,
+    /// Plural resource names, `*` for all.
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub namespaces: Option<Vec<String>>,
+}
+
+impl Rule {
+    /// Every verb on every resource everywhere.
+    pub fn admin() -> Self {
+        Self { verbs: vec!["*".into()], resources: vec!["*".into()], namespaces: None }
+    }
+
+    /// Read-only (get/list/watch) on every resource in `namespaces`.
+    pub fn read_namespaces(namespaces: &[&str]) -> Self {
+        Self {
+            verbs: ["get", "list", "watch"].map(String::from).to_vec(),
+            resources: vec!["*".into()],
+            namespaces: Some(namespaces.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    fn allows(&self, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
+        let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
+        any(&self.verbs, verb)
+            && any(&self.resources, resource)
+            && match (&self.namespaces, namespace) {
+                (None, _) => true,
+                (Some(allowed), Some(ns)) => allowed.iter().any(|a| a == "*" || a == ns),
+                (Some(_), None) => false,
+            }
+    }
+}
+
+/// A user of a simulated cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub name: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// The bearer token that identifies the user.
+    pub token: String,
+    pub rules: Vec<Rule>,
+}
+
+impl User {
+    /// True when some rule allows the request; `namespace` None means cluster scope.
+    pub fn can(&self, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
+        self.rules.iter().any(|r| r.allows(verb, resource, namespace))
+    }
+
+    /// The namespaces in which the user may `verb` `resource` (None: everywhere).
+    pub fn namespaces_for(&self, verb: &str, resource: &str) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        for r in &self.rules {
+            let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
+            if any(&r.verbs, verb) && any(&r.resources, resource) {
+                match &r.namespaces {
+                    None => return None,
+                    Some(ns) => out.extend(ns.iter().cloned()),
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The users every simulated cluster knows: an administrator and a namespace-limited viewer.
+pub fn default_users(viewer_namespaces: &[&str]) -> Vec<User> {
+    vec![
+        User {
+            name: "kubesim-admin".into(),
+            groups: vec!["system:masters".into(), "system:authenticated".into()],
+            token: "kubesim-admin-token".into(),
+            rules: vec![Rule::admin()],
+        },
+        User {
+            name: "portal-viewer".into(),
+            groups: vec!["portal-viewers".into(), "system:authenticated".into()],
+            token: "portal-viewer-token".into(),
+            rules: vec![Rule::read_namespaces(viewer_namespaces)],
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_scope_verbs_resources_and_namespaces() {
+        let users = default_users(&["shop"]);
+        let (admin, viewer) = (&users[0], &users[1]);
+        assert!(admin.can("delete", "pods", None));
+        assert!(viewer.can("list", "pods", Some("shop")));
+        assert!(!viewer.can("list", "pods", None), "no cluster-wide list");
+        assert!(!viewer.can("list", "pods", Some("payments")));
+        assert!(!viewer.can("create", "pods", Some("shop")));
+        assert_eq!(viewer.namespaces_for("list", "pods"), Some(vec!["shop".to_string()]));
+        assert_eq!(admin.namespaces_for("list", "pods"), None);
+    }
+}

@@ -1,0 +1,189 @@
+//! The resource types kubesim serves, with what discovery says about them.
+
+use serde_json::{json, Value};
+
+/// One served resource type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub kind: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    /// Stored objects are shared by another resource (events.k8s.io/v1 events are core events).
+    pub store: &'static str,
+    /// Only `create` (the review resources).
+    pub create_only: bool,
+}
+
+impl Resource {
+    /// `v1` or `apps/v1`.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// `pods` or `deployments.apps`, as the apiserver names resources in messages.
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// The verbs discovery advertises.
+    pub fn verbs(&self) -> Vec<&'static str> {
+        if self.create_only {
+            vec!["create"]
+        } else {
+            vec!["create", "delete", "get", "list", "patch", "update", "watch"]
+        }
+    }
+
+    fn categories(&self) -> Vec<&'static str> {
+        match self.plural {
+            "pods" | "services" | "deployments" | "replicasets" | "statefulsets" | "daemonsets"
+            | "jobs" | "cronjobs" | "horizontalpodautoscalers" => vec!["all"],
+            _ => vec![],
+        }
+    }
+}
+
+const fn r(
+    group: &'static str,
+    version: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+) -> Resource {
+    Resource { group, version, plural, singular, kind, namespaced, short_names, store: plural, create_only: false }
+}
+
+/// Every served resource, preferred group-version first within a group.
+pub const RESOURCES: &[Resource] = &[
+    r("", "v1", "namespaces", "namespace", "Namespace", false, &["ns"]),
+    r("", "v1", "nodes", "node", "Node", false, &["no"]),
+    r("", "v1", "pods", "pod", "Pod", true, &["po"]),
+    r("", "v1", "services", "service", "Service", true, &["svc"]),
+    r("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"]),
+    r("", "v1", "events", "event", "Event", true, &["ev"]),
+    r("apps", "v1", "deployments", "deployment", "Deployment", true, &["deploy"]),
+    r("apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, &["rs"]),
+    r("apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, &["sts"]),
+    r("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, &["ds"]),
+    r("batch", "v1", "jobs", "job", "Job", true, &[]),
+    r("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"]),
+    r("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, &["hpa"]),
+    r("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"]),
+    Resource { store: "events", ..r("events.k8s.io", "v1", "events", "event", "Event", true, &["ev"]) },
+    Resource {
+        create_only: true,
+        ..r("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, &[])
+    },
+    Resource {
+        create_only: true,
+        ..r("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, &[])
+    },
+];
+
+/// The resource at `group`/`version`/`plural`.
+pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resource> {
+    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
+/// The stored resource for a kind (core first), for controllers.
+pub fn by_store(store: &str) -> &'static Resource {
+    RESOURCES
+        .iter()
+        .find(|r| r.plural == store && r.store == store)
+        .unwrap_or(&RESOURCES[0])
+}
+
+/// The groups in discovery order, each with its versions.
+pub fn groups() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+        if !out.contains(&(r.group, r.version)) {
+            out.push((r.group, r.version));
+        }
+    }
+    out
+}
+
+/// Checks an object against the k8s-openapi type of its kind, so only real shapes are stored.
+pub fn validate(resource: &Resource, object: &Value) -> Result<(), String> {
+    use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, core::v1 as core};
+    fn check<T: serde::de::DeserializeOwned>(object: &Value) -> Result<(), String> {
+        serde_json::from_value::<T>(object.clone()).map(|_| ()).map_err(|e| e.to_string())
+    }
+    match (resource.group, resource.plural) {
+        ("", "namespaces") => check::<core::Namespace>(object),
+        ("", "nodes") => check::<core::Node>(object),
+        ("", "pods") => check::<core::Pod>(object),
+        ("", "services") => check::<core::Service>(object),
+        ("", "configmaps") => check::<core::ConfigMap>(object),
+        ("", "events") => check::<core::Event>(object),
+        ("events.k8s.io", "events") => check::<k8s_openapi::api::events::v1::Event>(object),
+        ("apps", "deployments") => check::<apps::Deployment>(object),
+        ("apps", "replicasets") => check::<apps::ReplicaSet>(object),
+        ("apps", "statefulsets") => check::<apps::StatefulSet>(object),
+        ("apps", "daemonsets") => check::<apps::DaemonSet>(object),
+        ("batch", "jobs") => check::<batch::Job>(object),
+        ("batch", "cronjobs") => check::<batch::CronJob>(object),
+        ("autoscaling", "horizontalpodautoscalers") => check::<autoscaling::HorizontalPodAutoscaler>(object),
+        ("networking.k8s.io", "ingresses") => check::<k8s_openapi::api::networking::v1::Ingress>(object),
+        _ => Ok(()),
+    }
+}
+
+/// An aggregated-discovery (v2) entry for one resource.
+pub fn discovery_v2(r: &Resource) -> Value {
+    let mut entry = json!({
+        "resource": r.plural,
+        "responseKind": {"group": "", "version": "", "kind": r.kind},
+        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": r.singular,
+        "verbs": r.verbs(),
+    });
+    if !r.short_names.is_empty() {
+        entry["shortNames"] = json!(r.short_names);
+    }
+    let categories = r.categories();
+    if !categories.is_empty() {
+        entry["categories"] = json!(categories);
+    }
+    if matches!(r.plural, "deployments" | "replicasets" | "statefulsets") {
+        entry["subresources"] = json!([
+            {"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]},
+            {"subresource": "status", "responseKind": {"group": "", "version": "", "kind": r.kind}, "verbs": ["get", "patch", "update"]}
+        ]);
+    }
+    entry
+}
+
+/// A legacy discovery (`APIResourceList`) entry for one resource.
+pub fn discovery_legacy(r: &Resource) -> Value {
+    let mut entry = json!({
+        "name": r.plural,
+        "singularName": r.singular,
+        "namespaced": r.namespaced,
+        "kind": r.kind,
+        "verbs": r.verbs(),
+    });
+    if !r.short_names.is_empty() {
+        entry["shortNames"] = json!(r.short_names);
+    }
+    let categories = r.categories();
+    if !categories.is_empty() {
+        entry["categories"] = json!(categories);
+    }
+    entry
+}
