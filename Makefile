@@ -9,7 +9,7 @@ CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup setup-rust setup-node setup-browser build run test lint unit e2e clean
+.PHONY: help setup setup-rust setup-node setup-browser build run test lint unit e2e kubesim clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,16 +44,19 @@ run: build ## Serve the portal on the demo catalog at http://127.0.0.1:3000.
 
 lint: setup-rust ## rustfmt and clippy, warnings are errors.
 	cargo fmt --all --check
-	cargo clippy -p server -p app --all-targets --features app/ssr -- -D warnings
+	cargo clippy -p server -p app -p kubesim --all-targets --features app/ssr -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-unit: setup-rust ## Every cargo test.
-	cargo test -p server -p app --features app/ssr
+unit: setup-rust ## Every cargo test (kubesim's kubectl test says so when kubectl is missing).
+	cargo test -p server -p app -p kubesim --features app/ssr
 
 e2e: build setup-browser ## Browser tests: Playwright + Chromium against the release build.
 	cd end2end && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
 
 test: setup setup-browser lint unit e2e ## Everything: set-up, lint, cargo tests, browser tests.
+
+kubesim: ## Serve the simulated demo fleet alone (writes kubesim.kubeconfig for kubectl).
+	cargo run --release -p kubesim -- serve --scenario demo --kubeconfig-out kubesim.kubeconfig
 
 clean: ## Remove build output.
 	cargo clean

@@ -91,7 +91,10 @@ impl ClusterApi {
 
     /// The requests received so far.
     pub fn request_log(&self) -> Vec<RequestRecord> {
-        self.requests.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Replaces the fault plan.
@@ -100,7 +103,10 @@ impl ClusterApi {
     }
 
     fn faults(&self) -> Faults {
-        self.faults.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Deterministic "random" draw for error injection: every n-th request by rate.
@@ -123,7 +129,12 @@ pub fn router(api: Arc<ClusterApi>) -> Router {
 }
 
 fn json_response(status: StatusCode, content_type: &str, body: &Value) -> Response {
-    (status, [("content-type", content_type.to_string())], body.to_string()).into_response()
+    (
+        status,
+        [("content-type", content_type.to_string())],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn ok(body: &Value) -> Response {
@@ -151,7 +162,10 @@ async fn handle(
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let public = matches!(path.as_str(), "/version" | "/healthz" | "/livez" | "/readyz");
+    let public = matches!(
+        path.as_str(),
+        "/version" | "/healthz" | "/livez" | "/readyz"
+    );
     // Who is calling: a bearer token, else a client certificate, else anonymous where allowed.
     let token = headers
         .get("authorization")
@@ -178,7 +192,12 @@ async fn handle(
         });
     }
     if !public && faults.error_rate > 0.0 && api.inject(faults.error_rate) {
-        return ApiError::injected(if faults.error_code == 0 { 500 } else { faults.error_code }).into_response();
+        return ApiError::injected(if faults.error_code == 0 {
+            500
+        } else {
+            faults.error_code
+        })
+        .into_response();
     }
     match path.as_str() {
         "/healthz" | "/livez" | "/readyz" => return "ok".into_response(),
@@ -188,7 +207,14 @@ async fn handle(
     let Some(user) = user else {
         return ApiError::unauthorized().into_response();
     };
-    let accept = headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let accept = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    if let Some(r) = openapi(&path) {
+        return r;
+    }
     match discovery(&path, &accept) {
         Some(r) => return r,
         None if path == "/api" || path == "/apis" => return ApiError::no_route().into_response(),
@@ -198,8 +224,23 @@ async fn handle(
         return ApiError::no_route().into_response();
     };
     let query = query_map(&uri);
-    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    match serve(&api, user, &method, target, &query, &accept, &content_type, &body).await {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    match serve(
+        &api,
+        user,
+        &method,
+        target,
+        &query,
+        &accept,
+        &content_type,
+        &body,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
@@ -224,11 +265,17 @@ fn version() -> Value {
 }
 
 fn discovery(path: &str, accept: &str) -> Option<Response> {
-    let aggregated = accept.contains("as=APIGroupDiscoveryList") && accept.contains("v=v2;") || accept.contains("v=v2,") || accept.ends_with("v=v2");
+    let aggregated = accept.contains("as=APIGroupDiscoveryList") && accept.contains("v=v2;")
+        || accept.contains("v=v2,")
+        || accept.ends_with("v=v2");
     let aggregated = aggregated && accept.contains("g=apidiscovery.k8s.io");
     match path {
         "/api" if aggregated => {
-            let resources: Vec<Value> = RESOURCES.iter().filter(|r| r.group.is_empty()).map(resources::discovery_v2).collect();
+            let resources: Vec<Value> = RESOURCES
+                .iter()
+                .filter(|r| r.group.is_empty())
+                .map(resources::discovery_v2)
+                .collect();
             let body = json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
                 "items": [{"metadata": {"creationTimestamp": null}, "versions": [{"version": "v1", "freshness": "Current", "resources": resources}]}]});
             Some(json_response(StatusCode::OK, DISCOVERY_V2, &body))
@@ -244,10 +291,17 @@ fn discovery(path: &str, accept: &str) -> Option<Response> {
             let body = json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items});
             Some(json_response(StatusCode::OK, DISCOVERY_V2, &body))
         }
-        "/api" => Some(ok(&json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}))),
+        "/api" => Some(ok(
+            &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
+        )),
         "/apis" => {
-            let groups: Vec<Value> = resources::groups().into_iter().map(|(g, v)| group_json(g, v)).collect();
-            Some(ok(&json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})))
+            let groups: Vec<Value> = resources::groups()
+                .into_iter()
+                .map(|(g, v)| group_json(g, v))
+                .collect();
+            Some(ok(
+                &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
+            ))
         }
         "/api/v1" => Some(ok(&resource_list("v1", |r| r.group.is_empty()))),
         _ => {
@@ -255,20 +309,71 @@ fn discovery(path: &str, accept: &str) -> Option<Response> {
             let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
             match parts.as_slice() {
                 [g] => {
-                    let (_, v) = resources::groups().into_iter().find(|(group, _)| group == g)?;
+                    let (_, v) = resources::groups()
+                        .into_iter()
+                        .find(|(group, _)| group == g)?;
                     let mut body = group_json(g, v);
                     body["kind"] = json!("APIGroup");
                     body["apiVersion"] = json!("v1");
                     Some(ok(&body))
                 }
                 [g, v] => {
-                    resources::groups().into_iter().find(|(group, version)| group == g && version == v)?;
-                    Some(ok(&resource_list(&format!("{g}/{v}"), |r| r.group == *g && r.version == *v)))
+                    resources::groups()
+                        .into_iter()
+                        .find(|(group, version)| group == g && version == v)?;
+                    Some(ok(&resource_list(&format!("{g}/{v}"), |r| {
+                        r.group == *g && r.version == *v
+                    })))
                 }
                 _ => None,
             }
         }
     }
+}
+
+/// Just enough OpenAPI v3 for kubectl to see that the server validates fields itself
+/// (`fieldValidation` on every PATCH), so `kubectl create -f` needs no client-side schema.
+fn openapi(path: &str) -> Option<Response> {
+    let mut gvs: Vec<(&str, &str)> = vec![("", "v1")];
+    gvs.extend(resources::groups());
+    let key = |g: &str, v: &str| {
+        if g.is_empty() {
+            format!("api/{v}")
+        } else {
+            format!("apis/{g}/{v}")
+        }
+    };
+    if path == "/openapi/v3" {
+        let paths: serde_json::Map<String, Value> = gvs
+            .iter()
+            .map(|(g, v)| (key(g, v), json!({"serverRelativeURL": format!("/openapi/v3/{}?hash=KUBESIM{VERSION_MINOR}", key(g, v))})))
+            .collect();
+        return Some(ok(&json!({"paths": paths})));
+    }
+    let rest = path.strip_prefix("/openapi/v3/")?;
+    let (g, v) = gvs.into_iter().find(|(g, v)| key(g, v) == rest)?;
+    let prefix = if g.is_empty() {
+        format!("/api/{v}")
+    } else {
+        format!("/apis/{g}/{v}")
+    };
+    let mut paths = serde_json::Map::new();
+    for r in RESOURCES
+        .iter()
+        .filter(|r| r.group == g && r.version == v && !r.create_only)
+    {
+        let item = if r.namespaced {
+            format!("{prefix}/namespaces/{{namespace}}/{}/{{name}}", r.plural)
+        } else {
+            format!("{prefix}/{}/{{name}}", r.plural)
+        };
+        let gvk = json!({"group": g, "version": v, "kind": r.kind});
+        let param = json!([{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": true}}]);
+        let op = |verb: &str| json!({"operationId": format!("{verb}{}", r.kind), "x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": verb, "parameters": param, "responses": {"200": {"description": "OK"}}});
+        paths.insert(item, json!({"patch": op("patch"), "put": op("put")}));
+    }
+    let doc = json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": format!("v1.{VERSION_MINOR}.5-kubesim")}, "paths": paths, "components": {"schemas": {}}});
+    Some(json_response(StatusCode::OK, "application/json", &doc))
 }
 
 fn group_json(g: &str, v: &str) -> Value {
@@ -277,7 +382,11 @@ fn group_json(g: &str, v: &str) -> Value {
 }
 
 fn resource_list(group_version: &str, filter: impl Fn(&Resource) -> bool) -> Value {
-    let resources: Vec<Value> = RESOURCES.iter().filter(|r| filter(r)).map(resources::discovery_legacy).collect();
+    let resources: Vec<Value> = RESOURCES
+        .iter()
+        .filter(|r| filter(r))
+        .map(resources::discovery_legacy)
+        .collect();
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
 }
 
@@ -311,7 +420,12 @@ fn parse_path(path: &str) -> Option<Target> {
     if namespace.is_some() && !resource.namespaced {
         return None;
     }
-    Some(Target { resource, namespace, name, subresource: sub })
+    Some(Target {
+        resource,
+        namespace,
+        name,
+        subresource: sub,
+    })
 }
 
 fn verb_for(method: &Method, target: &Target, query: &HashMap<String, String>) -> &'static str {
@@ -331,7 +445,11 @@ fn verb_for(method: &Method, target: &Target, query: &HashMap<String, String>) -
 }
 
 fn view(r: &Resource, object: &Value) -> Value {
-    if r.group == "events.k8s.io" { events::to_events_v1(object) } else { object.clone() }
+    if r.group == "events.k8s.io" {
+        events::to_events_v1(object)
+    } else {
+        object.clone()
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -355,7 +473,14 @@ async fn serve(
         return Ok(review(user, r, body));
     }
     if !user.can(verb, r.plural, ns) {
-        return Err(ApiError::forbidden(&user.name, verb, r.plural, r.group, ns, target.name.as_deref()));
+        return Err(ApiError::forbidden(
+            &user.name,
+            verb,
+            r.plural,
+            r.group,
+            ns,
+            target.name.as_deref(),
+        ));
     }
     let store = &api.store;
     let parse_body = || -> Result<Value, ApiError> {
@@ -373,12 +498,18 @@ async fn serve(
         "watch" => watch(api, r, ns, target.name.as_deref(), query),
         "get" => {
             let name = target.name.as_deref().unwrap_or_default();
-            let object = store.get(r.store, ns_or_empty, name).ok_or_else(|| ApiError::not_found(r.plural, r.group, name))?;
+            let object = store
+                .get(r.store, ns_or_empty, name)
+                .ok_or_else(|| ApiError::not_found(r.plural, r.group, name))?;
             if target.subresource.as_deref() == Some("scale") {
                 return Ok(ok(&scale_of(&object)));
             }
             if accept.contains("as=Table") {
-                return Ok(json_response(StatusCode::OK, TABLE_CONTENT_TYPE, &table::table(r, &[object], store.rv(), None)));
+                return Ok(json_response(
+                    StatusCode::OK,
+                    TABLE_CONTENT_TYPE,
+                    &table::table(r, &[object], store.rv(), None),
+                ));
             }
             Ok(ok(&view(r, &object)))
         }
@@ -387,28 +518,54 @@ async fn serve(
             if r.group == "events.k8s.io" {
                 object = events::to_core(&object);
             }
-            let namespace = ns.map(str::to_string).or_else(|| object.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string)).unwrap_or_else(|| "default".into());
+            let namespace = ns
+                .map(str::to_string)
+                .or_else(|| {
+                    object
+                        .pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| "default".into());
             check_namespace(&namespace)?;
             let stored = resources::by_store(r.store);
             let created = store.create(stored, &namespace, object, true)?;
-            Ok(json_response(StatusCode::CREATED, "application/json", &view(r, &created)))
+            Ok(json_response(
+                StatusCode::CREATED,
+                "application/json",
+                &view(r, &created),
+            ))
         }
         "update" => {
             let name = target.name.as_deref().unwrap_or_default();
             let object = parse_body()?;
             let stored = resources::by_store(r.store);
             if target.subresource.as_deref() == Some("scale") {
-                let replicas = object.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
-                let updated = store.merge_patch(stored, ns_or_empty, name, &json!({"spec": {"replicas": replicas}}))?;
+                let replicas = object
+                    .pointer("/spec/replicas")
+                    .cloned()
+                    .unwrap_or(json!(0));
+                let updated = store.merge_patch(
+                    stored,
+                    ns_or_empty,
+                    name,
+                    &json!({"spec": {"replicas": replicas}}),
+                )?;
                 return Ok(ok(&scale_of(&updated)));
             }
-            let object = if r.group == "events.k8s.io" { events::to_core(&object) } else { object };
+            let object = if r.group == "events.k8s.io" {
+                events::to_core(&object)
+            } else {
+                object
+            };
             let updated = store.update(stored, ns_or_empty, name, object)?;
             Ok(ok(&view(r, &updated)))
         }
         "patch" => {
             let name = target.name.as_deref().unwrap_or_default();
-            if !(content_type.starts_with("application/merge-patch+json") || content_type.starts_with("application/strategic-merge-patch+json")) {
+            if !(content_type.starts_with("application/merge-patch+json")
+                || content_type.starts_with("application/strategic-merge-patch+json"))
+            {
                 return Err(ApiError::unsupported_media(format!("the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})")));
             }
             let patch = parse_body()?;
@@ -426,8 +583,17 @@ async fn serve(
         }
         "delete" => {
             let name = target.name.as_deref().unwrap_or_default();
-            let orphan = serde_json::from_slice::<Value>(body).ok().and_then(|b| b.get("propagationPolicy").and_then(Value::as_str).map(|p| p == "Orphan")).unwrap_or(false)
-                || query.get("propagationPolicy").is_some_and(|p| p == "Orphan");
+            let orphan = serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|b| {
+                    b.get("propagationPolicy")
+                        .and_then(Value::as_str)
+                        .map(|p| p == "Orphan")
+                })
+                .unwrap_or(false)
+                || query
+                    .get("propagationPolicy")
+                    .is_some_and(|p| p == "Orphan");
             let stored = resources::by_store(r.store);
             let deleted = store.delete(stored, ns_or_empty, name)?;
             if !orphan {
@@ -444,26 +610,44 @@ pub fn collect_garbage(store: &Store) {
     loop {
         let mut uids = std::collections::HashSet::new();
         let mut owned = Vec::new();
-        for r in RESOURCES.iter().filter(|r| r.store == r.plural && !r.create_only) {
+        for r in RESOURCES
+            .iter()
+            .filter(|r| r.store == r.plural && !r.create_only)
+        {
             for o in store.list(r.store, None).1 {
                 if let Some(uid) = o.pointer("/metadata/uid").and_then(Value::as_str) {
                     uids.insert(uid.to_string());
                 }
-                if let Some(owners) = o.pointer("/metadata/ownerReferences").and_then(Value::as_array) {
-                    let owner_uids: Vec<String> = owners.iter().filter_map(|x| x.get("uid").and_then(Value::as_str).map(str::to_string)).collect();
+                if let Some(owners) = o
+                    .pointer("/metadata/ownerReferences")
+                    .and_then(Value::as_array)
+                {
+                    let owner_uids: Vec<String> = owners
+                        .iter()
+                        .filter_map(|x| x.get("uid").and_then(Value::as_str).map(str::to_string))
+                        .collect();
                     if !owner_uids.is_empty() {
                         owned.push((r, o.clone(), owner_uids));
                     }
                 }
             }
         }
-        let orphans: Vec<_> = owned.into_iter().filter(|(_, _, owners)| owners.iter().all(|u| !uids.contains(u))).collect();
+        let orphans: Vec<_> = owned
+            .into_iter()
+            .filter(|(_, _, owners)| owners.iter().all(|u| !uids.contains(u)))
+            .collect();
         if orphans.is_empty() {
             return;
         }
         for (r, o, _) in orphans {
-            let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
-            let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+            let ns = o
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let name = o
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let _ = store.delete(r, ns, name);
         }
     }
@@ -473,7 +657,12 @@ fn scale_of(object: &Value) -> Value {
     let selector = object
         .pointer("/spec/selector/matchLabels")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(","))
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
         .unwrap_or_default();
     json!({
         "kind": "Scale",
@@ -493,17 +682,38 @@ fn scale_of(object: &Value) -> Value {
 fn review(user: &User, r: &Resource, body: &Bytes) -> Response {
     let mut object: Value = serde_json::from_slice(body).unwrap_or_else(|_| json!({}));
     if r.plural == "selfsubjectaccessreviews" {
-        let attrs = object.pointer("/spec/resourceAttributes").cloned().unwrap_or(json!({}));
-        let get = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let attrs = object
+            .pointer("/spec/resourceAttributes")
+            .cloned()
+            .unwrap_or(json!({}));
+        let get = |k: &str| {
+            attrs
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         let ns = get("namespace");
-        let allowed = user.can(&get("verb"), &get("resource"), if ns.is_empty() { None } else { Some(ns.as_str()) });
+        let allowed = user.can(
+            &get("verb"),
+            &get("resource"),
+            if ns.is_empty() {
+                None
+            } else {
+                Some(ns.as_str())
+            },
+        );
         object["status"] = json!({"allowed": allowed, "reason": if allowed { "RBAC: allowed by the simulated role" } else { "" }});
     } else {
-        let ns = object.pointer("/spec/namespace").and_then(Value::as_str).unwrap_or("").to_string();
+        let ns = object
+            .pointer("/spec/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let rules: Vec<Value> = user
             .rules
             .iter()
-            .filter(|rule| rule.namespaces.as_ref().is_none_or(|list| list.iter().any(|n| n == &ns || n == "*")))
+            .filter(|rule| rule.namespaces.as_ref().is_none_or(|list| list.iter().any(|n| n == &ns || n == "*")) && !rule.except_namespaces.contains(&ns))
             .map(|rule| json!({"verbs": rule.verbs, "apiGroups": ["*"], "resources": rule.resources}))
             .collect();
         object["status"] = json!({"resourceRules": rules, "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["/version", "/healthz", "/api", "/api/*", "/apis", "/apis/*"]}], "incomplete": false});
@@ -524,8 +734,12 @@ struct ContinueToken {
     name: String,
 }
 
-fn selectors(r: &Resource, query: &HashMap<String, String>) -> Result<(LabelSelector, Option<FieldSelector>), ApiError> {
-    let labels = LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or("")).map_err(ApiError::bad_request)?;
+fn selectors(
+    r: &Resource,
+    query: &HashMap<String, String>,
+) -> Result<(LabelSelector, Option<FieldSelector>), ApiError> {
+    let labels = LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or(""))
+        .map_err(ApiError::bad_request)?;
     let fields = match query.get("fieldSelector").filter(|f| !f.is_empty()) {
         Some(f) => Some(FieldSelector::parse(f, r.plural).map_err(ApiError::bad_request)?),
         None => None,
@@ -533,19 +747,43 @@ fn selectors(r: &Resource, query: &HashMap<String, String>) -> Result<(LabelSele
     Ok((labels, fields))
 }
 
-fn matches(object: &Value, ns: Option<&str>, labels: &LabelSelector, fields: &Option<FieldSelector>) -> bool {
-    ns.is_none_or(|n| object.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n))
-        && labels.matches(object)
+fn matches(
+    object: &Value,
+    ns: Option<&str>,
+    labels: &LabelSelector,
+    fields: &Option<FieldSelector>,
+) -> bool {
+    ns.is_none_or(|n| {
+        object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            == Some(n)
+    }) && labels.matches(object)
         && fields.as_ref().is_none_or(|f| f.matches(object))
 }
 
-fn list(api: &ClusterApi, r: &Resource, ns: Option<&str>, query: &HashMap<String, String>, accept: &str) -> Result<Response, ApiError> {
+fn list(
+    api: &ClusterApi,
+    r: &Resource,
+    ns: Option<&str>,
+    query: &HashMap<String, String>,
+    accept: &str,
+) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(r, query)?;
-    let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).filter(|l| *l > 0).unwrap_or(usize::MAX);
+    let limit: usize = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
     let token = match query.get("continue").filter(|c| !c.is_empty()) {
         Some(c) => {
-            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| ApiError::bad_request("continue key is not valid: illegal base64 data"))?;
-            let token: ContinueToken = serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request("continue key is not valid"))?;
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .map_err(|_| {
+                    ApiError::bad_request("continue key is not valid: illegal base64 data")
+                })?;
+            let token: ContinueToken = serde_json::from_slice(&bytes)
+                .map_err(|_| ApiError::bad_request("continue key is not valid"))?;
             if api.store.is_expired(token.rv) {
                 return Err(ApiError::expired_continue());
             }
@@ -561,8 +799,12 @@ fn list(api: &ClusterApi, r: &Resource, ns: Option<&str>, query: &HashMap<String
         .filter(|o| {
             token.as_ref().is_none_or(|t| {
                 let key = (
-                    o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(""),
-                    o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or(""),
+                    o.pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        .unwrap_or(""),
+                    o.pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or(""),
                 );
                 key > (t.ns.as_str(), t.name.as_str())
             })
@@ -574,16 +816,29 @@ fn list(api: &ClusterApi, r: &Resource, ns: Option<&str>, query: &HashMap<String
         items.last().map(|o| {
             let t = ContinueToken {
                 rv,
-                ns: o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string(),
-                name: o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
+                ns: o
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                name: o
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
             };
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&t).unwrap_or_default())
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(serde_json::to_vec(&t).unwrap_or_default())
         })
     } else {
         None
     };
     if accept.contains("as=Table") {
-        return Ok(json_response(StatusCode::OK, TABLE_CONTENT_TYPE, &table::table(r, &items, rv, next.as_deref())));
+        return Ok(json_response(
+            StatusCode::OK,
+            TABLE_CONTENT_TYPE,
+            &table::table(r, &items, rv, next.as_deref()),
+        ));
     }
     let mut metadata = json!({"resourceVersion": rv.to_string()});
     if let Some(next) = next {
@@ -591,7 +846,9 @@ fn list(api: &ClusterApi, r: &Resource, ns: Option<&str>, query: &HashMap<String
         metadata["remainingItemCount"] = json!(remaining);
     }
     let items: Vec<Value> = items.iter().map(|o| view(r, o)).collect();
-    Ok(ok(&json!({"kind": format!("{}List", r.kind), "apiVersion": r.api_version(), "metadata": metadata, "items": items})))
+    Ok(ok(
+        &json!({"kind": format!("{}List", r.kind), "apiVersion": r.api_version(), "metadata": metadata, "items": items}),
+    ))
 }
 
 fn line(event: &str, object: &Value) -> Bytes {
@@ -605,25 +862,45 @@ fn bookmark(r: &Resource, rv: u64, initial_end: bool) -> Bytes {
     if initial_end {
         meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    line("BOOKMARK", &json!({"kind": r.kind, "apiVersion": r.api_version(), "metadata": meta}))
+    line(
+        "BOOKMARK",
+        &json!({"kind": r.kind, "apiVersion": r.api_version(), "metadata": meta}),
+    )
 }
 
-fn watch(api: &Arc<ClusterApi>, r: &'static Resource, ns: Option<&str>, name: Option<&str>, query: &HashMap<String, String>) -> Result<Response, ApiError> {
+fn watch(
+    api: &Arc<ClusterApi>,
+    r: &'static Resource,
+    ns: Option<&str>,
+    name: Option<&str>,
+    query: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
     let (labels, mut fields) = selectors(r, query)?;
     if let Some(name) = name {
-        let by_name = FieldSelector::parse(&format!("metadata.name={name}"), r.plural).map_err(ApiError::bad_request)?;
+        let by_name = FieldSelector::parse(&format!("metadata.name={name}"), r.plural)
+            .map_err(ApiError::bad_request)?;
         fields = Some(by_name);
     }
     let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true");
-    let bookmarks = query.get("allowWatchBookmarks").is_some_and(|v| v == "true");
-    let timeout = query.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).unwrap_or(1800);
+    let bookmarks = query
+        .get("allowWatchBookmarks")
+        .is_some_and(|v| v == "true");
+    let timeout = query
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(1800);
     let from = match query.get("resourceVersion").map(String::as_str) {
         _ if send_initial => None,
         None | Some("") | Some("0") => None,
-        Some(rv) => Some(rv.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?),
+        Some(rv) => Some(
+            rv.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
+        ),
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(256);
-    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx)) }));
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
+    }));
     let start = match api.store.watch(r.store, from) {
         Ok(s) => s,
         Err(expired) => {
@@ -637,11 +914,21 @@ fn watch(api: &Arc<ClusterApi>, r: &'static Resource, ns: Option<&str>, name: Op
     let ns = ns.map(str::to_string);
     let every = api.bookmark_every;
     tokio::spawn(async move {
-        let crate::store::WatchStart { backlog, rv: start_rv, mut live, mut drops } = start;
+        let crate::store::WatchStart {
+            backlog,
+            rv: start_rv,
+            mut live,
+            mut drops,
+        } = start;
         let mut last_rv = start_rv;
-        let wanted = |c: &Change| c.store == r.store && matches(&c.object, ns.as_deref(), &labels, &fields);
+        let wanted =
+            |c: &Change| c.store == r.store && matches(&c.object, ns.as_deref(), &labels, &fields);
         for change in backlog.iter().filter(|c| wanted(c)) {
-            if tx.send(line(change.kind.as_str(), &view(r, &change.object))).await.is_err() {
+            if tx
+                .send(line(change.kind.as_str(), &view(r, &change.object)))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -688,7 +975,10 @@ fn watch(api: &Arc<ClusterApi>, r: &'static Resource, ns: Option<&str>, name: Op
 
 fn watch_response(body: Body) -> Response {
     let mut response = Response::new(body);
-    response.headers_mut().insert("content-type", axum::http::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        "content-type",
+        axum::http::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -699,16 +989,33 @@ mod tests {
     #[test]
     fn paths_name_resources() {
         let t = parse_path("/api/v1/namespaces/shop/pods/web-1").unwrap_or_else(|| panic!("parse"));
-        assert_eq!((t.resource.plural, t.namespace.as_deref(), t.name.as_deref()), ("pods", Some("shop"), Some("web-1")));
+        assert_eq!(
+            (t.resource.plural, t.namespace.as_deref(), t.name.as_deref()),
+            ("pods", Some("shop"), Some("web-1"))
+        );
         let t = parse_path("/api/v1/namespaces/shop").unwrap_or_else(|| panic!("parse"));
-        assert_eq!((t.resource.plural, t.namespace, t.name.as_deref()), ("namespaces", None, Some("shop")));
-        let t = parse_path("/apis/apps/v1/namespaces/shop/deployments/web/scale").unwrap_or_else(|| panic!("parse"));
-        assert_eq!((t.resource.plural, t.subresource.as_deref()), ("deployments", Some("scale")));
-        let t = parse_path("/apis/autoscaling/v2/horizontalpodautoscalers").unwrap_or_else(|| panic!("parse"));
-        assert_eq!((t.resource.kind, t.namespace), ("HorizontalPodAutoscaler", None));
+        assert_eq!(
+            (t.resource.plural, t.namespace, t.name.as_deref()),
+            ("namespaces", None, Some("shop"))
+        );
+        let t = parse_path("/apis/apps/v1/namespaces/shop/deployments/web/scale")
+            .unwrap_or_else(|| panic!("parse"));
+        assert_eq!(
+            (t.resource.plural, t.subresource.as_deref()),
+            ("deployments", Some("scale"))
+        );
+        let t = parse_path("/apis/autoscaling/v2/horizontalpodautoscalers")
+            .unwrap_or_else(|| panic!("parse"));
+        assert_eq!(
+            (t.resource.kind, t.namespace),
+            ("HorizontalPodAutoscaler", None)
+        );
         assert!(parse_path("/api/v1/namespaces/shop/nodes").is_none());
         assert!(parse_path("/apis/apps/v1/secrets").is_none());
-        assert!(parse_path("/api/v1/secrets").is_none(), "kubesim serves no Secrets");
+        assert!(
+            parse_path("/api/v1/secrets").is_none(),
+            "kubesim serves no Secrets"
+        );
     }
 
     #[test]

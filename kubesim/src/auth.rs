@@ -11,12 +11,21 @@ pub struct Rule {
     pub resources: Vec<String>,
     #[serde(default)]
     pub namespaces: Option<Vec<String>>,
+    /// Namespaces excluded from an everywhere-rule; with any, cluster-wide access to namespaced
+    /// resources is refused too, as it is for a real user who lacks one namespace.
+    #[serde(default)]
+    pub except_namespaces: Vec<String>,
 }
 
 impl Rule {
     /// Every verb on every resource everywhere.
     pub fn admin() -> Self {
-        Self { verbs: vec!["*".into()], resources: vec!["*".into()], namespaces: None }
+        Self {
+            verbs: vec!["*".into()],
+            resources: vec!["*".into()],
+            namespaces: None,
+            except_namespaces: Vec::new(),
+        }
     }
 
     /// Read-only (get/list/watch) on every resource in `namespaces`.
@@ -25,15 +34,21 @@ impl Rule {
             verbs: ["get", "list", "watch"].map(String::from).to_vec(),
             resources: vec!["*".into()],
             namespaces: Some(namespaces.iter().map(|s| s.to_string()).collect()),
+            except_namespaces: Vec::new(),
         }
     }
 
     fn allows(&self, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
         let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
+        let cluster_scoped = crate::resources::RESOURCES
+            .iter()
+            .any(|r| r.plural == resource && !r.namespaced);
         any(&self.verbs, verb)
             && any(&self.resources, resource)
             && match (&self.namespaces, namespace) {
-                (None, _) => true,
+                (None, _) if self.except_namespaces.is_empty() || cluster_scoped => true,
+                (None, Some(ns)) => !self.except_namespaces.iter().any(|e| e == ns),
+                (None, None) => false,
                 (Some(allowed), Some(ns)) => allowed.iter().any(|a| a == "*" || a == ns),
                 (Some(_), None) => false,
             }
@@ -55,7 +70,9 @@ pub struct User {
 impl User {
     /// True when some rule allows the request; `namespace` None means cluster scope.
     pub fn can(&self, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
-        self.rules.iter().any(|r| r.allows(verb, resource, namespace))
+        self.rules
+            .iter()
+            .any(|r| r.allows(verb, resource, namespace))
     }
 
     /// The namespaces in which the user may `verb` `resource` (None: everywhere).
@@ -65,7 +82,8 @@ impl User {
             let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
             if any(&r.verbs, verb) && any(&r.resources, resource) {
                 match &r.namespaces {
-                    None => return None,
+                    None if r.except_namespaces.is_empty() => return None,
+                    None => out.push("*".to_string()),
                     Some(ns) => out.extend(ns.iter().cloned()),
                 }
             }
@@ -74,14 +92,18 @@ impl User {
     }
 }
 
-/// The users every simulated cluster knows: an administrator and a namespace-limited viewer.
-pub fn default_users(viewer_namespaces: &[&str]) -> Vec<User> {
+/// The users every simulated cluster knows: an administrator (kept out of `hidden` namespaces) and
+/// a namespace-limited viewer.
+pub fn default_users(viewer_namespaces: &[&str], hidden: &[String]) -> Vec<User> {
     vec![
         User {
             name: "kubesim-admin".into(),
             groups: vec!["system:masters".into(), "system:authenticated".into()],
             token: "kubesim-admin-token".into(),
-            rules: vec![Rule::admin()],
+            rules: vec![Rule {
+                except_namespaces: hidden.to_vec(),
+                ..Rule::admin()
+            }],
         },
         User {
             name: "portal-viewer".into(),
@@ -98,14 +120,31 @@ mod tests {
 
     #[test]
     fn rules_scope_verbs_resources_and_namespaces() {
-        let users = default_users(&["shop"]);
+        let users = default_users(&["shop"], &[]);
         let (admin, viewer) = (&users[0], &users[1]);
         assert!(admin.can("delete", "pods", None));
         assert!(viewer.can("list", "pods", Some("shop")));
         assert!(!viewer.can("list", "pods", None), "no cluster-wide list");
         assert!(!viewer.can("list", "pods", Some("payments")));
         assert!(!viewer.can("create", "pods", Some("shop")));
-        assert_eq!(viewer.namespaces_for("list", "pods"), Some(vec!["shop".to_string()]));
+        assert_eq!(
+            viewer.namespaces_for("list", "pods"),
+            Some(vec!["shop".to_string()])
+        );
         assert_eq!(admin.namespaces_for("list", "pods"), None);
+    }
+
+    #[test]
+    fn a_hidden_namespace_takes_away_cluster_wide_lists() {
+        let users = default_users(&[], &["secret-team".to_string()]);
+        let admin = &users[0];
+        assert!(!admin.can("list", "pods", None));
+        assert!(!admin.can("list", "pods", Some("secret-team")));
+        assert!(admin.can("list", "pods", Some("shop")));
+        assert!(
+            admin.can("list", "nodes", None),
+            "cluster-scoped kinds stay readable"
+        );
+        assert!(admin.can("list", "namespaces", None));
     }
 }

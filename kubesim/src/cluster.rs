@@ -76,7 +76,10 @@ impl Cluster {
 
     /// True while the cluster accepts connections.
     pub fn is_up(&self) -> bool {
-        self.accept.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+        self.accept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
     }
 
     /// A summary for the admin API and logs.
@@ -95,7 +98,9 @@ impl Cluster {
         let task = tokio::spawn(async move {
             let router = api::router(me.api.clone());
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let router = router.clone();
                 let tls = me.tls.clone();
@@ -114,7 +119,12 @@ impl Cluster {
 
     /// Stops listening and cuts every connection: clients see "connection refused".
     pub fn down(&self) {
-        if let Some(task) = self.accept.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        if let Some(task) = self
+            .accept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
             task.abort();
         }
         self.epoch.send_modify(|e| *e += 1);
@@ -151,16 +161,28 @@ async fn serve_connection(
 ) {
     match tls {
         Some(config) => {
-            let Ok(stream) = tokio_rustls::TlsAcceptor::from(config).accept(stream).await else { return };
+            let Ok(stream) = tokio_rustls::TlsAcceptor::from(config).accept(stream).await else {
+                return;
+            };
             let user = stream
                 .get_ref()
                 .1
                 .peer_certificates()
                 .and_then(|certs| certs.first())
                 .and_then(|der| api.cert_users.get(der.as_ref()).cloned());
-            serve_io(TokioIo::new(stream), router.layer(Extension(CertIdentity(user)))).await;
+            serve_io(
+                TokioIo::new(stream),
+                router.layer(Extension(CertIdentity(user))),
+            )
+            .await;
         }
-        None => serve_io(TokioIo::new(stream), router.layer(Extension(CertIdentity(None)))).await,
+        None => {
+            serve_io(
+                TokioIo::new(stream),
+                router.layer(Extension(CertIdentity(None))),
+            )
+            .await
+        }
     }
 }
 
@@ -169,5 +191,7 @@ where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let service = TowerToHyperService::new(router);
-    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(io, service)
+        .await;
 }

@@ -13,7 +13,9 @@ const RENAMES: [(&str, &str); 7] = [
 ];
 
 fn rename(object: &Value, to_v1: bool, api_version: &str) -> Value {
-    let Some(map) = object.as_object() else { return object.clone() };
+    let Some(map) = object.as_object() else {
+        return object.clone();
+    };
     let mut out = Map::new();
     for (k, v) in map {
         let key = RENAMES
@@ -43,11 +45,31 @@ mod tests {
 
     #[test]
     fn both_views_match_the_reference_examples() {
-        let core: Value = serde_json::from_str(include_str!("../tests/fixtures/event-core-backoff.json")).unwrap_or_else(|e| panic!("{e}"));
-        let v1: Value = serde_json::from_str(include_str!("../tests/fixtures/event-eventsv1-backoff.json")).unwrap_or_else(|e| panic!("{e}"));
+        let core: Value =
+            serde_json::from_str(include_str!("../tests/fixtures/event-core-backoff.json"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let v1: Value = serde_json::from_str(include_str!(
+            "../tests/fixtures/event-eventsv1-backoff.json"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
         let converted = to_events_v1(&core);
-        for key in ["regarding", "note", "deprecatedSource", "deprecatedCount", "reportingController", "reason", "type"] {
-            assert_eq!(converted.get(key).map(|v| v.to_string()).map(|s| s.replace("\"resourceVersion\":\"47001\",", "")), v1.get(key).map(|v| v.to_string()), "{key}");
+        for key in [
+            "regarding",
+            "note",
+            "deprecatedSource",
+            "deprecatedCount",
+            "reportingController",
+            "reason",
+            "type",
+        ] {
+            assert_eq!(
+                converted
+                    .get(key)
+                    .map(|v| v.to_string())
+                    .map(|s| s.replace("\"resourceVersion\":\"47001\",", "")),
+                v1.get(key).map(|v| v.to_string()),
+                "{key}"
+            );
         }
         assert_eq!(to_core(&v1)["message"], core["message"]);
         assert_eq!(to_core(&v1)["apiVersion"], "v1");

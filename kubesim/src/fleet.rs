@@ -35,6 +35,9 @@ pub struct ClusterSpec {
     /// The namespaces the viewer user may read.
     #[serde(default)]
     pub viewer_namespaces: Vec<String>,
+    /// Namespaces the kubeconfig's (admin) user may not read, so cluster-wide lists are refused.
+    #[serde(default)]
+    pub hidden_namespaces: Vec<String>,
 }
 
 /// How a fleet is served.
@@ -52,7 +55,12 @@ pub struct FleetOptions {
 
 impl Default for FleetOptions {
     fn default() -> Self {
-        Self { tls: true, bind: IpAddr::V4(Ipv4Addr::LOCALHOST), bookmark_every: Duration::from_secs(30), history: 50_000 }
+        Self {
+            tls: true,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            bookmark_every: Duration::from_secs(30),
+            history: 50_000,
+        }
     }
 }
 
@@ -75,7 +83,10 @@ impl Fleet {
             name: CERT_USER.into(),
             groups: vec!["kubesim-readers".into()],
             token: String::new(),
-            rules: vec![Rule { verbs: ["get", "list", "watch"].map(String::from).to_vec(), resources: vec!["*".into()], namespaces: None }],
+            rules: vec![Rule {
+                verbs: ["get", "list", "watch"].map(String::from).to_vec(),
+                ..Rule::admin()
+            }],
         };
         let cert = match &pki {
             Some(p) => Some(p.client_cert(&cert_user.name, &cert_user.groups)?),
@@ -84,18 +95,37 @@ impl Fleet {
         let mut clusters = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
             let namespaces: Vec<&str> = spec.viewer_namespaces.iter().map(String::as_str).collect();
-            let mut users = default_users(&namespaces);
+            let mut users = default_users(&namespaces, &spec.hidden_namespaces);
             users.push(cert_user.clone());
-            let store = Arc::new(Store::new(options.history, 0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1)));
-            let mut api = ClusterApi::new(&spec.name, store, users, (!options.tls).then(|| ADMIN_USER.to_string()));
+            let store = Arc::new(Store::new(
+                options.history,
+                0x9e37_79b9_7f4a_7c15 ^ (i as u64 + 1),
+            ));
+            let mut api = ClusterApi::new(
+                &spec.name,
+                store,
+                users,
+                (!options.tls).then(|| ADMIN_USER.to_string()),
+            );
             api.bookmark_every = options.bookmark_every;
             if let Some(c) = &cert {
                 api.cert_users.insert(c.der.clone(), CERT_USER.to_string());
             }
-            let cluster = Cluster::start(Arc::new(api), &spec.region, &spec.environment, SocketAddr::new(options.bind, 0), server_config.clone()).await?;
+            let cluster = Cluster::start(
+                Arc::new(api),
+                &spec.region,
+                &spec.environment,
+                SocketAddr::new(options.bind, 0),
+                server_config.clone(),
+            )
+            .await?;
             clusters.push(cluster);
         }
-        Ok(Self { clusters, pki, cert })
+        Ok(Self {
+            clusters,
+            pki,
+            cert,
+        })
     }
 
     /// The cluster called `name`.
@@ -108,20 +138,37 @@ impl Fleet {
     pub fn kubeconfig(&self) -> String {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let mut out = String::from("apiVersion: v1\nkind: Config\npreferences: {}\n");
-        out.push_str(&format!("current-context: {}\n", self.clusters.first().map(|c| c.name()).unwrap_or("none")));
+        out.push_str(&format!(
+            "current-context: {}\n",
+            self.clusters.first().map(|c| c.name()).unwrap_or("none")
+        ));
         out.push_str("clusters:\n");
         for c in &self.clusters {
-            out.push_str(&format!("- name: {}\n  cluster:\n    server: {}\n", c.name(), c.url()));
+            out.push_str(&format!(
+                "- name: {}\n  cluster:\n    server: {}\n",
+                c.name(),
+                c.url()
+            ));
             if let Some(p) = &self.pki {
-                out.push_str(&format!("    certificate-authority-data: {}\n", b64(&p.ca_pem)));
+                out.push_str(&format!(
+                    "    certificate-authority-data: {}\n",
+                    b64(&p.ca_pem)
+                ));
             }
         }
         out.push_str("contexts:\n");
         for c in &self.clusters {
-            out.push_str(&format!("- name: {0}\n  context:\n    cluster: {0}\n    user: {ADMIN_USER}\n", c.name()));
+            out.push_str(&format!(
+                "- name: {0}\n  context:\n    cluster: {0}\n    user: {ADMIN_USER}\n",
+                c.name()
+            ));
         }
-        out.push_str(&format!("users:\n- name: {ADMIN_USER}\n  user:\n    token: kubesim-admin-token\n"));
-        out.push_str(&format!("- name: {VIEWER_USER}\n  user:\n    token: portal-viewer-token\n"));
+        out.push_str(&format!(
+            "users:\n- name: {ADMIN_USER}\n  user:\n    token: kubesim-admin-token\n"
+        ));
+        out.push_str(&format!(
+            "- name: {VIEWER_USER}\n  user:\n    token: portal-viewer-token\n"
+        ));
         if let Some(cert) = &self.cert {
             out.push_str(&format!(
                 "- name: {CERT_USER}\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n",
@@ -163,46 +210,73 @@ pub fn admin_router(fleet: Arc<Fleet>) -> Router {
         .with_state(fleet)
 }
 
-fn find(fleet: &Fleet, name: &str) -> Result<Arc<Cluster>, Response> {
-    fleet.cluster(name).cloned().ok_or_else(|| (StatusCode::NOT_FOUND, format!("no cluster named {name}\n")).into_response())
+/// Runs `f` on the named cluster, or answers 404.
+async fn with_cluster<F, Fut>(fleet: &Fleet, name: &str, f: F) -> Response
+where
+    F: FnOnce(Arc<Cluster>) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    match fleet.cluster(name).cloned() {
+        Some(c) => f(c).await,
+        None => (StatusCode::NOT_FOUND, format!("no cluster named {name}\n")).into_response(),
+    }
 }
 
 async fn list_clusters(State(fleet): State<Arc<Fleet>>) -> Json<Vec<ClusterInfo>> {
     Json(fleet.infos())
 }
 
-async fn set_faults(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>, Json(faults): Json<Faults>) -> Response {
-    match find(&fleet, &name) {
-        Ok(c) => {
-            c.api.set_faults(faults);
-            "ok\n".into_response()
-        }
-        Err(r) => r,
-    }
+async fn set_faults(
+    State(fleet): State<Arc<Fleet>>,
+    Path(name): Path<String>,
+    Json(faults): Json<Faults>,
+) -> Response {
+    with_cluster(&fleet, &name, async |c| {
+        c.api.set_faults(faults);
+        "ok\n".into_response()
+    })
+    .await
 }
 
 async fn drop_watches(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
-    find(&fleet, &name).map(|c| { c.api.store.drop_watches(); "ok\n".into_response() }).unwrap_or_else(|r| r)
+    with_cluster(&fleet, &name, async |c| {
+        c.api.store.drop_watches();
+        "ok\n".into_response()
+    })
+    .await
 }
 
 async fn compact(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
-    find(&fleet, &name).map(|c| { c.api.store.compact(); "ok\n".into_response() }).unwrap_or_else(|r| r)
+    with_cluster(&fleet, &name, async |c| {
+        c.api.store.compact();
+        "ok\n".into_response()
+    })
+    .await
 }
 
 async fn down(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
-    find(&fleet, &name).map(|c| { c.down(); "ok\n".into_response() }).unwrap_or_else(|r| r)
+    with_cluster(&fleet, &name, async |c| {
+        c.down();
+        "ok\n".into_response()
+    })
+    .await
 }
 
 async fn up(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
-    match find(&fleet, &name) {
-        Ok(c) => match c.up().await {
-            Ok(()) => "ok\n".into_response(),
-            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot listen again: {e}\n")).into_response(),
-        },
-        Err(r) => r,
-    }
+    with_cluster(&fleet, &name, async |c| match c.up().await {
+        Ok(()) => "ok\n".into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot listen again: {e}\n"),
+        )
+            .into_response(),
+    })
+    .await
 }
 
 async fn requests(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
-    find(&fleet, &name).map(|c| Json(c.api.request_log()).into_response()).unwrap_or_else(|r| r)
+    with_cluster(&fleet, &name, async |c| {
+        Json(c.api.request_log()).into_response()
+    })
+    .await
 }

@@ -6,9 +6,12 @@
 pub mod api;
 pub mod auth;
 pub mod cluster;
+pub mod controllers;
+pub mod demo;
 pub mod events;
 pub mod fleet;
 pub mod resources;
+pub mod scenario;
 pub mod selector;
 pub mod status;
 pub mod store;

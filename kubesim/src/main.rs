@@ -1,1 +1,118 @@
-fn main() {}
+//! `kubesim serve`: simulated Kubernetes clusters for kubectl, kube-rs and Wayfinder.
+
+use clap::{Parser, Subcommand};
+use kubesim::fleet::{admin_router, Fleet, FleetOptions};
+use kubesim::scenario::Scenario;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A Kubernetes API simulator: many clusters, each on its own loopback port.
+#[derive(Parser)]
+#[command(name = "kubesim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a fleet until Ctrl-C.
+    Serve(Serve),
+}
+
+#[derive(Parser)]
+struct Serve {
+    /// `demo` (6 clusters, 3 regions), `empty`, or a scenario YAML file.
+    #[arg(long, default_value = "empty")]
+    scenario: String,
+    /// Number of clusters for `empty`.
+    #[arg(long, default_value_t = 1)]
+    clusters: usize,
+    /// No controllers: objects stay exactly as written, status included.
+    #[arg(long = "static")]
+    static_mode: bool,
+    /// Where to write the kubeconfig (one context per cluster).
+    #[arg(long, default_value = "kubesim.kubeconfig")]
+    kubeconfig_out: PathBuf,
+    /// Serve plain HTTP instead of HTTPS (requests without credentials act as the admin).
+    #[arg(long)]
+    http: bool,
+    /// Port of the admin API (faults, drop watches, compaction, down/up, request log); 0 picks one.
+    #[arg(long, default_value_t = 0)]
+    admin_port: u16,
+    /// Seconds between watch BOOKMARKs.
+    #[arg(long, default_value_t = 30)]
+    bookmark_seconds: u64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let Command::Serve(args) = Cli::parse().command;
+    match serve(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kubesim: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(args: Serve) -> Result<(), String> {
+    let scenario = match args.scenario.as_str() {
+        "empty" => Scenario::empty(args.clusters.max(1)),
+        "demo" => kubesim::demo::scenario(),
+        file => Scenario::from_file(std::path::Path::new(file)).map_err(|e| e.to_string())?,
+    };
+    let options = FleetOptions {
+        tls: !args.http,
+        bookmark_every: Duration::from_secs(args.bookmark_seconds.max(1)),
+        ..Default::default()
+    };
+    let fleet = Fleet::start(&scenario.specs(), &options)
+        .await
+        .map_err(|e| format!("cannot start the clusters: {e}"))?;
+    scenario.apply(&fleet)?;
+    let fleet = Arc::new(fleet);
+    if !args.static_mode {
+        kubesim::controllers::spawn(fleet.clone());
+        if args.scenario == "demo" {
+            kubesim::demo::spawn_script(fleet.clone());
+        }
+    }
+    fleet
+        .write_kubeconfig(&args.kubeconfig_out)
+        .map_err(|e| format!("cannot write {}: {e}", args.kubeconfig_out.display()))?;
+    let admin = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.admin_port)))
+        .await
+        .map_err(|e| format!("cannot bind the admin port: {e}"))?;
+    let admin_addr = admin.local_addr().map_err(|e| e.to_string())?;
+    for c in &fleet.clusters {
+        println!(
+            "cluster {:<16} {:<14} {:<12} {}",
+            c.name(),
+            c.region,
+            c.environment,
+            c.url()
+        );
+    }
+    println!("kubeconfig {}", args.kubeconfig_out.display());
+    println!("admin      http://{admin_addr}");
+    println!(
+        "try: KUBECONFIG={} kubectl get pods -A -o wide",
+        args.kubeconfig_out.display()
+    );
+    let server = axum::serve(admin, admin_router(fleet.clone()));
+    tokio::select! {
+        r = server => r.map_err(|e| e.to_string())?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}

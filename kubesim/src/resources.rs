@@ -42,14 +42,23 @@ impl Resource {
         if self.create_only {
             vec!["create"]
         } else {
-            vec!["create", "delete", "get", "list", "patch", "update", "watch"]
+            vec![
+                "create", "delete", "get", "list", "patch", "update", "watch",
+            ]
         }
     }
 
     fn categories(&self) -> Vec<&'static str> {
         match self.plural {
-            "pods" | "services" | "deployments" | "replicasets" | "statefulsets" | "daemonsets"
-            | "jobs" | "cronjobs" | "horizontalpodautoscalers" => vec!["all"],
+            "pods"
+            | "services"
+            | "deployments"
+            | "replicasets"
+            | "statefulsets"
+            | "daemonsets"
+            | "jobs"
+            | "cronjobs"
+            | "horizontalpodautoscalers" => vec!["all"],
             _ => vec![],
         }
     }
@@ -64,39 +73,150 @@ const fn r(
     namespaced: bool,
     short_names: &'static [&'static str],
 ) -> Resource {
-    Resource { group, version, plural, singular, kind, namespaced, short_names, store: plural, create_only: false }
+    Resource {
+        group,
+        version,
+        plural,
+        singular,
+        kind,
+        namespaced,
+        short_names,
+        store: plural,
+        create_only: false,
+    }
 }
 
 /// Every served resource, preferred group-version first within a group.
 pub const RESOURCES: &[Resource] = &[
-    r("", "v1", "namespaces", "namespace", "Namespace", false, &["ns"]),
+    r(
+        "",
+        "v1",
+        "namespaces",
+        "namespace",
+        "Namespace",
+        false,
+        &["ns"],
+    ),
     r("", "v1", "nodes", "node", "Node", false, &["no"]),
     r("", "v1", "pods", "pod", "Pod", true, &["po"]),
     r("", "v1", "services", "service", "Service", true, &["svc"]),
-    r("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"]),
+    r(
+        "",
+        "v1",
+        "configmaps",
+        "configmap",
+        "ConfigMap",
+        true,
+        &["cm"],
+    ),
     r("", "v1", "events", "event", "Event", true, &["ev"]),
-    r("apps", "v1", "deployments", "deployment", "Deployment", true, &["deploy"]),
-    r("apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, &["rs"]),
-    r("apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, &["sts"]),
-    r("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, &["ds"]),
+    r(
+        "apps",
+        "v1",
+        "deployments",
+        "deployment",
+        "Deployment",
+        true,
+        &["deploy"],
+    ),
+    r(
+        "apps",
+        "v1",
+        "replicasets",
+        "replicaset",
+        "ReplicaSet",
+        true,
+        &["rs"],
+    ),
+    r(
+        "apps",
+        "v1",
+        "statefulsets",
+        "statefulset",
+        "StatefulSet",
+        true,
+        &["sts"],
+    ),
+    r(
+        "apps",
+        "v1",
+        "daemonsets",
+        "daemonset",
+        "DaemonSet",
+        true,
+        &["ds"],
+    ),
     r("batch", "v1", "jobs", "job", "Job", true, &[]),
-    r("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"]),
-    r("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, &["hpa"]),
-    r("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"]),
-    Resource { store: "events", ..r("events.k8s.io", "v1", "events", "event", "Event", true, &["ev"]) },
+    r(
+        "batch",
+        "v1",
+        "cronjobs",
+        "cronjob",
+        "CronJob",
+        true,
+        &["cj"],
+    ),
+    r(
+        "autoscaling",
+        "v2",
+        "horizontalpodautoscalers",
+        "horizontalpodautoscaler",
+        "HorizontalPodAutoscaler",
+        true,
+        &["hpa"],
+    ),
+    r(
+        "networking.k8s.io",
+        "v1",
+        "ingresses",
+        "ingress",
+        "Ingress",
+        true,
+        &["ing"],
+    ),
     Resource {
-        create_only: true,
-        ..r("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, &[])
+        store: "events",
+        ..r(
+            "events.k8s.io",
+            "v1",
+            "events",
+            "event",
+            "Event",
+            true,
+            &["ev"],
+        )
     },
     Resource {
         create_only: true,
-        ..r("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, &[])
+        ..r(
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+            "selfsubjectaccessreview",
+            "SelfSubjectAccessReview",
+            false,
+            &[],
+        )
+    },
+    Resource {
+        create_only: true,
+        ..r(
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectrulesreviews",
+            "selfsubjectrulesreview",
+            "SelfSubjectRulesReview",
+            false,
+            &[],
+        )
     },
 ];
 
 /// The resource at `group`/`version`/`plural`.
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resource> {
-    RESOURCES.iter().find(|r| r.group == group && r.version == version && r.plural == plural)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// The stored resource for a kind (core first), for controllers.
@@ -120,9 +240,13 @@ pub fn groups() -> Vec<(&'static str, &'static str)> {
 
 /// Checks an object against the k8s-openapi type of its kind, so only real shapes are stored.
 pub fn validate(resource: &Resource, object: &Value) -> Result<(), String> {
-    use k8s_openapi::api::{apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, core::v1 as core};
+    use k8s_openapi::api::{
+        apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, core::v1 as core,
+    };
     fn check<T: serde::de::DeserializeOwned>(object: &Value) -> Result<(), String> {
-        serde_json::from_value::<T>(object.clone()).map(|_| ()).map_err(|e| e.to_string())
+        serde_json::from_value::<T>(object.clone())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
     match (resource.group, resource.plural) {
         ("", "namespaces") => check::<core::Namespace>(object),
@@ -138,8 +262,12 @@ pub fn validate(resource: &Resource, object: &Value) -> Result<(), String> {
         ("apps", "daemonsets") => check::<apps::DaemonSet>(object),
         ("batch", "jobs") => check::<batch::Job>(object),
         ("batch", "cronjobs") => check::<batch::CronJob>(object),
-        ("autoscaling", "horizontalpodautoscalers") => check::<autoscaling::HorizontalPodAutoscaler>(object),
-        ("networking.k8s.io", "ingresses") => check::<k8s_openapi::api::networking::v1::Ingress>(object),
+        ("autoscaling", "horizontalpodautoscalers") => {
+            check::<autoscaling::HorizontalPodAutoscaler>(object)
+        }
+        ("networking.k8s.io", "ingresses") => {
+            check::<k8s_openapi::api::networking::v1::Ingress>(object)
+        }
         _ => Ok(()),
     }
 }

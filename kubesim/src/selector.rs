@@ -38,13 +38,18 @@ fn split_top(s: &str) -> Vec<&str> {
         }
     }
     parts.push(&s[start..]);
-    parts.into_iter().map(str::trim).filter(|p| !p.is_empty()).collect()
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn valid_key(k: &str) -> bool {
     !k.is_empty()
         && k.len() <= 316
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
 fn set_values(rest: &str) -> Result<Vec<String>, String> {
@@ -53,7 +58,11 @@ fn set_values(rest: &str) -> Result<Vec<String>, String> {
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
         .ok_or_else(|| format!("expected a parenthesised set, got {rest:?}"))?;
-    Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    Ok(inner
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect())
 }
 
 impl LabelSelector {
@@ -85,7 +94,9 @@ impl LabelSelector {
                 | LabelReq::NotExists(k) => k,
             };
             if !valid_key(key) {
-                return Err(format!("unable to parse requirement: invalid label key {key:?}"));
+                return Err(format!(
+                    "unable to parse requirement: invalid label key {key:?}"
+                ));
             }
             reqs.push(req);
         }
@@ -116,8 +127,19 @@ impl LabelSelector {
 pub fn field_supported(resource: &str, field: &str) -> bool {
     matches!(field, "metadata.name" | "metadata.namespace")
         || match resource {
-            "pods" => matches!(field, "spec.nodeName" | "status.phase" | "spec.restartPolicy" | "spec.schedulerName" | "spec.serviceAccountName" | "status.podIP"),
-            "events" => field.starts_with("involvedObject.") || matches!(field, "reason" | "type" | "source" | "reportingComponent"),
+            "pods" => matches!(
+                field,
+                "spec.nodeName"
+                    | "status.phase"
+                    | "spec.restartPolicy"
+                    | "spec.schedulerName"
+                    | "spec.serviceAccountName"
+                    | "status.podIP"
+            ),
+            "events" => {
+                field.starts_with("involvedObject.")
+                    || matches!(field, "reason" | "type" | "source" | "reportingComponent")
+            }
             "namespaces" => field == "status.phase",
             "jobs" => field == "status.successful",
             _ => false,
@@ -145,7 +167,9 @@ impl FieldSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(format!("invalid selector: '{part}'; can't understand '{part}'"));
+                return Err(format!(
+                    "invalid selector: '{part}'; can't understand '{part}'"
+                ));
             };
             let field = field.trim();
             if !field_supported(resource, field) {
@@ -204,14 +228,19 @@ mod tests {
     #[test]
     fn field_selectors_per_resource() {
         let o = obj(json!({}));
-        let ok = |s: &str| FieldSelector::parse(s, "pods").unwrap_or_else(|e| panic!("{s}: {e}")).matches(&o);
+        let ok = |s: &str| {
+            FieldSelector::parse(s, "pods")
+                .unwrap_or_else(|e| panic!("{s}: {e}"))
+                .matches(&o)
+        };
         assert!(ok("metadata.name=web-1"));
         assert!(ok("metadata.namespace==shop,status.phase!=Pending"));
         assert!(ok("spec.nodeName=n1"));
         assert!(!ok("spec.nodeName="));
         assert!(FieldSelector::parse("spec.nodeName=x", "deployments").is_err());
         let ev = json!({"type": "Warning", "involvedObject": {"kind": "Pod", "name": "web-1"}});
-        let sel = FieldSelector::parse("involvedObject.kind=Pod,type=Warning", "events").unwrap_or_else(|e| panic!("{e}"));
+        let sel = FieldSelector::parse("involvedObject.kind=Pod,type=Warning", "events")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(sel.matches(&ev));
     }
 }

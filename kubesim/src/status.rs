@@ -16,7 +16,13 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>, details: Value) -> Self {
-        Self { code, reason, message: message.into(), details, retry_after: None }
+        Self {
+            code,
+            reason,
+            message: message.into(),
+            details,
+            retry_after: None,
+        }
     }
 
     /// 401, for missing or unknown credentials.
@@ -25,12 +31,23 @@ impl ApiError {
     }
 
     /// 403 with the RBAC message kubectl prints.
-    pub fn forbidden(user: &str, verb: &str, plural: &str, group: &str, namespace: Option<&str>, name: Option<&str>) -> Self {
+    pub fn forbidden(
+        user: &str,
+        verb: &str,
+        plural: &str,
+        group: &str,
+        namespace: Option<&str>,
+        name: Option<&str>,
+    ) -> Self {
         let scope = match namespace {
             Some(ns) => format!("in the namespace \"{ns}\""),
             None => "at the cluster scope".to_string(),
         };
-        let qualified = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let qualified = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         let subject = match name {
             Some(n) => format!("{qualified} \"{n}\""),
             None => qualified,
@@ -52,22 +69,41 @@ impl ApiError {
 
     /// 404 for a named object.
     pub fn not_found(plural: &str, group: &str, name: &str) -> Self {
-        let qualified = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let qualified = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         let mut details = json!({"name": name, "kind": plural});
         if !group.is_empty() {
             details["group"] = json!(group);
         }
-        Self::new(404, "NotFound", format!("{qualified} \"{name}\" not found"), details)
+        Self::new(
+            404,
+            "NotFound",
+            format!("{qualified} \"{name}\" not found"),
+            details,
+        )
     }
 
     /// 404 for a path that serves nothing.
     pub fn no_route() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource", json!({}))
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            json!({}),
+        )
     }
 
     /// 405 for a verb the resource does not support.
     pub fn method_not_supported(verb: &str, plural: &str) -> Self {
-        Self::new(405, "MethodNotAllowed", format!("{verb} is not supported on resources of kind \"{plural}\""), json!({}))
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            format!("{verb} is not supported on resources of kind \"{plural}\""),
+            json!({}),
+        )
     }
 
     /// 409 AlreadyExists.
@@ -140,7 +176,12 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, [("content-type", "application/json")], self.body().to_string()).into_response();
+        let mut response = (
+            status,
+            [("content-type", "application/json")],
+            self.body().to_string(),
+        )
+            .into_response();
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert("retry-after", v);

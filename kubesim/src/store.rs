@@ -137,36 +137,76 @@ impl Store {
 
     /// One object.
     pub fn get(&self, store: &str, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        self.lock().objects.get(store)?.get(&(namespace.to_string(), name.to_string())).cloned()
+        self.lock()
+            .objects
+            .get(store)?
+            .get(&(namespace.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// A random lower-case alphanumeric suffix, as generateName and ReplicaSets use.
     pub fn random_suffix(&self, len: usize) -> String {
         const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
         let mut inner = self.lock();
-        (0..len).map(|_| ALPHABET[(next(&mut inner.rng) % ALPHABET.len() as u64) as usize] as char).collect()
+        (0..len)
+            .map(|_| ALPHABET[(next(&mut inner.rng) % ALPHABET.len() as u64) as usize] as char)
+            .collect()
     }
 
     /// Creates an object. With `preserve`, uid, creationTimestamp and status stay as written.
-    pub fn create(&self, r: &Resource, namespace: &str, mut object: Value, preserve: bool) -> Result<Arc<Value>, StoreError> {
+    pub fn create(
+        &self,
+        r: &Resource,
+        namespace: &str,
+        mut object: Value,
+        preserve: bool,
+    ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
         let meta = metadata_mut(&mut object)?;
-        if meta.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
-            let Some(prefix) = meta.get("generateName").and_then(Value::as_str).map(str::to_string) else {
+        if meta
+            .get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            let Some(prefix) = meta
+                .get("generateName")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
                 return Err(StoreError::Invalid(format!("{} \"\" is invalid: metadata.name: Required value: name or generateName is required", r.kind)));
             };
-            let suffix: String = (0..5).map(|_| (b'a' + (next(&mut inner.rng) % 26) as u8) as char).collect();
+            let suffix: String = (0..5)
+                .map(|_| (b'a' + (next(&mut inner.rng) % 26) as u8) as char)
+                .collect();
             meta.insert("name".into(), json!(format!("{prefix}{suffix}")));
         }
-        let name = meta.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let name = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         if r.namespaced {
             meta.insert("namespace".into(), json!(namespace));
         } else {
             meta.remove("namespace");
         }
-        let key = (if r.namespaced { namespace.to_string() } else { String::new() }, name.clone());
-        if inner.objects.get(r.store).is_some_and(|m| m.contains_key(&key)) {
-            return Err(StoreError::AlreadyExists(format!("{} \"{name}\" already exists", r.qualified())));
+        let key = (
+            if r.namespaced {
+                namespace.to_string()
+            } else {
+                String::new()
+            },
+            name.clone(),
+        );
+        if inner
+            .objects
+            .get(r.store)
+            .is_some_and(|m| m.contains_key(&key))
+        {
+            return Err(StoreError::AlreadyExists(format!(
+                "{} \"{name}\" already exists",
+                r.qualified()
+            )));
         }
         let uid = uuid(&mut inner.rng);
         if !preserve || !meta.contains_key("uid") {
@@ -180,27 +220,69 @@ impl Store {
         }
         object["apiVersion"] = json!(r.api_version());
         object["kind"] = json!(r.kind);
-        crate::resources::validate(r, &object).map_err(|e| StoreError::Invalid(format!("{} \"{name}\" is invalid: {e}", r.kind)))?;
-        Ok(commit(&mut inner, &self.changes, r.store, key, object, EventType::Added))
+        crate::resources::validate(r, &object)
+            .map_err(|e| StoreError::Invalid(format!("{} \"{name}\" is invalid: {e}", r.kind)))?;
+        Ok(commit(
+            &mut inner,
+            &self.changes,
+            r.store,
+            key,
+            object,
+            EventType::Added,
+        ))
     }
 
     /// Replaces an object. A resourceVersion in the object must match the stored one (409 otherwise).
-    pub fn update(&self, r: &Resource, namespace: &str, name: &str, mut object: Value) -> Result<Arc<Value>, StoreError> {
+    pub fn update(
+        &self,
+        r: &Resource,
+        namespace: &str,
+        name: &str,
+        mut object: Value,
+    ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
-        let key = (if r.namespaced { namespace.to_string() } else { String::new() }, name.to_string());
-        let Some(current) = inner.objects.get(r.store).and_then(|m| m.get(&key)).cloned() else {
-            return Err(StoreError::NotFound(format!("{} \"{name}\" not found", r.qualified())));
+        let key = (
+            if r.namespaced {
+                namespace.to_string()
+            } else {
+                String::new()
+            },
+            name.to_string(),
+        );
+        let Some(current) = inner
+            .objects
+            .get(r.store)
+            .and_then(|m| m.get(&key))
+            .cloned()
+        else {
+            return Err(StoreError::NotFound(format!(
+                "{} \"{name}\" not found",
+                r.qualified()
+            )));
         };
         let meta = metadata_mut(&mut object)?;
-        let sent_rv = meta.get("resourceVersion").and_then(Value::as_str).map(str::to_string);
-        let current_rv = current.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default();
-        if sent_rv.as_deref().is_some_and(|rv| !rv.is_empty() && rv != current_rv) {
+        let sent_rv = meta
+            .get("resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let current_rv = current
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if sent_rv
+            .as_deref()
+            .is_some_and(|rv| !rv.is_empty() && rv != current_rv)
+        {
             return Err(StoreError::Conflict(format!(
                 "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
                 r.qualified()
             )));
         }
-        if meta.get("name").and_then(Value::as_str).is_some_and(|n| n != name) {
+        if meta
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| n != name)
+        {
             return Err(StoreError::Invalid(format!("{} \"{name}\" is invalid: metadata.name: Invalid value: the name of the object does not match the name in the URL", r.kind)));
         }
         meta.insert("name".into(), json!(name));
@@ -212,25 +294,51 @@ impl Store {
         if r.namespaced {
             meta.insert("namespace".into(), json!(namespace));
         }
-        let generation = current.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+        let generation = current
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
         let spec_changed = current.get("spec") != object.get("spec");
         if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.insert("generation".into(), json!(if spec_changed { generation + 1 } else { generation }));
+            meta.insert(
+                "generation".into(),
+                json!(if spec_changed {
+                    generation + 1
+                } else {
+                    generation
+                }),
+            );
         }
         object["apiVersion"] = json!(r.api_version());
         object["kind"] = json!(r.kind);
-        crate::resources::validate(r, &object).map_err(|e| StoreError::Invalid(format!("{} \"{name}\" is invalid: {e}", r.kind)))?;
+        crate::resources::validate(r, &object)
+            .map_err(|e| StoreError::Invalid(format!("{} \"{name}\" is invalid: {e}", r.kind)))?;
         if strip_rv(&current) == strip_rv(&object) {
             return Ok(current);
         }
-        Ok(commit(&mut inner, &self.changes, r.store, key, object, EventType::Modified))
+        Ok(commit(
+            &mut inner,
+            &self.changes,
+            r.store,
+            key,
+            object,
+            EventType::Modified,
+        ))
     }
 
     /// Applies a JSON merge patch (RFC 7386) to an object.
-    pub fn merge_patch(&self, r: &Resource, namespace: &str, name: &str, patch: &Value) -> Result<Arc<Value>, StoreError> {
+    pub fn merge_patch(
+        &self,
+        r: &Resource,
+        namespace: &str,
+        name: &str,
+        patch: &Value,
+    ) -> Result<Arc<Value>, StoreError> {
         let current = self
             .get(r.store, if r.namespaced { namespace } else { "" }, name)
-            .ok_or_else(|| StoreError::NotFound(format!("{} \"{name}\" not found", r.qualified())))?;
+            .ok_or_else(|| {
+                StoreError::NotFound(format!("{} \"{name}\" not found", r.qualified()))
+            })?;
         let mut next = (*current).clone();
         merge(&mut next, patch);
         if patch.pointer("/metadata/resourceVersion").is_none() {
@@ -242,7 +350,13 @@ impl Store {
     }
 
     /// Changes an object in place with `f` (controllers); `None` when it does not exist.
-    pub fn modify(&self, r: &Resource, namespace: &str, name: &str, f: impl FnOnce(&mut Value)) -> Option<Arc<Value>> {
+    pub fn modify(
+        &self,
+        r: &Resource,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(&mut Value),
+    ) -> Option<Arc<Value>> {
         let current = self.get(r.store, if r.namespaced { namespace } else { "" }, name)?;
         let mut next = (*current).clone();
         f(&mut next);
@@ -253,18 +367,42 @@ impl Store {
     }
 
     /// Deletes an object; watches get DELETED with the last state.
-    pub fn delete(&self, r: &Resource, namespace: &str, name: &str) -> Result<Arc<Value>, StoreError> {
+    pub fn delete(
+        &self,
+        r: &Resource,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
-        let key = (if r.namespaced { namespace.to_string() } else { String::new() }, name.to_string());
+        let key = (
+            if r.namespaced {
+                namespace.to_string()
+            } else {
+                String::new()
+            },
+            name.to_string(),
+        );
         let Some(object) = inner.objects.get_mut(r.store).and_then(|m| m.remove(&key)) else {
-            return Err(StoreError::NotFound(format!("{} \"{name}\" not found", r.qualified())));
+            return Err(StoreError::NotFound(format!(
+                "{} \"{name}\" not found",
+                r.qualified()
+            )));
         };
         let mut object = (*object).clone();
         inner.rv += 1;
         let rv = inner.rv;
         object["metadata"]["resourceVersion"] = json!(rv.to_string());
         let object = Arc::new(object);
-        record(&mut inner, &self.changes, Change { rv, kind: EventType::Deleted, store: r.store, object: object.clone() });
+        record(
+            &mut inner,
+            &self.changes,
+            Change {
+                rv,
+                kind: EventType::Deleted,
+                store: r.store,
+                object: object.clone(),
+            },
+        );
         Ok(object)
     }
 
@@ -281,15 +419,37 @@ impl Store {
                     .get(store)
                     .map(|m| {
                         m.values()
-                            .map(|o| Arc::new(Change { rv: inner.rv, kind: EventType::Added, store: store_name, object: o.clone() }))
+                            .map(|o| {
+                                Arc::new(Change {
+                                    rv: inner.rv,
+                                    kind: EventType::Added,
+                                    store: store_name,
+                                    object: o.clone(),
+                                })
+                            })
                             .collect()
                     })
                     .unwrap_or_default()
             }
-            Some(rv) if rv < inner.oldest => return Err(Expired { requested: rv, oldest: inner.oldest }),
-            Some(rv) => inner.history.iter().filter(|c| c.rv > rv && c.store == store).cloned().collect(),
+            Some(rv) if rv < inner.oldest => {
+                return Err(Expired {
+                    requested: rv,
+                    oldest: inner.oldest,
+                })
+            }
+            Some(rv) => inner
+                .history
+                .iter()
+                .filter(|c| c.rv > rv && c.store == store)
+                .cloned()
+                .collect(),
         };
-        Ok(WatchStart { backlog, rv: inner.rv, live, drops })
+        Ok(WatchStart {
+            backlog,
+            rv: inner.rv,
+            live,
+            drops,
+        })
     }
 
     /// Forgets all history: every watch from an older resourceVersion now gets 410 Expired.
@@ -311,18 +471,26 @@ impl Store {
 
     /// Counts objects per stored resource, for logs and tests.
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
-        self.lock().objects.iter().map(|(k, v)| (*k, v.len())).collect()
+        self.lock()
+            .objects
+            .iter()
+            .map(|(k, v)| (*k, v.len()))
+            .collect()
     }
 }
 
 fn metadata_mut(object: &mut Value) -> Result<&mut Map<String, Value>, StoreError> {
     if !object.is_object() {
-        return Err(StoreError::Invalid("the object must be a JSON object".into()));
+        return Err(StoreError::Invalid(
+            "the object must be a JSON object".into(),
+        ));
     }
     if !object.get("metadata").is_some_and(Value::is_object) {
         object["metadata"] = json!({});
     }
-    object["metadata"].as_object_mut().ok_or_else(|| StoreError::Invalid("metadata must be an object".into()))
+    object["metadata"]
+        .as_object_mut()
+        .ok_or_else(|| StoreError::Invalid("metadata must be an object".into()))
 }
 
 fn strip_rv(v: &Value) -> Value {
@@ -345,8 +513,21 @@ fn commit(
     let rv = inner.rv;
     object["metadata"]["resourceVersion"] = json!(rv.to_string());
     let object = Arc::new(object);
-    inner.objects.entry(store).or_default().insert(key, object.clone());
-    record(inner, changes, Change { rv, kind, store, object: object.clone() });
+    inner
+        .objects
+        .entry(store)
+        .or_default()
+        .insert(key, object.clone());
+    record(
+        inner,
+        changes,
+        Change {
+            rv,
+            kind,
+            store,
+            object: object.clone(),
+        },
+    );
     object
 }
 
@@ -408,7 +589,9 @@ fn uuid(state: &mut u64) -> String {
 
 /// The current time as the apiserver writes it (RFC 3339, seconds, UTC).
 pub fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -427,31 +610,60 @@ mod tests {
     #[test]
     fn writes_bump_the_resource_version_and_keep_history() {
         let s = Store::default();
-        let a = s.create(pods(), "shop", pod("a"), false).unwrap_or_else(|e| panic!("{e}"));
+        let a = s
+            .create(pods(), "shop", pod("a"), false)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a["metadata"]["resourceVersion"], "1001");
         assert_eq!(a["metadata"]["namespace"], "shop");
         assert_eq!(a["kind"], "Pod");
         let err = s.create(pods(), "shop", pod("a"), false).err();
-        assert_eq!(err, Some(StoreError::AlreadyExists("pods \"a\" already exists".into())));
-        let patched = s.merge_patch(pods(), "shop", "a", &json!({"metadata": {"labels": {"app": null, "tier": "x"}}}))
+        assert_eq!(
+            err,
+            Some(StoreError::AlreadyExists(
+                "pods \"a\" already exists".into()
+            ))
+        );
+        let patched = s
+            .merge_patch(
+                pods(),
+                "shop",
+                "a",
+                &json!({"metadata": {"labels": {"app": null, "tier": "x"}}}),
+            )
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(patched["metadata"]["labels"], json!({"tier": "x"}));
         let mut stale = (*a).clone();
         stale["metadata"]["labels"] = json!({});
-        assert!(matches!(s.update(pods(), "shop", "a", stale), Err(StoreError::Conflict(_))));
-        s.delete(pods(), "shop", "a").unwrap_or_else(|e| panic!("{e}"));
-        let start = s.watch("pods", Some(1000)).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(matches!(
+            s.update(pods(), "shop", "a", stale),
+            Err(StoreError::Conflict(_))
+        ));
+        s.delete(pods(), "shop", "a")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let start = s
+            .watch("pods", Some(1000))
+            .unwrap_or_else(|e| panic!("{e:?}"));
         let kinds: Vec<EventType> = start.backlog.iter().map(|c| c.kind).collect();
-        assert_eq!(kinds, [EventType::Added, EventType::Modified, EventType::Deleted]);
+        assert_eq!(
+            kinds,
+            [EventType::Added, EventType::Modified, EventType::Deleted]
+        );
         assert_eq!(start.backlog[2].rv, 1003);
     }
 
     #[test]
     fn compaction_expires_old_versions() {
         let s = Store::default();
-        s.create(pods(), "a", pod("x"), false).unwrap_or_else(|e| panic!("{e}"));
+        s.create(pods(), "a", pod("x"), false)
+            .unwrap_or_else(|e| panic!("{e}"));
         s.compact();
-        assert_eq!(s.watch("pods", Some(1000)).err(), Some(Expired { requested: 1000, oldest: 1001 }));
+        assert_eq!(
+            s.watch("pods", Some(1000)).err(),
+            Some(Expired {
+                requested: 1000,
+                oldest: 1001
+            })
+        );
         assert!(s.watch("pods", Some(1001)).is_ok());
         assert!(s.is_expired(1000));
     }
@@ -460,10 +672,17 @@ mod tests {
     fn invalid_objects_are_refused() {
         let s = Store::default();
         let bad = json!({"metadata": {"name": "x"}, "spec": {"containers": "not a list"}});
-        assert!(matches!(s.create(pods(), "a", bad, false), Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            s.create(pods(), "a", bad, false),
+            Err(StoreError::Invalid(_))
+        ));
         let nameless = json!({"metadata": {"generateName": "job-"}, "spec": {"containers": []}});
-        let made = s.create(pods(), "a", nameless, false).unwrap_or_else(|e| panic!("{e}"));
-        assert!(made["metadata"]["name"].as_str().is_some_and(|n| n.starts_with("job-") && n.len() == 9));
+        let made = s
+            .create(pods(), "a", nameless, false)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(made["metadata"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("job-") && n.len() == 9));
     }
 
     #[test]
@@ -473,9 +692,14 @@ mod tests {
         p["metadata"]["uid"] = json!("u-1");
         p["metadata"]["creationTimestamp"] = json!("2026-11-20T09:00:00Z");
         p["status"] = json!({"phase": "Pending"});
-        let made = s.create(pods(), "a", p, true).unwrap_or_else(|e| panic!("{e}"));
+        let made = s
+            .create(pods(), "a", p, true)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(made["metadata"]["uid"], "u-1");
-        assert_eq!(made["metadata"]["creationTimestamp"], "2026-11-20T09:00:00Z");
+        assert_eq!(
+            made["metadata"]["creationTimestamp"],
+            "2026-11-20T09:00:00Z"
+        );
         assert_eq!(made["status"]["phase"], "Pending");
     }
 }

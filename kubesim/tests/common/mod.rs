@@ -7,20 +7,38 @@ use kubesim::fleet::{ClusterSpec, Fleet, FleetOptions};
 use std::time::Duration;
 
 pub fn spec(name: &str) -> ClusterSpec {
-    ClusterSpec { name: name.into(), region: "eu-west-1".into(), environment: "production".into(), viewer_namespaces: vec!["shop".into()] }
+    ClusterSpec {
+        name: name.into(),
+        region: "eu-west-1".into(),
+        environment: "production".into(),
+        viewer_namespaces: vec!["shop".into()],
+        hidden_namespaces: vec![],
+    }
 }
 
 pub async fn fleet(names: &[&str]) -> Fleet {
     let specs: Vec<ClusterSpec> = names.iter().map(|n| spec(n)).collect();
-    let options = FleetOptions { bookmark_every: Duration::from_millis(300), ..Default::default() };
-    Fleet::start(&specs, &options).await.unwrap_or_else(|e| panic!("fleet: {e}"))
+    let options = FleetOptions {
+        bookmark_every: Duration::from_millis(300),
+        ..Default::default()
+    };
+    Fleet::start(&specs, &options)
+        .await
+        .unwrap_or_else(|e| panic!("fleet: {e}"))
 }
 
 /// A kube-rs client for `cluster` as `user` (the kubeconfig's users).
 pub async fn client_as(fleet: &Fleet, cluster: &str, user: &str) -> Client {
-    let kubeconfig = Kubeconfig::from_yaml(&fleet.kubeconfig()).unwrap_or_else(|e| panic!("kubeconfig: {e}"));
-    let options = KubeConfigOptions { context: Some(cluster.into()), cluster: None, user: Some(user.into()) };
-    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options).await.unwrap_or_else(|e| panic!("config: {e}"));
+    let kubeconfig =
+        Kubeconfig::from_yaml(&fleet.kubeconfig()).unwrap_or_else(|e| panic!("kubeconfig: {e}"));
+    let options = KubeConfigOptions {
+        context: Some(cluster.into()),
+        cluster: None,
+        user: Some(user.into()),
+    };
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .unwrap_or_else(|e| panic!("config: {e}"));
     config.read_timeout = Some(Duration::from_secs(30));
     Client::try_from(config).unwrap_or_else(|e| panic!("client: {e}"))
 }
@@ -29,9 +47,9 @@ pub async fn client(fleet: &Fleet, cluster: &str) -> Client {
     client_as(fleet, cluster, kubesim::fleet::ADMIN_USER).await
 }
 
-/// Polls `f` until it is true or 10 s pass.
+/// Polls `f` until it is true or 30 s pass.
 pub async fn eventually(what: &str, mut f: impl AsyncFnMut() -> bool) {
-    for _ in 0..200 {
+    for _ in 0..600 {
         if f().await {
             return;
         }

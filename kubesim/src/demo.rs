@@ -1,0 +1,445 @@
+//! The built-in demo fleet: six clusters in three regions running the example catalog's services,
+//! with the trouble a real company has on a normal day.
+
+use crate::controllers::{FAULT_ANNOTATION, LOAD_ANNOTATION};
+use crate::fleet::{ClusterSpec, Fleet};
+use crate::scenario::{Scenario, ScenarioCluster};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `(name, region, environment)` of the demo clusters.
+pub const CLUSTERS: [(&str, &str, &str); 6] = [
+    ("prod-eu-1", "eu-west-1", "production"),
+    ("staging-eu-1", "eu-west-1", "staging"),
+    ("prod-us-1", "us-east-1", "production"),
+    ("prod-us-2", "us-east-1", "production"),
+    ("prod-ap-1", "ap-southeast-1", "production"),
+    ("prod-ap-2", "ap-southeast-1", "production"),
+];
+
+/// The cluster whose watches drop now and then.
+pub const FLAKY_CLUSTER: &str = "prod-ap-1";
+/// The cluster where the portal's user may not read one namespace, and that namespace.
+pub const RESTRICTED: (&str, &str) = ("prod-ap-2", "identity");
+/// The service whose rollout the demo breaks a few seconds after start, and where.
+pub const BAD_ROLLOUT: (&str, &str, &str) = ("prod-eu-1", "storefront", "cart");
+
+const ALL: &[&str] = &[
+    "prod-eu-1",
+    "staging-eu-1",
+    "prod-us-1",
+    "prod-us-2",
+    "prod-ap-1",
+    "prod-ap-2",
+];
+const CORE: &[&str] = &["prod-eu-1", "staging-eu-1", "prod-us-1", "prod-ap-1"];
+const EU: &[&str] = &["prod-eu-1", "staging-eu-1"];
+const US: &[&str] = &["prod-us-1", "prod-us-2", "staging-eu-1"];
+const STAGING: &[&str] = &["staging-eu-1"];
+
+/// How a workload is labelled.
+#[derive(Clone, Copy)]
+enum Labels {
+    /// `backstage.io/kubernetes-id` (and the common name label).
+    Id,
+    /// Only `app.kubernetes.io/name`.
+    App,
+    /// Name plus `app.kubernetes.io/part-of`, for descriptors with a label selector.
+    PartOf(&'static str),
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    CronJob(&'static str),
+}
+
+struct Workload {
+    name: &'static str,
+    namespace: &'static str,
+    labels: Labels,
+    kind: Kind,
+    clusters: &'static [&'static str],
+    replicas: i64,
+    /// `(min, max, cpu target %)`.
+    hpa: Option<(i64, i64, i64)>,
+    /// `(cluster, fault)`: pod faults, or `no-metrics` on the HPA, or `job-fail` on CronJob pods.
+    faults: &'static [(&'static str, &'static str)],
+    /// `(cluster, demand as a multiple of the HPA's max)`.
+    load: &'static [(&'static str, f64)],
+}
+
+const fn w(
+    name: &'static str,
+    namespace: &'static str,
+    labels: Labels,
+    clusters: &'static [&'static str],
+) -> Workload {
+    Workload {
+        name,
+        namespace,
+        labels,
+        kind: Kind::Deployment,
+        clusters,
+        replicas: 2,
+        hpa: None,
+        faults: &[],
+        load: &[],
+    }
+}
+
+fn workloads() -> Vec<Workload> {
+    use Labels::*;
+    vec![
+        Workload {
+            hpa: Some((2, 10, 70)),
+            load: &[
+                ("prod-eu-1", 1.4),
+                ("prod-us-1", 0.84),
+                ("prod-us-2", 0.6),
+                ("prod-ap-1", 0.35),
+            ],
+            ..w("checkout-api", "payments", Id, ALL)
+        },
+        Workload {
+            hpa: Some((2, 8, 75)),
+            ..w("payments-gateway", "payments", Id, CORE)
+        },
+        Workload {
+            kind: Kind::StatefulSet,
+            replicas: 3,
+            ..w("ledger", "payments", Id, CORE)
+        },
+        w("refunds-worker", "payments", PartOf("checkout"), CORE),
+        Workload {
+            replicas: 1,
+            ..w("fraud-scoring", "payments", App, STAGING)
+        },
+        w("invoice-renderer", "payments", Id, EU),
+        Workload {
+            hpa: Some((3, 12, 65)),
+            ..w("web-shop", "storefront", Id, ALL)
+        },
+        Workload {
+            hpa: Some((2, 10, 70)),
+            ..w("mobile-bff", "storefront", Id, ALL)
+        },
+        Workload {
+            replicas: 3,
+            ..w("cart", "storefront", Id, ALL)
+        },
+        w("content-service", "storefront", App, CORE),
+        w("image-resizer", "storefront", Id, ALL),
+        Workload {
+            hpa: Some((1, 4, 80)),
+            faults: &[("staging-eu-1", "no-metrics")],
+            ..w("reviews", "storefront", Id, STAGING)
+        },
+        Workload {
+            hpa: Some((3, 15, 70)),
+            load: &[("prod-us-2", 0.9)],
+            ..w("search-api", "search", Id, ALL)
+        },
+        Workload {
+            faults: &[("prod-us-1", "oom")],
+            ..w("search-indexer", "search", Id, CORE)
+        },
+        Workload {
+            replicas: 3,
+            faults: &[("prod-us-2", "crash-loop")],
+            ..w("recommendations", "search", Id, ALL)
+        },
+        Workload {
+            faults: &[("prod-us-1", "unschedulable")],
+            ..w("ranking-trainer", "search", Id, US)
+        },
+        w("autocomplete", "search", App, ALL),
+        Workload {
+            hpa: Some((2, 6, 70)),
+            ..w("auth-service", "identity", Id, ALL)
+        },
+        w("accounts", "identity", Id, ALL),
+        w("permissions", "identity", PartOf("identity"), CORE),
+        Workload {
+            replicas: 1,
+            ..w("mfa-service", "identity", Id, STAGING)
+        },
+        Workload {
+            hpa: Some((3, 12, 60)),
+            ..w("api-gateway", "platform", Id, ALL)
+        },
+        w("config-service", "platform", Id, ALL),
+        Workload {
+            kind: Kind::DaemonSet,
+            ..w("metrics-collector", "platform", App, ALL)
+        },
+        Workload {
+            kind: Kind::DaemonSet,
+            ..w("log-shipper", "platform", Id, ALL)
+        },
+        Workload {
+            replicas: 1,
+            ..w("service-mesh-controller", "platform", Id, CORE)
+        },
+        Workload {
+            kind: Kind::StatefulSet,
+            replicas: 3,
+            ..w("event-router", "data", Id, CORE)
+        },
+        Workload {
+            kind: Kind::CronJob("*/2 * * * *"),
+            faults: &[("prod-eu-1", "job-fail")],
+            ..w("warehouse-loader", "data", Id, EU)
+        },
+        w("reporting-api", "data", Id, EU),
+        Workload {
+            kind: Kind::CronJob("*/5 * * * *"),
+            ..w("etl-scheduler", "data", App, EU)
+        },
+        Workload {
+            hpa: Some((2, 8, 70)),
+            ..w("inventory", "logistics", Id, ALL)
+        },
+        Workload {
+            faults: &[("prod-us-2", "readiness")],
+            ..w("shipping-rates", "logistics", Id, US)
+        },
+        w("delivery-tracker", "logistics", Id, CORE),
+        w("warehouse-ui", "logistics", Id, EU),
+        Workload {
+            replicas: 1,
+            faults: &[("staging-eu-1", "config-error")],
+            ..w("label-printer", "logistics", Id, STAGING)
+        },
+        Workload {
+            hpa: Some((2, 8, 70)),
+            ..w("notifications", "growth", Id, ALL)
+        },
+        w("promotions", "growth", Id, ALL),
+        Workload {
+            replicas: 1,
+            ..w("experiments", "growth", Id, STAGING)
+        },
+        Workload {
+            kind: Kind::CronJob("*/10 * * * *"),
+            ..w("newsletter", "growth", App, EU)
+        },
+        // Services no descriptor mentions: the portal discovers them.
+        Workload {
+            replicas: 1,
+            ..w("legacy-cron-runner", "data", App, &["prod-eu-1"])
+        },
+        Workload {
+            replicas: 1,
+            ..w("debug-toolbox", "platform", App, &["prod-us-1"])
+        },
+        Workload {
+            kind: Kind::DaemonSet,
+            ..w("grafana-agent", "monitoring", App, ALL)
+        },
+    ]
+}
+
+const NAMESPACES: [&str; 11] = [
+    "default",
+    "kube-system",
+    "monitoring",
+    "payments",
+    "storefront",
+    "search",
+    "identity",
+    "platform",
+    "data",
+    "logistics",
+    "growth",
+];
+
+fn version_of(name: &str) -> String {
+    let h = name
+        .bytes()
+        .fold(17u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    format!("{}.{}.{}", 1 + h % 4, h / 7 % 20, h / 131 % 10)
+}
+
+fn labels(w: &Workload) -> Value {
+    let mut l = json!({"app.kubernetes.io/name": w.name});
+    match w.labels {
+        Labels::Id => l["backstage.io/kubernetes-id"] = json!(w.name),
+        Labels::App => {}
+        Labels::PartOf(system) => l["app.kubernetes.io/part-of"] = json!(system),
+    }
+    l
+}
+
+fn pod_template(w: &Workload, cluster: &str, fault: Option<&str>) -> Value {
+    let mut annotations = json!({});
+    if let Some(f) = fault.filter(|f| *f != "no-metrics") {
+        annotations[FAULT_ANNOTATION] = json!(f);
+    }
+    let memory = if fault == Some("oom") {
+        "128Mi"
+    } else {
+        "512Mi"
+    };
+    let cpu = if fault == Some("unschedulable") {
+        "64"
+    } else {
+        "250m"
+    };
+    json!({
+        "metadata": {"labels": labels(w), "annotations": annotations},
+        "spec": {
+            "containers": [{
+                "name": w.name,
+                "image": format!("registry.example.com/{}/{}:{}", w.namespace, w.name, version_of(w.name)),
+                "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+                "env": [{"name": "CLUSTER", "value": cluster}, {"name": "DATABASE_PASSWORD", "value": "hunter2-not-for-browsers"}],
+                "resources": {"requests": {"cpu": cpu, "memory": "256Mi"}, "limits": {"memory": memory}},
+                "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10, "failureThreshold": 3},
+            }],
+        },
+    })
+}
+
+fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = NAMESPACES.iter().map(|ns| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}}, "status": {"phase": "Active"}})).collect();
+    for zone in ["a", "b", "c"] {
+        let name = format!(
+            "ip-10-{}-{}.{region}.compute.internal",
+            cluster.len(),
+            zone.as_bytes()[0]
+        );
+        out.push(json!({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                "node.kubernetes.io/instance-type": "m6i.2xlarge", "topology.kubernetes.io/region": region, "topology.kubernetes.io/zone": format!("{region}{zone}")}},
+            "spec": {"podCIDR": "10.0.1.0/24"},
+            "status": {
+                "capacity": {"cpu": "8", "memory": "32023000Ki", "pods": "110"},
+                "allocatable": {"cpu": "7910m", "memory": "31000000Ki", "pods": "110"},
+                "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status", "lastHeartbeatTime": crate::store::now(), "lastTransitionTime": "2026-11-01T00:00:00Z"}],
+                "addresses": [{"type": "InternalIP", "address": format!("10.{}.0.{}", cluster.len(), zone.as_bytes()[0])}, {"type": "Hostname", "address": name}],
+                "nodeInfo": {"machineID": "", "systemUUID": "", "bootID": "", "kernelVersion": "6.1.115-126.197.amzn2023.x86_64", "osImage": "Amazon Linux 2023", "containerRuntimeVersion": "containerd://1.7.23", "kubeletVersion": "v1.33.5", "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": "amd64"},
+            },
+        }));
+    }
+    let staging = cluster.starts_with("staging");
+    for w in workloads().iter().filter(|w| w.clusters.contains(&cluster)) {
+        let fault = w
+            .faults
+            .iter()
+            .find(|(c, _)| *c == cluster)
+            .map(|(_, f)| *f);
+        let meta = json!({"name": w.name, "namespace": w.namespace, "labels": labels(w), "annotations": {"backstage.io/source-location": format!("url:https://git.example.com/{}/{}", w.namespace, w.name)}});
+        let template = pod_template(w, cluster, fault);
+        let replicas = if staging { 1 } else { w.replicas };
+        let selector = json!({"matchLabels": {"app.kubernetes.io/name": w.name}});
+        match w.kind {
+            Kind::Deployment => {
+                let mut spec = json!({"replicas": replicas, "selector": selector, "template": template, "progressDeadlineSeconds": 90,
+                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}, "revisionHistoryLimit": 10});
+                if let Some((min, _, _)) = w.hpa {
+                    spec["replicas"] = json!(min);
+                }
+                out.push(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": spec}));
+                out.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": w.name, "namespace": w.namespace, "labels": labels(w)},
+                    "spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/name": w.name}, "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]}}));
+            }
+            Kind::StatefulSet => out.push(json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta,
+                "spec": {"replicas": replicas, "serviceName": w.name, "selector": selector, "template": template}})),
+            Kind::DaemonSet => out.push(json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta,
+                "spec": {"selector": selector, "template": template}})),
+            Kind::CronJob(schedule) => {
+                let mut job_template = template.clone();
+                job_template["spec"]["restartPolicy"] = json!("Never");
+                job_template["spec"]["containers"][0].as_object_mut().map(|c| c.remove("readinessProbe"));
+                out.push(json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta,
+                    "spec": {"schedule": schedule, "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 1,
+                        "jobTemplate": {"metadata": {"labels": labels(w)}, "spec": {"backoffLimit": 2, "template": job_template}}}}));
+            }
+        }
+        if let Some((min, max, cpu)) = w.hpa {
+            let mut annotations = json!({});
+            if let Some((_, load)) = w.load.iter().find(|(c, _)| *c == cluster) {
+                annotations[LOAD_ANNOTATION] = json!(load.to_string());
+            }
+            if fault == Some("no-metrics") {
+                annotations[FAULT_ANNOTATION] = json!("no-metrics");
+            }
+            out.push(json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": w.name, "namespace": w.namespace, "labels": labels(w), "annotations": annotations},
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name}, "minReplicas": min, "maxReplicas": max,
+                    "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}],
+                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300, "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]}}}}));
+        }
+    }
+    out.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cluster-info", "namespace": "kube-system"}, "data": {"cluster": cluster, "region": region}}));
+    out
+}
+
+/// The demo scenario.
+pub fn scenario() -> Scenario {
+    let clusters = CLUSTERS
+        .iter()
+        .map(|(name, region, environment)| ScenarioCluster {
+            spec: ClusterSpec {
+                name: name.to_string(),
+                region: region.to_string(),
+                environment: environment.to_string(),
+                viewer_namespaces: vec!["storefront".into(), "search".into()],
+                hidden_namespaces: if *name == RESTRICTED.0 {
+                    vec![RESTRICTED.1.to_string()]
+                } else {
+                    vec![]
+                },
+            },
+            objects: objects_for(name, region),
+            faults: None,
+        })
+        .collect();
+    Scenario { clusters }
+}
+
+/// The demo's script: a rollout breaks a few seconds in, and one cluster drops its watches now and then.
+pub fn spawn_script(fleet: Arc<Fleet>) {
+    let f = fleet.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let (cluster, ns, name) = BAD_ROLLOUT;
+        if let Some(c) = f.cluster(cluster) {
+            let deployments = crate::resources::by_store("deployments");
+            let image = format!(
+                "registry.example.com/{ns}/{name}:{}-missing",
+                version_of(&format!("{name}-next"))
+            );
+            c.api.store.modify(deployments, ns, name, |d| {
+                d["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
+            });
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(45));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Some(c) = fleet.cluster(FLAKY_CLUSTER) {
+                tracing::info!(cluster = FLAKY_CLUSTER, "demo: dropping every watch");
+                c.api.store.drop_watches();
+            }
+        }
+    });
+}
+
+/// Starts the whole demo (clusters, objects, controllers, script) inside this process.
+pub async fn start(options: &crate::fleet::FleetOptions) -> std::io::Result<Arc<Fleet>> {
+    let scenario = scenario();
+    let fleet = Fleet::start(&scenario.specs(), options).await?;
+    scenario.apply(&fleet).map_err(std::io::Error::other)?;
+    let fleet = Arc::new(fleet);
+    crate::controllers::spawn(fleet.clone());
+    spawn_script(fleet.clone());
+    Ok(fleet)
+}

@@ -1,0 +1,289 @@
+//! The real kubectl against kubesim over HTTPS: tables, writes, and a kube-rs watch that sees them.
+//! Skipped, with a message saying so, where kubectl is not installed.
+
+mod common;
+
+use common::{client, eventually, fleet};
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::runtime::{reflector, watcher, WatchStreamExt};
+use kube::Api;
+use std::path::Path;
+
+struct Kubectl {
+    dir: tempfile::TempDir,
+}
+
+impl Kubectl {
+    fn find() -> Option<String> {
+        ["/usr/bin/kubectl", "/usr/local/bin/kubectl"]
+            .iter()
+            .find(|p| Path::new(p).exists())
+            .map(|p| p.to_string())
+    }
+
+    fn new(fleet: &kubesim::fleet::Fleet) -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        fleet
+            .write_kubeconfig(&dir.path().join("config"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self { dir }
+    }
+
+    /// Runs kubectl with a fresh HOME (its discovery cache is per simulator instance) and returns stdout.
+    async fn run(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let bin = Self::find().unwrap_or_default();
+        let mut cmd = tokio::process::Command::new(bin);
+        cmd.args(args)
+            .env("KUBECONFIG", self.dir.path().join("config"))
+            .env("HOME", self.dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("kubectl: {e}"));
+        if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
+            use tokio::io::AsyncWriteExt;
+            input
+                .write_all(text.as_bytes())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let out = child
+            .wait_with_output()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+}
+
+const OBJECTS: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: checkout-7f9c6d5b8-x2x9q
+  namespace: shop
+  creationTimestamp: "2026-11-25T06:58:12Z"
+spec:
+  nodeName: node-a1
+  containers:
+  - name: checkout
+    image: registry.example.com/shop/checkout:2.3.1
+status:
+  phase: Running
+  podIP: 10.0.1.77
+  conditions:
+  - type: Ready
+    status: "False"
+  containerStatuses:
+  - name: checkout
+    image: registry.example.com/shop/checkout:2.3.1
+    imageID: ""
+    ready: false
+    restartCount: 12
+    state:
+      waiting:
+        reason: CrashLoopBackOff
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: checkout
+  namespace: shop
+spec:
+  replicas: 10
+  selector:
+    matchLabels: {app: checkout}
+  template:
+    metadata:
+      labels: {app: checkout}
+    spec:
+      containers:
+      - name: checkout
+        image: registry.example.com/shop/checkout:2.3.1
+status:
+  replicas: 10
+  readyReplicas: 9
+  updatedReplicas: 10
+  availableReplicas: 9
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: checkout
+  namespace: shop
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: checkout}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+status:
+  currentReplicas: 10
+  desiredReplicas: 10
+  currentMetrics:
+  - type: Resource
+    resource: {name: cpu, current: {averageUtilization: 138}}
+"#;
+
+#[tokio::test]
+async fn kubectl_reads_tables_and_writes_state_a_watch_sees() {
+    let Some(_) = Kubectl::find() else {
+        println!("SKIPPED: kubectl is not installed (/usr/bin/kubectl); the kubectl compatibility test did not run");
+        return;
+    };
+    let fleet = fleet(&["prod-eu-1"]).await;
+    let kubectl = Kubectl::new(&fleet);
+    let created = kubectl.run(&["create", "-f", "-"], Some(OBJECTS)).await;
+    assert!(
+        created.contains("pod/checkout-7f9c6d5b8-x2x9q created")
+            && created.contains("deployment.apps/checkout created"),
+        "{created}"
+    );
+
+    let (reader, writer) = reflector::store::<Deployment>();
+    let api: Api<Deployment> = Api::all(client(&fleet, "prod-eu-1").await);
+    tokio::spawn(async move {
+        let stream = watcher(api, watcher::Config::default())
+            .default_backoff()
+            .reflect(writer);
+        let mut stream = std::pin::pin!(stream);
+        while stream.next().await.is_some() {}
+    });
+    reader
+        .wait_until_ready()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let pods = kubectl
+        .run(&["get", "pods", "-A", "-o", "wide"], None)
+        .await;
+    let header: Vec<&str> = pods
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAMESPACE",
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "IP",
+            "NODE",
+            "NOMINATED",
+            "NODE",
+            "READINESS",
+            "GATES"
+        ],
+        "{pods}"
+    );
+    let row: Vec<&str> = pods
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        &row[..5],
+        [
+            "shop",
+            "checkout-7f9c6d5b8-x2x9q",
+            "0/1",
+            "CrashLoopBackOff",
+            "12"
+        ],
+        "{pods}"
+    );
+    assert!(
+        row.contains(&"10.0.1.77") && row.contains(&"node-a1"),
+        "{pods}"
+    );
+
+    let both = kubectl.run(&["get", "deploy,hpa", "-A"], None).await;
+    assert!(
+        both.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["shop", "deployment.apps/checkout", "9/10", "10", "9", "0s"]
+                || (l.contains("deployment.apps/checkout") && l.contains("9/10"))),
+        "{both}"
+    );
+    assert!(
+        both.contains("REFERENCE")
+            && both.contains("Deployment/checkout")
+            && both.contains("cpu: 138%/70%"),
+        "{both}"
+    );
+
+    kubectl
+        .run(
+            &[
+                "-n",
+                "shop",
+                "patch",
+                "deployment",
+                "checkout",
+                "--type=merge",
+                "-p",
+                r#"{"metadata":{"labels":{"team":"payments"}}}"#,
+            ],
+            None,
+        )
+        .await;
+    eventually("the watch sees the patch", async || {
+        reader.state().iter().any(|d| {
+            d.metadata
+                .labels
+                .as_ref()
+                .is_some_and(|l| l.get("team").is_some_and(|t| t == "payments"))
+        })
+    })
+    .await;
+    let scaled = kubectl
+        .run(
+            &[
+                "-n",
+                "shop",
+                "scale",
+                "deployment",
+                "checkout",
+                "--replicas=4",
+            ],
+            None,
+        )
+        .await;
+    assert!(scaled.contains("scaled"), "{scaled}");
+    eventually("the watch sees the scale", async || {
+        reader
+            .state()
+            .iter()
+            .any(|d| d.spec.as_ref().and_then(|s| s.replicas) == Some(4))
+    })
+    .await;
+    let deleted = kubectl
+        .run(&["-n", "shop", "delete", "deployment", "checkout"], None)
+        .await;
+    assert!(deleted.contains("deleted"), "{deleted}");
+    eventually("the watch sees the delete", async || {
+        reader.state().is_empty()
+    })
+    .await;
+
+    let version = kubectl.run(&["version", "-o", "json"], None).await;
+    assert!(version.contains("\"minor\": \"33\""), "{version}");
+}
