@@ -46,6 +46,40 @@ struct Serve {
     /// Seconds between watch BOOKMARKs.
     #[arg(long, default_value_t = 30)]
     bookmark_seconds: u64,
+    /// Scale mode: this many synthetic services spread over `--clusters` (use with `--static`).
+    #[arg(long)]
+    services: Option<usize>,
+    /// Scale mode: pods in all.
+    #[arg(long, default_value_t = 0)]
+    pods: usize,
+    /// A fault at start, repeatable: `CLUSTER:latencyMs=5000,errorRate=0.5,errorCode=503`.
+    #[arg(long = "fault", value_name = "CLUSTER:KEY=VALUE,…")]
+    faults: Vec<String>,
+}
+
+/// Parses `CLUSTER:latencyMs=…,errorRate=…,errorCode=…`.
+fn parse_fault(text: &str) -> Result<(String, kubesim::api::Faults), String> {
+    let (cluster, settings) = text
+        .split_once(':')
+        .ok_or_else(|| format!("--fault {text}: expected CLUSTER:KEY=VALUE,…"))?;
+    let mut faults = kubesim::api::Faults::default();
+    for pair in settings.split(',').filter(|p| !p.is_empty()) {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--fault {text}: {pair} is not KEY=VALUE"))?;
+        let bad = |e: &dyn std::fmt::Display| format!("--fault {text}: {k}: {e}");
+        match k {
+            "latencyMs" => faults.latency_ms = v.parse().map_err(|e| bad(&e))?,
+            "errorRate" => faults.error_rate = v.parse().map_err(|e| bad(&e))?,
+            "errorCode" => faults.error_code = v.parse().map_err(|e| bad(&e))?,
+            other => {
+                return Err(format!(
+                    "--fault {text}: unknown key {other} (latencyMs, errorRate, errorCode)"
+                ))
+            }
+        }
+    }
+    Ok((cluster.to_string(), faults))
 }
 
 #[tokio::main]
@@ -67,6 +101,9 @@ async fn main() -> ExitCode {
 
 async fn serve(args: Serve) -> Result<(), String> {
     let scenario = match args.scenario.as_str() {
+        _ if args.services.is_some() => {
+            Scenario::synthetic(args.clusters, args.services.unwrap_or(0), args.pods)
+        }
         "empty" => Scenario::empty(args.clusters.max(1)),
         "demo" => kubesim::demo::scenario(),
         file => Scenario::from_file(std::path::Path::new(file)).map_err(|e| e.to_string())?,
@@ -79,11 +116,20 @@ async fn serve(args: Serve) -> Result<(), String> {
     let fleet = Fleet::start(&scenario.specs(), &options)
         .await
         .map_err(|e| format!("cannot start the clusters: {e}"))?;
+    let is_demo = args.scenario == "demo" && args.services.is_none();
     scenario.apply(&fleet)?;
+    for text in &args.faults {
+        let (cluster, faults) = parse_fault(text)?;
+        fleet
+            .cluster(&cluster)
+            .ok_or_else(|| format!("--fault {text}: no cluster named {cluster}"))?
+            .api
+            .set_faults(faults);
+    }
     let fleet = Arc::new(fleet);
     if !args.static_mode {
         kubesim::controllers::spawn(fleet.clone());
-        if args.scenario == "demo" {
+        if is_demo {
             kubesim::demo::spawn_script(fleet.clone());
         }
     }

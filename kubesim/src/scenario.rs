@@ -126,3 +126,102 @@ pub fn resource_of(object: &Value) -> Option<&'static Resource> {
         r.api_version() == api_version && r.kind == kind && r.store == r.plural && !r.create_only
     })
 }
+
+/// Teams that own the synthetic services, one namespace each.
+const SYNTHETIC_TEAMS: [&str; 20] = [
+    "payments",
+    "storefront",
+    "search",
+    "identity",
+    "platform",
+    "data",
+    "logistics",
+    "growth",
+    "ads",
+    "media",
+    "support",
+    "billing",
+    "catalog",
+    "pricing",
+    "fraud",
+    "messaging",
+    "maps",
+    "ml",
+    "mobile",
+    "infra",
+];
+
+impl Scenario {
+    /// A synthetic fleet for benchmarks: `clusters` clusters in 3 regions, `services` services each in
+    /// up to 3 clusters, `pods` pods in all, written with their status (run it `--static`).
+    pub fn synthetic(clusters: usize, services: usize, pods: usize) -> Self {
+        let clusters = clusters.max(1);
+        let regions = ["eu-west-1", "us-east-1", "ap-southeast-1"];
+        let spread = clusters.min(3);
+        let per_instance = (pods / (services.max(1) * spread)).max(1);
+        let mut out: Vec<ScenarioCluster> = (0..clusters)
+            .map(|c| {
+                let region = regions[c % regions.len()];
+                let mut objects: Vec<Value> = SYNTHETIC_TEAMS
+                    .iter()
+                    .map(|ns| serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}, "status": {"phase": "Active"}}))
+                    .collect();
+                for z in 0..3 {
+                    objects.push(serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": format!("node-{c}-{z}"),
+                        "labels": {"topology.kubernetes.io/region": region, "topology.kubernetes.io/zone": format!("{region}{}", ["a", "b", "c"][z])}},
+                        "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}));
+                }
+                ScenarioCluster {
+                    spec: ClusterSpec {
+                        name: format!("cluster-{:02}", c + 1),
+                        region: region.into(),
+                        environment: "production".into(),
+                        viewer_namespaces: vec!["payments".into()],
+                        hidden_namespaces: Vec::new(),
+                    },
+                    objects,
+                    faults: None,
+                }
+            })
+            .collect();
+        let now = crate::store::now();
+        for s in 0..services {
+            let name = format!("svc-{s:05}");
+            let ns = SYNTHETIC_TEAMS[s % SYNTHETIC_TEAMS.len()];
+            let labels = serde_json::json!({"app.kubernetes.io/name": name, "backstage.io/kubernetes-id": name});
+            let image = format!("registry.example.com/{ns}/{name}:1.{}.0", s % 17);
+            for k in 0..spread {
+                let cluster = &mut out[(s + k * (clusters / spread).max(1)) % clusters];
+                let n = per_instance as i64;
+                let rs_name = format!("{name}-7d4b9c8f6");
+                let template = serde_json::json!({"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": image}]}});
+                cluster.objects.push(serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"name": name, "namespace": ns, "labels": labels, "uid": format!("d-{s}-{k}"), "creationTimestamp": now, "annotations": {"deployment.kubernetes.io/revision": "1"}},
+                    "spec": {"replicas": n, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template},
+                    "status": {"replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n, "observedGeneration": 1}}));
+                cluster.objects.push(serde_json::json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "metadata": {"name": rs_name, "namespace": ns, "labels": labels, "uid": format!("r-{s}-{k}"), "creationTimestamp": now,
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": format!("d-{s}-{k}"), "controller": true}]},
+                    "spec": {"replicas": n, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template},
+                    "status": {"replicas": n, "readyReplicas": n, "availableReplicas": n}}));
+                if s % 5 == 0 {
+                    cluster.objects.push(serde_json::json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                        "metadata": {"name": name, "namespace": ns, "labels": labels},
+                        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}, "minReplicas": 1, "maxReplicas": n * 2,
+                            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+                        "status": {"currentReplicas": n, "desiredReplicas": n, "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 55}}}]}}));
+                }
+                for p in 0..per_instance {
+                    cluster.objects.push(serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                        "metadata": {"name": format!("{rs_name}-{p:05}"), "namespace": ns, "labels": labels, "uid": format!("p-{s}-{k}-{p}"), "creationTimestamp": now,
+                            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name, "uid": format!("r-{s}-{k}"), "controller": true}]},
+                        "spec": {"nodeName": format!("node-{}-{}", (s + k) % clusters, p % 3), "containers": [{"name": "app", "image": image}]},
+                        "status": {"phase": "Running", "podIP": format!("10.{}.{}.{}", k, (p / 250) % 250, p % 250 + 1),
+                            "conditions": [{"type": "Ready", "status": "True"}],
+                            "containerStatuses": [{"name": "app", "image": image, "imageID": "", "ready": true, "restartCount": 0, "state": {"running": {"startedAt": now}}}]}}));
+                }
+            }
+        }
+        Self { clusters: out }
+    }
+}
