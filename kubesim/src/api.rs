@@ -41,6 +41,33 @@ pub struct Faults {
     pub error_code: u16,
 }
 
+impl Faults {
+    /// Parses `CLUSTER:latencyMs=…,errorRate=…,errorCode=…`.
+    pub fn parse_cli(text: &str) -> Result<(String, Faults), String> {
+        let (cluster, settings) = text
+            .split_once(':')
+            .ok_or_else(|| format!("--fault {text}: expected CLUSTER:KEY=VALUE,…"))?;
+        let mut faults = Faults::default();
+        for pair in settings.split(',').filter(|p| !p.is_empty()) {
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("--fault {text}: {pair} is not KEY=VALUE"))?;
+            let bad = |e: &dyn std::fmt::Display| format!("--fault {text}: {k}: {e}");
+            match k {
+                "latencyMs" => faults.latency_ms = v.parse().map_err(|e| bad(&e))?,
+                "errorRate" => faults.error_rate = v.parse().map_err(|e| bad(&e))?,
+                "errorCode" => faults.error_code = v.parse().map_err(|e| bad(&e))?,
+                other => {
+                    return Err(format!(
+                        "--fault {text}: unknown key {other} (latencyMs, errorRate, errorCode)"
+                    ))
+                }
+            }
+        }
+        Ok((cluster.to_string(), faults))
+    }
+}
+
 /// One request as the cluster saw it, for tests that assert what a client asked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -1016,6 +1043,19 @@ mod tests {
             parse_path("/api/v1/secrets").is_none(),
             "kubesim serves no Secrets"
         );
+    }
+
+    #[test]
+    fn faults_parse_from_the_command_line() {
+        let (cluster, f) = Faults::parse_cli("prod-eu-1:latencyMs=20,errorRate=0.5,errorCode=503")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (cluster.as_str(), f.latency_ms, f.error_rate, f.error_code),
+            ("prod-eu-1", 20, 0.5, 503)
+        );
+        assert!(Faults::parse_cli("prod-eu-1").is_err());
+        assert!(Faults::parse_cli("c:latency=1").is_err_and(|e| e.contains("unknown key latency")));
+        assert!(Faults::parse_cli("c:errorRate=lots").is_err_and(|e| e.contains("errorRate")));
     }
 
     #[test]

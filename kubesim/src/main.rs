@@ -57,31 +57,6 @@ struct Serve {
     faults: Vec<String>,
 }
 
-/// Parses `CLUSTER:latencyMs=…,errorRate=…,errorCode=…`.
-fn parse_fault(text: &str) -> Result<(String, kubesim::api::Faults), String> {
-    let (cluster, settings) = text
-        .split_once(':')
-        .ok_or_else(|| format!("--fault {text}: expected CLUSTER:KEY=VALUE,…"))?;
-    let mut faults = kubesim::api::Faults::default();
-    for pair in settings.split(',').filter(|p| !p.is_empty()) {
-        let (k, v) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("--fault {text}: {pair} is not KEY=VALUE"))?;
-        let bad = |e: &dyn std::fmt::Display| format!("--fault {text}: {k}: {e}");
-        match k {
-            "latencyMs" => faults.latency_ms = v.parse().map_err(|e| bad(&e))?,
-            "errorRate" => faults.error_rate = v.parse().map_err(|e| bad(&e))?,
-            "errorCode" => faults.error_code = v.parse().map_err(|e| bad(&e))?,
-            other => {
-                return Err(format!(
-                    "--fault {text}: unknown key {other} (latencyMs, errorRate, errorCode)"
-                ))
-            }
-        }
-    }
-    Ok((cluster.to_string(), faults))
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -119,7 +94,7 @@ async fn serve(args: Serve) -> Result<(), String> {
     let is_demo = args.scenario == "demo" && args.services.is_none();
     scenario.apply(&fleet)?;
     for text in &args.faults {
-        let (cluster, faults) = parse_fault(text)?;
+        let (cluster, faults) = kubesim::api::Faults::parse_cli(text)?;
         fleet
             .cluster(&cluster)
             .ok_or_else(|| format!("--fault {text}: no cluster named {cluster}"))?

@@ -225,3 +225,57 @@ impl Scenario {
         Self { clusters: out }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_fleets_have_the_asked_size() {
+        let s = Scenario::synthetic(5, 40, 600);
+        assert_eq!(s.clusters.len(), 5);
+        let count = |kind: &str| {
+            s.clusters
+                .iter()
+                .flat_map(|c| &c.objects)
+                .filter(|o| o["kind"] == kind)
+                .count()
+        };
+        assert_eq!(count("Deployment"), 40 * 3, "each service in 3 clusters");
+        assert_eq!(count("Pod"), 600);
+        assert_eq!(count("HorizontalPodAutoscaler"), 8 * 3);
+        assert!(s
+            .clusters
+            .iter()
+            .flat_map(|c| &c.objects)
+            .all(|o| resource_of(o).is_some()));
+    }
+
+    #[test]
+    fn scenario_files_are_checked() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("s.yaml");
+        std::fs::write(&path, "clusters:\n  - name: a\n    objects:\n      - {apiVersion: v1, kind: Secret, metadata: {name: x}}\n").unwrap_or_else(|e| panic!("{e}"));
+        let e = Scenario::from_file(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("clusters[0].objects[0]") && e.contains("Secret"),
+            "{e}"
+        );
+        std::fs::write(
+            &path,
+            "clusters:\n  - name: a\n    region: r\n    bogus: 1\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let e = Scenario::from_file(&path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("bogus"), "{e}");
+        std::fs::write(&path, "clusters:\n  - name: a\n    faults: {latencyMs: 5}\n    objects:\n      - {apiVersion: v1, kind: Namespace, metadata: {name: shop}}\n").unwrap_or_else(|e| panic!("{e}"));
+        let s = Scenario::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.clusters[0].faults.as_ref().map(|f| f.latency_ms), Some(5));
+    }
+}
