@@ -9,7 +9,7 @@ CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup setup-rust setup-node setup-browser build run test lint unit e2e kubesim clean
+.PHONY: help setup setup-rust setup-node setup-browser build run test lint unit e2e kubesim soak clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ test: setup setup-browser lint unit e2e ## Everything: set-up, lint, cargo tests
 
 kubesim: ## Serve the simulated demo fleet alone (writes kubesim.kubeconfig for kubectl).
 	cargo run --release -p kubesim -- serve --scenario demo --kubeconfig-out kubesim.kubeconfig
+
+soak: ## kubesim's demo fleet for 10 minutes under kube-rs watches of every kind, memory sampled.
+	cargo run --release -p kubesim --example soak -- 10
 
 clean: ## Remove build output.
 	cargo clean

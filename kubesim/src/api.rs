@@ -5,7 +5,7 @@ use crate::events;
 use crate::resources::{self, Resource, RESOURCES};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
-use crate::store::{Change, Store};
+use crate::store::{Change, Obj, Store};
 use crate::table::{self, TABLE_CONTENT_TYPE};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -774,19 +774,17 @@ fn selectors(
     Ok((labels, fields))
 }
 
+/// True when a stored object passes the namespace, label and field filters (parsing it only for
+/// field selectors).
 fn matches(
-    object: &Value,
+    object: &Obj,
     ns: Option<&str>,
     labels: &LabelSelector,
     fields: &Option<FieldSelector>,
 ) -> bool {
-    ns.is_none_or(|n| {
-        object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            == Some(n)
-    }) && labels.matches(object)
-        && fields.as_ref().is_none_or(|f| f.matches(object))
+    ns.is_none_or(|n| &*object.namespace == n)
+        && labels.matches_labels(|k| object.label(k))
+        && fields.as_ref().is_none_or(|f| f.matches(&object.value()))
 }
 
 fn list(
@@ -818,24 +816,16 @@ fn list(
         }
         None => None,
     };
-    let (current_rv, all) = api.store.list(r.store, ns);
+    let (current_rv, all) = api.store.list_objs(r.store, ns);
     let rv = token.as_ref().map_or(current_rv, |t| t.rv);
-    let mut items: Vec<Arc<Value>> = all
+    let mut items: Vec<Arc<Obj>> = all
         .into_iter()
-        .filter(|o| matches(o, None, &labels, &fields))
         .filter(|o| {
-            token.as_ref().is_none_or(|t| {
-                let key = (
-                    o.pointer("/metadata/namespace")
-                        .and_then(Value::as_str)
-                        .unwrap_or(""),
-                    o.pointer("/metadata/name")
-                        .and_then(Value::as_str)
-                        .unwrap_or(""),
-                );
-                key > (t.ns.as_str(), t.name.as_str())
-            })
+            token
+                .as_ref()
+                .is_none_or(|t| (&*o.namespace, &*o.name) > (t.ns.as_str(), t.name.as_str()))
         })
+        .filter(|o| matches(o, None, &labels, &fields))
         .collect();
     let remaining = items.len().saturating_sub(limit);
     let next = if remaining > 0 {
@@ -843,16 +833,8 @@ fn list(
         items.last().map(|o| {
             let t = ContinueToken {
                 rv,
-                ns: o
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                name: o
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
+                ns: o.namespace.to_string(),
+                name: o.name.to_string(),
             };
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(serde_json::to_vec(&t).unwrap_or_default())
@@ -861,10 +843,11 @@ fn list(
         None
     };
     if accept.contains("as=Table") {
+        let values: Vec<Arc<Value>> = items.iter().map(|o| Arc::new(o.value())).collect();
         return Ok(json_response(
             StatusCode::OK,
             TABLE_CONTENT_TYPE,
-            &table::table(r, &items, rv, next.as_deref()),
+            &table::table(r, &values, rv, next.as_deref()),
         ));
     }
     let mut metadata = json!({"resourceVersion": rv.to_string()});
@@ -872,15 +855,47 @@ fn list(
         metadata["continue"] = json!(next);
         metadata["remainingItemCount"] = json!(remaining);
     }
-    let items: Vec<Value> = items.iter().map(|o| view(r, o)).collect();
-    Ok(ok(
-        &json!({"kind": format!("{}List", r.kind), "apiVersion": r.api_version(), "metadata": metadata, "items": items}),
-    ))
+    // The stored text goes out as it is: no parse, no re-serialisation.
+    let mut body =
+        String::with_capacity(items.iter().map(|o| o.text.len() + 1).sum::<usize>() + 256);
+    body.push_str(&format!(
+        "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{metadata},\"items\":[",
+        r.kind,
+        r.api_version()
+    ));
+    for (i, o) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        push_view(&mut body, r, o);
+    }
+    body.push_str("]}");
+    Ok((StatusCode::OK, [("content-type", "application/json")], body).into_response())
+}
+
+/// Appends an object as this resource shows it (events.k8s.io converts core events).
+fn push_view(out: &mut String, r: &Resource, o: &Obj) {
+    if r.group == "events.k8s.io" {
+        out.push_str(&events::to_events_v1(&o.value()).to_string());
+    } else {
+        out.push_str(&o.text);
+    }
 }
 
 fn line(event: &str, object: &Value) -> Bytes {
     let mut text = json!({"type": event, "object": object}).to_string();
     text.push('\n');
+    Bytes::from(text)
+}
+
+/// A watch event line for a stored object, its text spliced in as it is.
+fn obj_line(event: &str, r: &Resource, o: &Obj) -> Bytes {
+    let mut text = String::with_capacity(o.text.len() + 32);
+    text.push_str("{\"type\":\"");
+    text.push_str(event);
+    text.push_str("\",\"object\":");
+    push_view(&mut text, r, o);
+    text.push_str("}\n");
     Bytes::from(text)
 }
 
@@ -952,7 +967,7 @@ fn watch(
             |c: &Change| c.store == r.store && matches(&c.object, ns.as_deref(), &labels, &fields);
         for change in backlog.iter().filter(|c| wanted(c)) {
             if tx
-                .send(line(change.kind.as_str(), &view(r, &change.object)))
+                .send(obj_line(change.kind.as_str(), r, &change.object))
                 .await
                 .is_err()
             {
@@ -987,7 +1002,7 @@ fn watch(
                         if change.store == r.store {
                             last_rv = change.rv;
                         }
-                        if wanted(&change) && tx.send(line(change.kind.as_str(), &view(r, &change.object))).await.is_err() {
+                        if wanted(&change) && tx.send(obj_line(change.kind.as_str(), r, &change.object)).await.is_err() {
                             return;
                         }
                     }

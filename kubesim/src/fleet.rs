@@ -59,7 +59,7 @@ impl Default for FleetOptions {
             tls: true,
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             bookmark_every: Duration::from_secs(30),
-            history: 50_000,
+            history: 5_000,
         }
     }
 }

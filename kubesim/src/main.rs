@@ -75,18 +75,25 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: Serve) -> Result<(), String> {
-    let scenario = match args.scenario.as_str() {
-        _ if args.services.is_some() => {
-            Scenario::synthetic(args.clusters, args.services.unwrap_or(0), args.pods)
-        }
-        "empty" => Scenario::empty(args.clusters.max(1)),
-        "demo" => kubesim::demo::scenario(),
-        file => Scenario::from_file(std::path::Path::new(file)).map_err(|e| e.to_string())?,
-    };
     let options = FleetOptions {
         tls: !args.http,
         bookmark_every: Duration::from_secs(args.bookmark_seconds.max(1)),
         ..Default::default()
+    };
+    if let Some(services) = args.services {
+        // Scale mode: generated and stored one cluster at a time, so memory holds the texts only.
+        let size = kubesim::scenario::Synthetic {
+            clusters: args.clusters,
+            services,
+            pods: args.pods,
+        };
+        let fleet = size.start(&options).await?;
+        return run(Arc::new(fleet), &args, false).await;
+    }
+    let scenario = match args.scenario.as_str() {
+        "empty" => Scenario::empty(args.clusters.max(1)),
+        "demo" => kubesim::demo::scenario(),
+        file => Scenario::from_file(std::path::Path::new(file)).map_err(|e| e.to_string())?,
     };
     let fleet = Fleet::start(&scenario.specs(), &options)
         .await
@@ -101,7 +108,11 @@ async fn serve(args: Serve) -> Result<(), String> {
             .api
             .set_faults(faults);
     }
-    let fleet = Arc::new(fleet);
+    run(Arc::new(fleet), &args, is_demo).await
+}
+
+/// Starts the controllers (unless static), writes the kubeconfig, serves the admin API until Ctrl-C.
+async fn run(fleet: Arc<Fleet>, args: &Serve, is_demo: bool) -> Result<(), String> {
     if !args.static_mode {
         kubesim::controllers::spawn(fleet.clone());
         if is_demo {

@@ -151,78 +151,130 @@ const SYNTHETIC_TEAMS: [&str; 20] = [
     "infra",
 ];
 
-impl Scenario {
-    /// A synthetic fleet for benchmarks: `clusters` clusters in 3 regions, `services` services each in
-    /// up to 3 clusters, `pods` pods in all, written with their status (run it `--static`).
-    pub fn synthetic(clusters: usize, services: usize, pods: usize) -> Self {
-        let clusters = clusters.max(1);
-        let regions = ["eu-west-1", "us-east-1", "ap-southeast-1"];
-        let spread = clusters.min(3);
-        let per_instance = (pods / (services.max(1) * spread)).max(1);
-        let mut out: Vec<ScenarioCluster> = (0..clusters)
-            .map(|c| {
-                let region = regions[c % regions.len()];
-                let mut objects: Vec<Value> = SYNTHETIC_TEAMS
-                    .iter()
-                    .map(|ns| serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}, "status": {"phase": "Active"}}))
-                    .collect();
-                for z in 0..3 {
-                    objects.push(serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": format!("node-{c}-{z}"),
-                        "labels": {"topology.kubernetes.io/region": region, "topology.kubernetes.io/zone": format!("{region}{}", ["a", "b", "c"][z])}},
-                        "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}));
-                }
-                ScenarioCluster {
-                    spec: ClusterSpec {
-                        name: format!("cluster-{:02}", c + 1),
-                        region: region.into(),
-                        environment: "production".into(),
-                        viewer_namespaces: vec!["payments".into()],
-                        hidden_namespaces: Vec::new(),
-                    },
-                    objects,
-                    faults: None,
-                }
+/// Sizes of a synthetic fleet (scale mode).
+#[derive(Clone, Copy, Debug)]
+pub struct Synthetic {
+    pub clusters: usize,
+    pub services: usize,
+    pub pods: usize,
+}
+
+impl Synthetic {
+    const REGIONS: [&'static str; 3] = ["eu-west-1", "us-east-1", "ap-southeast-1"];
+
+    fn spread(&self) -> usize {
+        self.clusters.clamp(1, 3)
+    }
+
+    /// The clusters, without objects: `cluster-01`… in 3 regions.
+    pub fn specs(&self) -> Vec<ClusterSpec> {
+        (0..self.clusters.max(1))
+            .map(|c| ClusterSpec {
+                name: format!("cluster-{:02}", c + 1),
+                region: Self::REGIONS[c % 3].into(),
+                environment: "production".into(),
+                viewer_namespaces: vec!["payments".into()],
+                hidden_namespaces: Vec::new(),
             })
+            .collect()
+    }
+
+    /// The objects of cluster `c` alone, so a large fleet is generated and stored one cluster at a time.
+    pub fn objects(&self, c: usize) -> Vec<Value> {
+        let clusters = self.clusters.max(1);
+        let spread = self.spread();
+        let per_instance = (self.pods / (self.services.max(1) * spread)).max(1);
+        let region = Self::REGIONS[c % 3];
+        let mut objects: Vec<Value> = SYNTHETIC_TEAMS
+            .iter()
+            .map(|ns| serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}, "status": {"phase": "Active"}}))
             .collect();
+        for z in 0..3 {
+            objects.push(serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": format!("node-{c}-{z}"),
+                "labels": {"topology.kubernetes.io/region": region, "topology.kubernetes.io/zone": format!("{region}{}", ["a", "b", "c"][z])}},
+                "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}));
+        }
         let now = crate::store::now();
-        for s in 0..services {
+        for s in 0..self.services {
+            let Some(k) =
+                (0..spread).find(|k| (s + k * (clusters / spread).max(1)) % clusters == c)
+            else {
+                continue;
+            };
             let name = format!("svc-{s:05}");
             let ns = SYNTHETIC_TEAMS[s % SYNTHETIC_TEAMS.len()];
             let labels = serde_json::json!({"app.kubernetes.io/name": name, "backstage.io/kubernetes-id": name});
             let image = format!("registry.example.com/{ns}/{name}:1.{}.0", s % 17);
-            for k in 0..spread {
-                let cluster = &mut out[(s + k * (clusters / spread).max(1)) % clusters];
-                let n = per_instance as i64;
-                let rs_name = format!("{name}-7d4b9c8f6");
-                let template = serde_json::json!({"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": image}]}});
-                cluster.objects.push(serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                    "metadata": {"name": name, "namespace": ns, "labels": labels, "uid": format!("d-{s}-{k}"), "creationTimestamp": now, "annotations": {"deployment.kubernetes.io/revision": "1"}},
-                    "spec": {"replicas": n, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template},
-                    "status": {"replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n, "observedGeneration": 1}}));
-                cluster.objects.push(serde_json::json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                    "metadata": {"name": rs_name, "namespace": ns, "labels": labels, "uid": format!("r-{s}-{k}"), "creationTimestamp": now,
-                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": format!("d-{s}-{k}"), "controller": true}]},
-                    "spec": {"replicas": n, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template},
-                    "status": {"replicas": n, "readyReplicas": n, "availableReplicas": n}}));
-                if s % 5 == 0 {
-                    cluster.objects.push(serde_json::json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-                        "metadata": {"name": name, "namespace": ns, "labels": labels},
-                        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}, "minReplicas": 1, "maxReplicas": n * 2,
-                            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
-                        "status": {"currentReplicas": n, "desiredReplicas": n, "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 55}}}]}}));
-                }
-                for p in 0..per_instance {
-                    cluster.objects.push(serde_json::json!({"apiVersion": "v1", "kind": "Pod",
-                        "metadata": {"name": format!("{rs_name}-{p:05}"), "namespace": ns, "labels": labels, "uid": format!("p-{s}-{k}-{p}"), "creationTimestamp": now,
-                            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name, "uid": format!("r-{s}-{k}"), "controller": true}]},
-                        "spec": {"nodeName": format!("node-{}-{}", (s + k) % clusters, p % 3), "containers": [{"name": "app", "image": image}]},
-                        "status": {"phase": "Running", "podIP": format!("10.{}.{}.{}", k, (p / 250) % 250, p % 250 + 1),
-                            "conditions": [{"type": "Ready", "status": "True"}],
-                            "containerStatuses": [{"name": "app", "image": image, "imageID": "", "ready": true, "restartCount": 0, "state": {"running": {"startedAt": now}}}]}}));
-                }
+            let n = per_instance as i64;
+            let rs_name = format!("{name}-7d4b9c8f6");
+            let template = serde_json::json!({"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": image}]}});
+            objects.push(serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": name, "namespace": ns, "labels": labels, "uid": format!("d-{s}-{k}"), "creationTimestamp": now, "annotations": {"deployment.kubernetes.io/revision": "1"}},
+                "spec": {"replicas": n, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template},
+                "status": {"replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n, "observedGeneration": 1}}));
+            objects.push(serde_json::json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": rs_name, "namespace": ns, "labels": labels, "uid": format!("r-{s}-{k}"), "creationTimestamp": now,
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": format!("d-{s}-{k}"), "controller": true}]},
+                "spec": {"replicas": n, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template},
+                "status": {"replicas": n, "readyReplicas": n, "availableReplicas": n}}));
+            if s % 5 == 0 {
+                objects.push(serde_json::json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                    "metadata": {"name": name, "namespace": ns, "labels": labels},
+                    "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}, "minReplicas": 1, "maxReplicas": n * 2,
+                        "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+                    "status": {"currentReplicas": n, "desiredReplicas": n, "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 55}}}]}}));
+            }
+            for p in 0..per_instance {
+                objects.push(serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": format!("{rs_name}-{p:05}"), "namespace": ns, "labels": labels, "uid": format!("p-{s}-{k}-{p}"), "creationTimestamp": now,
+                        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name, "uid": format!("r-{s}-{k}"), "controller": true}]},
+                    "spec": {"nodeName": format!("node-{c}-{}", p % 3), "containers": [{"name": "app", "image": image}]},
+                    "status": {"phase": "Running", "podIP": format!("10.{}.{}.{}", k, (p / 250) % 250, p % 250 + 1),
+                        "conditions": [{"type": "Ready", "status": "True"}],
+                        "containerStatuses": [{"name": "app", "image": image, "imageID": "", "ready": true, "restartCount": 0, "state": {"running": {"startedAt": now}}}]}}));
             }
         }
-        Self { clusters: out }
+        objects
+    }
+
+    /// Starts the fleet and fills it one cluster at a time (objects written with their status).
+    pub async fn start(&self, options: &crate::fleet::FleetOptions) -> Result<Fleet, String> {
+        let fleet = Fleet::start(&self.specs(), options)
+            .await
+            .map_err(|e| format!("cannot start the clusters: {e}"))?;
+        for (c, spec) in self.specs().into_iter().enumerate() {
+            let one = Scenario {
+                clusters: vec![ScenarioCluster {
+                    spec,
+                    objects: self.objects(c),
+                    faults: None,
+                }],
+            };
+            one.apply(&fleet)?;
+        }
+        Ok(fleet)
+    }
+}
+
+impl Scenario {
+    /// A whole synthetic fleet in memory (tests; scale mode uses [`Synthetic::start`]).
+    pub fn synthetic(clusters: usize, services: usize, pods: usize) -> Self {
+        let size = Synthetic {
+            clusters,
+            services,
+            pods,
+        };
+        let clusters = size
+            .specs()
+            .into_iter()
+            .enumerate()
+            .map(|(c, spec)| ScenarioCluster {
+                spec,
+                objects: size.objects(c),
+                faults: None,
+            })
+            .collect();
+        Self { clusters }
     }
 }
 
