@@ -254,6 +254,24 @@ async fn kubectl_reads_tables_and_writes_state_a_watch_sees() {
         })
     })
     .await;
+    let mut replaced = kubectl
+        .run(
+            &["-n", "shop", "get", "deployment", "checkout", "-o", "json"],
+            None,
+        )
+        .await;
+    replaced = replaced.replace("\"team\": \"payments\"", "\"team\": \"checkout\"");
+    let out = kubectl.run(&["replace", "-f", "-"], Some(&replaced)).await;
+    assert!(out.contains("deployment.apps/checkout replaced"), "{out}");
+    eventually("the watch sees the replace", async || {
+        reader.state().iter().any(|d| {
+            d.metadata
+                .labels
+                .as_ref()
+                .is_some_and(|l| l.get("team").is_some_and(|t| t == "checkout"))
+        })
+    })
+    .await;
     let scaled = kubectl
         .run(
             &[
