@@ -48,10 +48,10 @@ lint: setup-rust ## rustfmt and clippy, warnings are errors.
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 unit: setup-rust ## Every cargo test (kubesim's kubectl test says so when kubectl is missing).
-	cargo test -p server -p app -p kubesim --features app/ssr
+	timeout 1800 cargo test -p server -p app -p kubesim --features app/ssr
 
 e2e: build setup-browser ## Browser tests: Playwright + Chromium against the release build.
-	cd end2end && CHROMIUM_PATH=$(CHROMIUM) npx playwright test
+	cd end2end && CHROMIUM_PATH=$(CHROMIUM) timeout 900 npx playwright test
 
 test: setup setup-browser lint unit e2e ## Everything: set-up, lint, cargo tests, browser tests.
 

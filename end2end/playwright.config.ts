@@ -5,6 +5,9 @@ import { defineConfig } from "@playwright/test";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PORT = process.env.WAYFINDER_E2E_PORT ?? "3100";
 const BASE_URL = process.env.BASE_URL ?? `http://127.0.0.1:${PORT}`;
+// A second server on the built-in demo fleet (kubesim in-process), for the cluster views.
+const DEMO_PORT = process.env.WAYFINDER_E2E_DEMO_PORT ?? "3101";
+export const DEMO_URL = process.env.DEMO_URL ?? `http://127.0.0.1:${DEMO_PORT}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -35,17 +38,29 @@ export default defineConfig({
     },
     trace: "off",
   },
-  // The real server, release build, on the example catalog; started and stopped by Playwright.
+  // The real server, release build, started and stopped by Playwright: one catalog-only, one on the
+  // demo fleet.
   webServer: process.env.BASE_URL
     ? undefined
-    : {
-        command: `./target/release/wayfinder --listen 127.0.0.1:${PORT} --catalog examples/catalog`,
-        cwd: "..",
-        url: `${BASE_URL}/healthz`,
-        reuseExistingServer: false,
-        timeout: 60_000,
-        stdout: "ignore",
-        stderr: "pipe",
-      },
+    : [
+        {
+          command: `./target/release/wayfinder --listen 127.0.0.1:${PORT} --catalog examples/catalog --no-demo`,
+          cwd: "..",
+          url: `${BASE_URL}/healthz`,
+          reuseExistingServer: false,
+          timeout: 60_000,
+          stdout: "ignore",
+          stderr: "pipe",
+        },
+        {
+          command: `./target/release/wayfinder --listen 127.0.0.1:${DEMO_PORT} --catalog examples/catalog`,
+          cwd: "..",
+          url: `${DEMO_URL}/readyz`,
+          reuseExistingServer: false,
+          timeout: 60_000,
+          stdout: "ignore",
+          stderr: "pipe",
+        },
+      ],
   projects: [{ name: "chromium" }],
 });

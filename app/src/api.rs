@@ -24,7 +24,8 @@ pub fn valid_name(name: &str) -> bool {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use crate::model::{
-        CatalogProblem, CatalogQuery, ServiceDetail, ServiceList, SystemDetail, TeamDetail,
+        CatalogProblem, CatalogQuery, ClusterStatus, ServiceDetail, ServiceList, SystemDetail,
+        TeamDetail,
     };
     use leptos::prelude::*;
     use std::sync::Arc;
@@ -43,6 +44,8 @@ pub mod ssr {
         fn problems(&self) -> Vec<CatalogProblem>;
         /// How many clusters the portal is configured with.
         fn clusters_configured(&self) -> usize;
+        /// Every cluster's status, from the shared watches.
+        fn clusters(&self) -> Vec<ClusterStatus>;
     }
 
     /// The handle pages receive through the context.
@@ -92,6 +95,12 @@ pub async fn get_system(name: String) -> Result<Option<SystemDetail>, ServerFnEr
 #[server]
 pub async fn list_problems() -> Result<Vec<CatalogProblem>, ServerFnError> {
     Ok(ssr::portal()?.problems())
+}
+
+/// Every cluster with its status, for `/clusters`.
+#[server]
+pub async fn list_clusters() -> Result<Vec<crate::model::ClusterStatus>, ServerFnError> {
+    Ok(ssr::portal()?.clusters())
 }
 
 /// How many clusters are configured, for the cluster tabs' empty state.

@@ -242,11 +242,61 @@ pub struct ServiceList {
     pub problem_count: usize,
 }
 
-/// Cluster state for a service's tabs; until clusters are configured it says so.
+/// Where a cluster's data stands, shown everywhere a cluster appears.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClusterState {
+    /// No watch has synced yet.
+    #[default]
+    Connecting,
+    /// Every watch is live.
+    Synced,
+    /// A watch broke after syncing: data is shown with its age.
+    Stale,
+    /// The apiserver cannot be reached.
+    Unreachable,
+    /// The credentials were refused (401).
+    Unauthorized,
+    /// Some kinds or namespaces may not be read (403).
+    Forbidden,
+}
+
+impl ClusterState {
+    /// The stable id, as in the JSON API.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Synced => "synced",
+            Self::Stale => "stale",
+            Self::Unreachable => "unreachable",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+        }
+    }
+}
+
+/// One cluster as `/clusters` and `GET /api/v1/clusters` show it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ClusterSummary {
-    pub configured: usize,
+pub struct ClusterStatus {
+    pub name: String,
+    pub title: String,
+    pub region: String,
+    pub environment: String,
+    pub state: ClusterState,
+    /// When every watch last had a complete, live view (RFC 3339), if ever.
+    pub last_sync: Option<String>,
+    /// Seconds since `last_sync`, when the answer was made.
+    pub sync_age_seconds: Option<i64>,
+    /// The last error, in words.
+    pub last_error: Option<String>,
+    /// Kinds the portal may not read.
+    pub forbidden_kinds: Vec<String>,
+    /// Objects cached, by kind (`pods`, `deployments`…).
+    pub objects: std::collections::BTreeMap<String, usize>,
+    pub watch_restarts: u64,
 }
 
 /// Longest filter value kept; longer input is cut rather than refused.

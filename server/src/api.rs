@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{name}", get(team))
         .route("/systems/{name}", get(system))
         .route("/catalog/problems", get(problems))
+        .route("/clusters", get(clusters))
         .fallback(unknown)
 }
 
@@ -83,6 +84,10 @@ async fn problems(State(state): State<AppState>) -> impl IntoResponse {
         count: items.len(),
         items,
     })
+}
+
+async fn clusters(State(state): State<AppState>) -> impl IntoResponse {
+    Json(state.portal.clusters())
 }
 
 async fn unknown(method: Method, uri: Uri) -> ApiError {

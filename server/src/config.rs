@@ -35,6 +35,14 @@ pub struct Cli {
     #[arg(long, env = "WAYFINDER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// A kubeconfig: without a config file's `clusters:`, every context is a cluster named after it.
+    #[arg(long, env = "WAYFINDER_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// No built-in demo fleet when no cluster is configured (a catalog-only portal).
+    #[arg(long, env = "WAYFINDER_NO_DEMO")]
+    pub no_demo: bool,
+
     /// Directory with the built site (pkg/wayfinder.js, .wasm, .css). Default: $LEPTOS_SITE_ROOT,
     /// else target/site, else `site` next to the binary's directory.
     #[arg(long, env = "WAYFINDER_SITE_ROOT")]
@@ -55,6 +63,23 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     #[serde(default)]
     pub catalog: CatalogConfig,
+    /// The kubeconfig that `context:` entries refer to (default: $KUBECONFIG or ~/.kube/config).
+    pub kubeconfig: Option<PathBuf>,
+    #[serde(default)]
+    pub clusters: Vec<crate::clusters::config::ClusterConfig>,
+}
+
+/// Where the clusters come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterSource {
+    /// The built-in kubesim demo fleet, in this process.
+    Demo,
+    /// None: a catalog-only portal.
+    None,
+    /// Every context of this kubeconfig.
+    Kubeconfig(PathBuf),
+    /// The config file's `clusters:`.
+    Listed(Vec<crate::clusters::config::Cluster>),
 }
 
 /// The `catalog:` section.
@@ -75,6 +100,7 @@ pub struct Settings {
     pub catalog_refresh: Duration,
     /// True when no catalog was configured and the demo catalog is used.
     pub demo_catalog: bool,
+    pub clusters: ClusterSource,
 }
 
 /// A configuration mistake, said with the file and the key.
@@ -125,7 +151,46 @@ impl Cli {
                 message: "catalog.refreshSeconds must be at least 1".into(),
             });
         }
+        let kubeconfig = self
+            .kubeconfig
+            .clone()
+            .or_else(|| file.kubeconfig.as_ref().map(|k| dir.join(k)));
+        let clusters = if !file.clusters.is_empty() {
+            let mut names = std::collections::HashSet::new();
+            let mut checked = Vec::new();
+            for (i, c) in file.clusters.iter().enumerate() {
+                let cluster = crate::clusters::config::check(i, c, kubeconfig.as_ref()).map_err(
+                    |message| ConfigError::Invalid {
+                        path: self
+                            .config
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        message,
+                    },
+                )?;
+                if !names.insert(cluster.name.clone()) {
+                    return Err(ConfigError::Invalid {
+                        path: self
+                            .config
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        message: format!("clusters[{i}].name: “{}” is used twice", cluster.name),
+                    });
+                }
+                checked.push(cluster);
+            }
+            ClusterSource::Listed(checked)
+        } else if let Some(k) = kubeconfig {
+            ClusterSource::Kubeconfig(k)
+        } else if self.config.is_none() && !self.no_demo {
+            ClusterSource::Demo
+        } else {
+            ClusterSource::None
+        };
         Ok(Settings {
+            clusters,
             listen: self
                 .listen
                 .or(file.listen)
@@ -168,6 +233,18 @@ mod tests {
     fn defaults_to_the_demo_catalog() {
         let s = cli(&[]).settings().unwrap_or_else(|e| panic!("{e}"));
         assert!(s.demo_catalog);
+        assert_eq!(s.clusters, ClusterSource::Demo);
+        assert_eq!(
+            cli(&["--no-demo"]).settings().map(|s| s.clusters).ok(),
+            Some(ClusterSource::None)
+        );
+        assert_eq!(
+            cli(&["--kubeconfig", "/k"])
+                .settings()
+                .map(|s| s.clusters)
+                .ok(),
+            Some(ClusterSource::Kubeconfig(PathBuf::from("/k")))
+        );
         assert_eq!(s.catalog_paths, [PathBuf::from(DEMO_CATALOG)]);
         assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
     }
@@ -202,6 +279,50 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.catalog_paths, [PathBuf::from("a"), PathBuf::from("b")]);
         assert_eq!(s.listen.to_string(), "127.0.0.1:1");
+    }
+
+    #[test]
+    fn cluster_mistakes_name_the_key() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("w.yaml");
+        let config = path.display().to_string();
+        let error = |yaml: &str| {
+            std::fs::write(&path, yaml).unwrap_or_else(|e| panic!("{e}"));
+            cli(&["--config", &config])
+                .settings()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let e = error("clusters:\n  - name: a\n  - name: a\n");
+        assert!(
+            e.contains("clusters[1].name") && e.contains("used twice"),
+            "{e}"
+        );
+        let e = error("clusters:\n  - name: a\n    url: ftp://x\n");
+        assert!(e.contains("clusters[0].url"), "{e}");
+        std::fs::write(
+            &path,
+            "kubeconfig: kube.yaml\nclusters:\n  - name: prod\n    region: eu-west-1\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let s = cli(&["--config", &config])
+            .settings()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ClusterSource::Listed(list) = s.clusters else {
+            panic!("listed clusters expected")
+        };
+        assert_eq!(
+            list[0].access,
+            crate::clusters::config::Access::Context {
+                kubeconfig: Some(dir.path().join("kube.yaml")),
+                context: "prod".into()
+            }
+        );
+        let s = cli(&["--config", &config, "--catalog", "x"])
+            .settings()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!s.demo_catalog);
     }
 
     #[test]

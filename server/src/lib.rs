@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod clusters;
 pub mod config;
 pub mod state;
 pub mod web;

@@ -27,7 +27,18 @@ async fn main() -> ExitCode {
     }
     let store = Arc::new(CatalogStore::load(settings.catalog_paths.clone()));
     let refresh = store.clone().spawn_refresh(settings.catalog_refresh);
-    let portal: SharedPortal = Arc::new(CatalogPortal::new(store));
+    let (clusters, demo) = match server::clusters::resolve(&settings.clusters).await {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("wayfinder: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if demo.is_some() {
+        tracing::info!("no cluster configured: watching the built-in demo fleet (kubesim, in this process; --no-demo turns it off)");
+    }
+    let fleet = Arc::new(server::clusters::Fleet::start(clusters).await);
+    let portal: SharedPortal = Arc::new(CatalogPortal::new(store, fleet.clone()));
     let site_root = server::find_site_root(cli.site_root.clone());
     if !site_root.join("pkg").is_dir() {
         tracing::warn!(
@@ -38,6 +49,7 @@ async fn main() -> ExitCode {
     let state = AppState {
         leptos_options: server::leptos_options(&site_root, settings.listen),
         portal,
+        fleet,
     };
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
@@ -55,6 +67,7 @@ async fn main() -> ExitCode {
         .with_graceful_shutdown(shutdown_signal())
         .await;
     refresh.abort();
+    drop(demo);
     match served {
         Ok(()) => {
             tracing::info!("stopped");

@@ -1,9 +1,11 @@
 //! The state every request reads: the catalog store behind the [`Portal`] trait pages use.
 
 use crate::catalog::CatalogStore;
+use crate::clusters::Fleet;
 use app::api::ssr::{Portal, SharedPortal};
 use app::model::{
-    CatalogProblem, CatalogQuery, ServiceDetail, ServiceList, SystemDetail, TeamDetail,
+    CatalogProblem, CatalogQuery, ClusterStatus, ServiceDetail, ServiceList, SystemDetail,
+    TeamDetail,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -14,17 +16,19 @@ use std::sync::Arc;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub portal: SharedPortal,
+    pub fleet: Arc<Fleet>,
 }
 
 /// The portal over the in-memory catalog.
 pub struct CatalogPortal {
     store: Arc<CatalogStore>,
+    fleet: Arc<Fleet>,
 }
 
 impl CatalogPortal {
-    /// Wraps a store; every call reads its current snapshot.
-    pub fn new(store: Arc<CatalogStore>) -> Self {
-        Self { store }
+    /// Wraps a store and the watched clusters; every call reads their current state.
+    pub fn new(store: Arc<CatalogStore>, fleet: Arc<Fleet>) -> Self {
+        Self { store, fleet }
     }
 }
 
@@ -50,6 +54,10 @@ impl Portal for CatalogPortal {
     }
 
     fn clusters_configured(&self) -> usize {
-        0
+        self.fleet.clusters.len()
+    }
+
+    fn clusters(&self) -> Vec<ClusterStatus> {
+        self.fleet.statuses()
     }
 }

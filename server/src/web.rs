@@ -10,6 +10,21 @@ use leptos_axum::{file_and_error_handler_with_context, generate_route_list, Lept
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
+/// Ready once every cluster's first sync attempt is over (synced or failed), so a rolling update
+/// never sends users to a replica with empty caches.
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, &'static str) {
+    if state.fleet.ready() {
+        (axum::http::StatusCode::OK, "ok")
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "syncing clusters",
+        )
+    }
+}
+
 /// The whole application; tests drive it with `oneshot`, `main` serves it.
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -17,6 +32,7 @@ pub fn app(state: AppState) -> Router {
     let context = move || provide_context(portal.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .nest("/api/v1", api::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();

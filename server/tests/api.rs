@@ -14,12 +14,14 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cata
 
 fn router() -> axum::Router {
     let store = Arc::new(CatalogStore::load(vec![PathBuf::from(FIXTURES)]));
-    let portal: SharedPortal = Arc::new(CatalogPortal::new(store));
+    let fleet = Arc::new(server::clusters::Fleet::default());
+    let portal: SharedPortal = Arc::new(CatalogPortal::new(store, fleet.clone()));
     let options =
         server::leptos_options(&PathBuf::from("target/site"), ([127, 0, 0, 1], 3000).into());
     server::app(AppState {
         leptos_options: options,
         portal,
+        fleet,
     })
 }
 
@@ -178,4 +180,11 @@ async fn pages_render_on_the_server_with_real_statuses() {
 
     let (status, body) = get("/healthz").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+    let (status, _) = get("/readyz").await;
+    assert_eq!(status, StatusCode::OK, "no cluster to wait for");
+    let (status, html) = get("/clusters").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No cluster is configured."));
+    let (status, body) = get_json("/api/v1/clusters").await;
+    assert_eq!((status, body), (StatusCode::OK, serde_json::json!([])));
 }

@@ -1,0 +1,99 @@
+//! `/clusters`: every cluster with its status, region, cached objects and last error.
+
+use crate::api::list_clusters;
+use crate::components::{ErrorBox, Loading};
+use crate::model::{ClusterState, ClusterStatus};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// A cluster's state as a coloured badge, with words for screen readers and colour-blind users.
+#[component]
+pub fn ClusterStateBadge(state: ClusterState) -> impl IntoView {
+    let colour = match state {
+        ClusterState::Synced => {
+            "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100"
+        }
+        ClusterState::Connecting => {
+            "bg-slate-100 text-slate-900 dark:bg-slate-700 dark:text-slate-100"
+        }
+        ClusterState::Stale | ClusterState::Forbidden => {
+            "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100"
+        }
+        ClusterState::Unreachable | ClusterState::Unauthorized => {
+            "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100"
+        }
+    };
+    view! { <span class=format!("badge {colour}") data-testid="cluster-state" data-state=state.id()>{state.id()}</span> }
+}
+
+/// "synced 3 s ago", or why not.
+pub fn freshness(c: &ClusterStatus) -> String {
+    match c.sync_age_seconds {
+        Some(age) => format!("synced {age} s ago"),
+        None => "never synced".into(),
+    }
+}
+
+/// The clusters page.
+#[component]
+pub fn ClustersPage() -> impl IntoView {
+    let clusters = Resource::new(|| (), |_| list_clusters());
+    view! {
+        <Title text="Clusters"/>
+        <h1 class="mb-1 text-2xl font-semibold">"Clusters"</h1>
+        <p class="mb-4 text-muted">"Every cluster Wayfinder watches, and how fresh its data is."</p>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match clusters.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <p data-testid="no-clusters" class="rounded border border-dashed p-8 text-center">
+                            "No cluster is configured. Start Wayfinder with --kubeconfig, or list clusters in wayfinder.yaml."
+                        </p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="overflow-x-auto">
+                            <table class="data-table" data-testid="clusters-table">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Cluster"</th>
+                                        <th scope="col">"Region"</th>
+                                        <th scope="col">"Environment"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Pods"</th>
+                                        <th scope="col">"Workloads"</th>
+                                        <th scope="col">"Last error"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {list.into_iter().map(|c| {
+                                        let count = |k: &str| c.objects.get(k).copied().unwrap_or(0);
+                                        let workloads = count("deployments") + count("statefulsets") + count("daemonsets") + count("cronjobs");
+                                        let fresh = freshness(&c);
+                                        view! {
+                                            <tr data-testid="cluster-row" data-cluster=c.name.clone()>
+                                                <td class="font-medium">{c.title.clone()}</td>
+                                                <td>{c.region.clone()}</td>
+                                                <td>{c.environment.clone()}</td>
+                                                <td>
+                                                    <ClusterStateBadge state=c.state/>
+                                                    <div class="text-xs text-muted">{fresh}</div>
+                                                    {(!c.forbidden_kinds.is_empty()).then(|| view! {
+                                                        <div class="text-xs text-muted">{format!("may not read: {}", c.forbidden_kinds.join(", "))}</div>
+                                                    })}
+                                                </td>
+                                                <td>{count("pods")}</td>
+                                                <td>{workloads}</td>
+                                                <td class="max-w-md text-sm">{c.last_error.clone().unwrap_or_default()}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

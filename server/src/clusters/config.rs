@@ -1,0 +1,206 @@
+//! Which clusters to watch and how to reach them: kubeconfig contexts, URL + token + CA, in-cluster.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// One cluster in `wayfinder.yaml`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterConfig {
+    /// The name used in URLs, the API and metrics.
+    pub name: String,
+    /// Shown instead of the name.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// A kubeconfig context (of `kubeconfig:` or the default kubeconfig).
+    #[serde(default)]
+    pub context: Option<String>,
+    /// The apiserver URL, with `tokenFile` and `caFile` (or `insecureSkipTLSVerify`).
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub insecure_skip_tls_verify: bool,
+    /// Use the pod's service account (Wayfinder running in this cluster).
+    #[serde(default)]
+    pub in_cluster: bool,
+    /// Else derived from the Nodes' `topology.kubernetes.io/region`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `production`, `staging`…
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// A link per cluster: `{cluster}`, `{namespace}`, `{name}` are filled in.
+    #[serde(default)]
+    pub dashboard_url: Option<String>,
+    /// Only these namespaces are watched (one watch per namespace and kind).
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+/// How a cluster is reached, after checking the config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    Context {
+        kubeconfig: Option<PathBuf>,
+        context: String,
+    },
+    Url {
+        url: String,
+        token_file: Option<PathBuf>,
+        ca_file: Option<PathBuf>,
+        insecure: bool,
+    },
+    InCluster,
+    /// A kubeconfig given as text (the in-process demo fleet).
+    Inline {
+        kubeconfig: String,
+        context: String,
+    },
+}
+
+/// A checked cluster: how to reach it and how to show it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    pub name: String,
+    pub title: String,
+    pub region: Option<String>,
+    pub environment: String,
+    pub dashboard_url: Option<String>,
+    pub namespaces: Vec<String>,
+    pub access: Access,
+}
+
+/// Checks one `clusters[i]` entry; errors name the key.
+pub fn check(i: usize, c: &ClusterConfig, kubeconfig: Option<&PathBuf>) -> Result<Cluster, String> {
+    let at = |key: &str| format!("clusters[{i}].{key}");
+    if c.name.trim().is_empty() {
+        return Err(format!("{}: a name is required", at("name")));
+    }
+    if !c
+        .name
+        .chars()
+        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'))
+    {
+        return Err(format!(
+            "{}: “{}” may only hold letters, digits, '-', '_' and '.'",
+            at("name"),
+            c.name
+        ));
+    }
+    let ways = [c.context.is_some(), c.url.is_some(), c.in_cluster]
+        .iter()
+        .filter(|w| **w)
+        .count();
+    if ways > 1 {
+        return Err(format!(
+            "clusters[{i}] ({}): give one of context, url or inCluster",
+            c.name
+        ));
+    }
+    let access = if let Some(url) = &c.url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!("{}: “{url}” is not an http(s) URL", at("url")));
+        }
+        Access::Url {
+            url: url.clone(),
+            token_file: c.token_file.clone(),
+            ca_file: c.ca_file.clone(),
+            insecure: c.insecure_skip_tls_verify,
+        }
+    } else if c.in_cluster {
+        Access::InCluster
+    } else {
+        Access::Context {
+            kubeconfig: kubeconfig.cloned(),
+            context: c.context.clone().unwrap_or_else(|| c.name.clone()),
+        }
+    };
+    if (c.token_file.is_some() || c.ca_file.is_some() || c.insecure_skip_tls_verify)
+        && c.url.is_none()
+    {
+        return Err(format!(
+            "clusters[{i}] ({}): tokenFile, caFile and insecureSkipTLSVerify go with url",
+            c.name
+        ));
+    }
+    Ok(Cluster {
+        name: c.name.clone(),
+        title: c.title.clone().unwrap_or_else(|| c.name.clone()),
+        region: c.region.clone(),
+        environment: c.environment.clone().unwrap_or_else(|| "production".into()),
+        dashboard_url: c.dashboard_url.clone(),
+        namespaces: c.namespaces.clone(),
+        access,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(yaml: &str) -> ClusterConfig {
+        serde_norway::from_str(yaml).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn each_way_of_reaching_a_cluster() {
+        let c = check(
+            0,
+            &cfg("name: prod\ncontext: prod-ctx\nregion: eu-west-1\n"),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.access,
+            Access::Context {
+                kubeconfig: None,
+                context: "prod-ctx".into()
+            }
+        );
+        assert_eq!(c.environment, "production");
+        let c = check(
+            0,
+            &cfg("name: prod\nurl: https://k8s.example.com\ntokenFile: /t\ncaFile: /ca\n"),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            c.access,
+            Access::Url {
+                insecure: false,
+                ..
+            }
+        ));
+        let c =
+            check(0, &cfg("name: here\ninCluster: true\n"), None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.access, Access::InCluster);
+        let c = check(0, &cfg("name: prod-eu-1\n"), None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.access,
+            Access::Context {
+                kubeconfig: None,
+                context: "prod-eu-1".into()
+            },
+            "the context defaults to the name"
+        );
+    }
+
+    #[test]
+    fn mistakes_name_the_key() {
+        let e = |yaml: &str| check(3, &cfg(yaml), None).err().unwrap_or_default();
+        assert!(e("name: ''\n").starts_with("clusters[3].name"));
+        assert!(e("name: a b\n").starts_with("clusters[3].name"));
+        assert!(e("name: a\nurl: ftp://x\n").starts_with("clusters[3].url"));
+        assert!(e("name: a\nurl: https://x\ninCluster: true\n")
+            .contains("one of context, url or inCluster"));
+        assert!(e("name: a\ntokenFile: /t\n").contains("go with url"));
+        let unknown: Result<ClusterConfig, _> = serde_norway::from_str("name: a\nregoin: x\n");
+        assert!(unknown
+            .err()
+            .is_some_and(|e| e.to_string().contains("regoin")));
+    }
+}

@@ -1,0 +1,168 @@
+//! The real watch layer against kubesim over HTTPS: statuses follow the clusters' health, caches
+//! follow their objects, and nothing secret is asked for or kept.
+
+use app::model::ClusterState;
+use server::clusters::config::{Access, Cluster};
+use server::clusters::Fleet;
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn cluster(fleet: &kubesim::fleet::Fleet, name: &str, kubeconfig: String) -> Cluster {
+    Cluster {
+        name: name.into(),
+        title: name.into(),
+        region: None,
+        environment: "production".into(),
+        dashboard_url: None,
+        namespaces: vec![],
+        access: Access::Inline {
+            kubeconfig,
+            context: fleet.clusters[0].name().to_string(),
+        },
+    }
+}
+
+#[tokio::test]
+async fn statuses_follow_the_clusters_and_one_never_hides_another() {
+    let sim = kubesim::demo::start(&Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kubeconfig = sim.kubeconfig();
+    let names = ["prod-eu-1", "prod-us-2"];
+    let clusters: Vec<Cluster> = names
+        .iter()
+        .map(|n| Cluster {
+            access: Access::Inline {
+                kubeconfig: kubeconfig.clone(),
+                context: n.to_string(),
+            },
+            ..cluster(&sim, n, kubeconfig.clone())
+        })
+        .collect();
+    let mut bad_token = cluster(
+        &sim,
+        "revoked",
+        kubeconfig.replace("token: kubesim-admin-token", "token: revoked"),
+    );
+    bad_token.access = Access::Inline {
+        kubeconfig: kubeconfig.replace("token: kubesim-admin-token", "token: revoked"),
+        context: "prod-eu-1".into(),
+    };
+    let mut all = clusters.clone();
+    all.push(bad_token);
+    let fleet = Arc::new(Fleet::start(all).await);
+    let state = |name: &str| {
+        fleet
+            .statuses()
+            .into_iter()
+            .find(|c| c.name == name)
+            .map(|c| c.state)
+    };
+    eventually("both demo clusters synced", || {
+        names.iter().all(|n| state(n) == Some(ClusterState::Synced))
+    })
+    .await;
+    eventually("the revoked token unauthorized", || {
+        state("revoked") == Some(ClusterState::Unauthorized)
+    })
+    .await;
+    assert!(fleet.ready());
+    let eu = fleet
+        .statuses()
+        .into_iter()
+        .find(|c| c.name == "prod-eu-1")
+        .unwrap_or_else(|| panic!("eu"));
+    assert_eq!(eu.region, "eu-west-1", "derived from the nodes");
+    assert!(
+        eu.objects["pods"] > 20 && eu.objects["deployments"] > 10,
+        "{:?}",
+        eu.objects
+    );
+
+    // One cluster goes down: it turns stale with its data's age; the other keeps syncing.
+    let down = sim
+        .cluster("prod-us-2")
+        .unwrap_or_else(|| panic!("us-2"))
+        .clone();
+    down.down();
+    eventually("prod-us-2 stale", || {
+        state("prod-us-2") == Some(ClusterState::Stale)
+    })
+    .await;
+    assert_eq!(state("prod-eu-1"), Some(ClusterState::Synced));
+    let stale = fleet
+        .statuses()
+        .into_iter()
+        .find(|c| c.name == "prod-us-2")
+        .unwrap_or_else(|| panic!("us-2"));
+    assert!(
+        stale.last_error.is_some_and(|e| e.contains("cannot reach")),
+        "the reason is said"
+    );
+    assert!(stale.objects["pods"] > 0, "the last data is still shown");
+    down.up().await.unwrap_or_else(|e| panic!("{e}"));
+    eventually("prod-us-2 synced again, no restart", || {
+        state("prod-us-2") == Some(ClusterState::Synced)
+    })
+    .await;
+
+    // Read-only and never a Secret: every request the portal made, in every cluster.
+    for c in &sim.clusters {
+        for r in c.api.request_log() {
+            assert_eq!(r.method, "GET", "{r:?}");
+            assert!(!r.path.contains("secrets"), "{r:?}");
+        }
+    }
+    // Container env values never reach the cache.
+    let watch = fleet
+        .clusters
+        .iter()
+        .find(|c| c.cluster.name == "prod-eu-1")
+        .unwrap_or_else(|| panic!("eu"));
+    for p in watch.stores.pods.state() {
+        for c in &p.spec.as_ref().unwrap_or_else(|| panic!("spec")).containers {
+            assert!(c.env.is_none(), "env values are trimmed");
+        }
+    }
+    for d in watch.stores.deployments.state() {
+        assert!(d.metadata.managed_fields.is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_that_is_never_reachable_says_so() {
+    let unreachable = Cluster {
+        name: "nowhere".into(),
+        title: "nowhere".into(),
+        region: Some("mars-1".into()),
+        environment: "production".into(),
+        dashboard_url: None,
+        namespaces: vec![],
+        access: Access::Url {
+            url: "https://127.0.0.1:1".into(),
+            token_file: None,
+            ca_file: None,
+            insecure: true,
+        },
+    };
+    let fleet = Fleet::start(vec![unreachable]).await;
+    for _ in 0..200 {
+        if fleet.statuses()[0].state == ClusterState::Unreachable {
+            assert!(fleet.ready(), "a failed first attempt counts for /readyz");
+            assert!(fleet.statuses()[0].last_sync.is_none());
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never unreachable: {:?}", fleet.statuses());
+}
