@@ -681,16 +681,7 @@ pub fn collect_garbage(store: &Store) {
 }
 
 fn scale_of(object: &Value) -> Value {
-    let selector = object
-        .pointer("/spec/selector/matchLabels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default();
+    let selector = table::selector(object);
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",

@@ -304,14 +304,7 @@ impl Store {
         mut object: Value,
     ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
-        let key = (
-            if r.namespaced {
-                namespace.to_string()
-            } else {
-                String::new()
-            },
-            name.to_string(),
-        );
+        let key = key_of(r, namespace, name);
         let Some(current) = inner
             .objects
             .get(r.store)
@@ -437,14 +430,7 @@ impl Store {
         name: &str,
     ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.lock();
-        let key = (
-            if r.namespaced {
-                namespace.to_string()
-            } else {
-                String::new()
-            },
-            name.to_string(),
-        );
+        let key = key_of(r, namespace, name);
         let Some(object) = inner.objects.get_mut(r.store).and_then(|m| m.remove(&key)) else {
             return Err(StoreError::NotFound(format!(
                 "{} \"{name}\" not found",
@@ -540,6 +526,18 @@ impl Store {
             .map(|(k, v)| (*k, v.len()))
             .collect()
     }
+}
+
+/// Where an object of `r` lives: cluster-scoped objects have no namespace.
+fn key_of(r: &Resource, namespace: &str, name: &str) -> Key {
+    (
+        if r.namespaced {
+            namespace.to_string()
+        } else {
+            String::new()
+        },
+        name.to_string(),
+    )
 }
 
 fn metadata_mut(object: &mut Value) -> Result<&mut Map<String, Value>, StoreError> {

@@ -81,7 +81,8 @@ fn containers(v: &Value, spec: &str) -> (String, String) {
     (names.join(","), images.join(","))
 }
 
-fn selector(v: &Value) -> String {
+/// `spec.selector.matchLabels` as `k=v,k=v`.
+pub fn selector(v: &Value) -> String {
     v.pointer("/spec/selector/matchLabels")
         .and_then(Value::as_object)
         .map(|m| {
