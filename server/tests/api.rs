@@ -12,7 +12,14 @@ use tower::ServiceExt;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/catalog");
 
+/// Built once per test process: Leptos's route-list generation is not meant to run on several
+/// threads at once (parallel tests building their own routers hung now and then).
 fn router() -> axum::Router {
+    static ROUTER: std::sync::OnceLock<axum::Router> = std::sync::OnceLock::new();
+    ROUTER.get_or_init(build_router).clone()
+}
+
+fn build_router() -> axum::Router {
     let store = Arc::new(CatalogStore::load(vec![PathBuf::from(FIXTURES)]));
     let fleet = Arc::new(server::clusters::Fleet::default());
     let portal: SharedPortal = Arc::new(CatalogPortal::new(store, fleet.clone()));

@@ -197,7 +197,10 @@ fn cluster_tab(tab: Tab, clusters: usize) -> impl IntoView {
                     <p class="text-muted">{format!("Once clusters are configured, this tab shows {what}.")}</p>
                 }.into_any()
             } else {
-                view! { <p>{format!("{clusters} clusters are configured; this view is not available yet.")}</p> }.into_any()
+                view! {
+                    <p class="font-semibold">{format!("Wayfinder watches {clusters} clusters.")}</p>
+                    <p class="text-muted">{format!("This tab will show {what}; for now see each cluster's status on ")}<a class="link" href="/clusters">"Clusters"</a>"."</p>
+                }.into_any()
             }}
         </div>
     }
