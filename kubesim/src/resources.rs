@@ -272,6 +272,17 @@ pub fn validate(resource: &Resource, object: &Value) -> Result<(), String> {
     }
 }
 
+/// Short names and categories, the same in both discovery formats.
+fn add_names(entry: &mut Value, r: &Resource) {
+    if !r.short_names.is_empty() {
+        entry["shortNames"] = json!(r.short_names);
+    }
+    let categories = r.categories();
+    if !categories.is_empty() {
+        entry["categories"] = json!(categories);
+    }
+}
+
 /// An aggregated-discovery (v2) entry for one resource.
 pub fn discovery_v2(r: &Resource) -> Value {
     let mut entry = json!({
@@ -281,13 +292,7 @@ pub fn discovery_v2(r: &Resource) -> Value {
         "singularResource": r.singular,
         "verbs": r.verbs(),
     });
-    if !r.short_names.is_empty() {
-        entry["shortNames"] = json!(r.short_names);
-    }
-    let categories = r.categories();
-    if !categories.is_empty() {
-        entry["categories"] = json!(categories);
-    }
+    add_names(&mut entry, r);
     if matches!(r.plural, "deployments" | "replicasets" | "statefulsets") {
         entry["subresources"] = json!([
             {"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]},
@@ -306,12 +311,6 @@ pub fn discovery_legacy(r: &Resource) -> Value {
         "kind": r.kind,
         "verbs": r.verbs(),
     });
-    if !r.short_names.is_empty() {
-        entry["shortNames"] = json!(r.short_names);
-    }
-    let categories = r.categories();
-    if !categories.is_empty() {
-        entry["categories"] = json!(categories);
-    }
+    add_names(&mut entry, r);
     entry
 }

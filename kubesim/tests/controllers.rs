@@ -6,7 +6,7 @@ use common::{client, eventually, fleet};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::Api;
 use serde_json::json;
@@ -15,14 +15,7 @@ use std::sync::Arc;
 async fn live_cluster() -> (Arc<kubesim::fleet::Fleet>, kube::Client) {
     let fleet = Arc::new(fleet(&["prod-eu-1"]).await);
     let c = client(&fleet, "prod-eu-1").await;
-    Api::<Namespace>::all(c.clone())
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "shop"}}))
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    common::create_namespace(&c, "shop").await;
     for n in ["node-a", "node-b"] {
         Api::<Node>::all(c.clone())
             .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": n, "labels": {"topology.kubernetes.io/region": "eu-west-1"}}})).unwrap_or_else(|e| panic!("{e}")))

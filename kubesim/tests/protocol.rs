@@ -4,7 +4,7 @@ mod common;
 
 use common::{client, client_as, fleet};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::Api;
 use serde_json::json;
@@ -19,16 +19,8 @@ fn pod(name: &str, app: &str, phase: &str) -> Pod {
 }
 
 async fn seed(c: &kube::Client) {
-    let namespaces: Api<Namespace> = Api::all(c.clone());
     for ns in ["shop", "payments"] {
-        namespaces
-            .create(
-                &PostParams::default(),
-                &serde_json::from_value(json!({"metadata": {"name": ns}}))
-                    .unwrap_or_else(|e| panic!("{e}")),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        common::create_namespace(c, ns).await;
     }
     let shop: Api<Pod> = Api::namespaced(c.clone(), "shop");
     for i in 0..5 {

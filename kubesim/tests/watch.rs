@@ -5,7 +5,7 @@ mod common;
 
 use common::{client, eventually, fleet};
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::runtime::{reflector, watcher, WatchStreamExt};
 use kube::Api;
@@ -21,14 +21,7 @@ fn pod(name: &str) -> Pod {
 async fn setup(names: &[&str]) -> (kubesim::fleet::Fleet, Api<Pod>) {
     let fleet = fleet(&["prod-eu-1"]).await;
     let c = client(&fleet, "prod-eu-1").await;
-    Api::<Namespace>::all(c.clone())
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "shop"}}))
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    common::create_namespace(&c, "shop").await;
     let pods: Api<Pod> = Api::namespaced(c, "shop");
     for n in names {
         pods.create(&PostParams::default(), &pod(n))

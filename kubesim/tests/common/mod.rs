@@ -57,3 +57,14 @@ pub async fn eventually(what: &str, mut f: impl AsyncFnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// Creates a namespace through the API, as a test's first step.
+pub async fn create_namespace(c: &Client, name: &str) {
+    use k8s_openapi::api::core::v1::Namespace;
+    let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": name}}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    kube::Api::<Namespace>::all(c.clone())
+        .create(&kube::api::PostParams::default(), &ns)
+        .await
+        .unwrap_or_else(|e| panic!("namespace {name}: {e}"));
+}
