@@ -109,6 +109,7 @@ pub fn ServiceTable(
                         {header("lifecycle", "Lifecycle")}
                         {header("type", "Type")}
                         <th scope="col">"Tags"</th>
+                        <th scope="col">"Runs in"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -120,6 +121,7 @@ pub fn ServiceTable(
                                 <tr data-testid="catalog-row" data-service=s.name.clone()>
                                     <td>
                                         <a class="link font-medium" href=href>{s.title.clone()}</a>
+                                        {s.discovered.then(|| view! { <span class="badge ml-2 bg-violet-100 text-violet-900 dark:bg-violet-900 dark:text-violet-100" data-testid="discovered-badge" title="Found in clusters; no catalog-info.yaml describes it">"discovered"</span> })}
                                         {(s.title != s.name).then(|| view! { <div class="text-xs text-muted">{s.name.clone()}</div> })}
                                         <div class="text-sm text-muted line-clamp-1 max-w-md">{s.description.clone()}</div>
                                     </td>
@@ -128,6 +130,16 @@ pub fn ServiceTable(
                                     <td><LifecycleBadge lifecycle=s.lifecycle/></td>
                                     <td>{s.kind}</td>
                                     <td><Tags tags=s.tags/></td>
+                                    <td data-testid="runs-in" class="text-sm">
+                                        {if s.clusters.is_empty() {
+                                            view! { <span class="text-muted">"—"</span> }.into_any()
+                                        } else {
+                                            view! {
+                                                <div title=s.clusters.join(", ")>{format!("{} cluster{}", s.clusters.len(), if s.clusters.len() == 1 { "" } else { "s" })}</div>
+                                                <div class="text-xs text-muted">{s.regions.join(", ")}</div>
+                                            }.into_any()
+                                        }}
+                                    </td>
                                 </tr>
                             }
                         })

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod components;
+pub mod live;
 pub mod model;
 pub mod pages;
 

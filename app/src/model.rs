@@ -51,6 +51,15 @@ pub struct ServiceSummary {
     #[serde(rename = "type")]
     pub kind: String,
     pub tags: Vec<String>,
+    /// Found in a cluster, with no catalog descriptor.
+    #[serde(default)]
+    pub discovered: bool,
+    /// Clusters it runs in, sorted.
+    #[serde(default)]
+    pub clusters: Vec<String>,
+    /// Regions it runs in, sorted.
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 /// A link from a descriptor's `metadata.links`.
@@ -88,8 +97,10 @@ pub struct ServiceDetail {
     pub consumes_apis: Vec<EntityLink>,
     pub depends_on: Vec<EntityLink>,
     pub kubernetes: KubernetesSelector,
-    /// `file:line` of the descriptor that defines the service.
+    /// `file:line` of the descriptor that defines the service (empty for discovered services).
     pub source: String,
+    /// Every cluster the service runs in, region by region.
+    pub clusters: Vec<ServiceCluster>,
 }
 
 /// A group's `spec.profile`.
@@ -203,6 +214,15 @@ pub struct CatalogQuery {
     pub kind: String,
     #[serde(default)]
     pub tag: String,
+    /// Runs in this cluster.
+    #[serde(default)]
+    pub cluster: String,
+    /// Runs in this region.
+    #[serde(default)]
+    pub region: String,
+    /// `catalog` (has a descriptor) or `discovered`.
+    #[serde(default)]
+    pub origin: String,
     /// Column to sort by: `name` (default), `owner`, `system`, `lifecycle`, `type`.
     #[serde(default)]
     pub sort: String,
@@ -228,6 +248,9 @@ pub struct Facets {
     pub lifecycles: Vec<FacetValue>,
     pub types: Vec<FacetValue>,
     pub tags: Vec<FacetValue>,
+    pub clusters: Vec<FacetValue>,
+    pub regions: Vec<FacetValue>,
+    pub origins: Vec<FacetValue>,
 }
 
 /// The catalog table's content for one query.
@@ -292,11 +315,113 @@ pub struct ClusterStatus {
     pub sync_age_seconds: Option<i64>,
     /// The last error, in words.
     pub last_error: Option<String>,
-    /// Kinds the portal may not read.
+    /// Kinds the portal may not read anywhere.
     pub forbidden_kinds: Vec<String>,
+    /// Namespaces the portal may not read (it watches the others one by one).
+    pub hidden_namespaces: Vec<String>,
     /// Objects cached, by kind (`pods`, `deployments`…).
     pub objects: std::collections::BTreeMap<String, usize>,
     pub watch_restarts: u64,
+    /// The cluster's dashboard, when configured.
+    pub dashboard_url: Option<String>,
+}
+
+/// Replica counts of a workload, as its status reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replicas {
+    pub desired: i32,
+    pub ready: i32,
+    pub available: i32,
+    pub updated: i32,
+}
+
+/// How a workload or pod is doing, in one word the map colours by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    #[default]
+    Healthy,
+    /// Rolling out or scaling: not everything is ready yet.
+    Progressing,
+    /// Some replicas are not ready.
+    Degraded,
+    /// Nothing is ready, or the workload failed.
+    Failing,
+    /// Suspended or scaled to zero.
+    Idle,
+}
+
+impl Health {
+    /// The stable id, as in the JSON API.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Progressing => "progressing",
+            Self::Degraded => "degraded",
+            Self::Failing => "failing",
+            Self::Idle => "idle",
+        }
+    }
+}
+
+/// A Deployment, StatefulSet, DaemonSet, CronJob or Job of a service in one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadView {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub replicas: Replicas,
+    /// Container images (`repository:tag`), in container order.
+    pub images: Vec<String>,
+    pub health: Health,
+    /// Why it is not healthy, in words (a condition message, a waiting reason).
+    pub message: Option<String>,
+    pub created: Option<String>,
+    pub age_seconds: Option<i64>,
+    /// The autoscaler that scales it, if any.
+    pub hpa: Option<String>,
+    pub dashboard_url: Option<String>,
+}
+
+/// A pod of a service in one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodView {
+    pub namespace: String,
+    pub name: String,
+    /// The workload it belongs to (`Deployment/cart`), when known.
+    pub owner: Option<String>,
+    pub phase: String,
+    /// Containers ready / containers.
+    pub ready: String,
+    pub restarts: i32,
+    pub node: Option<String>,
+    /// The reason a container waits or was last killed (`CrashLoopBackOff`, `OOMKilled`…).
+    pub reason: Option<String>,
+    pub health: Health,
+    pub created: Option<String>,
+    pub age_seconds: Option<i64>,
+}
+
+/// One cluster a service runs in, with its objects there.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCluster {
+    pub cluster: String,
+    pub title: String,
+    pub region: String,
+    pub environment: String,
+    pub status: ClusterState,
+    pub last_sync: Option<String>,
+    pub sync_age_seconds: Option<i64>,
+    /// The cluster's trouble, in words, when it is not synced.
+    pub last_error: Option<String>,
+    pub hidden_namespaces: Vec<String>,
+    pub dashboard_url: Option<String>,
+    pub workloads: Vec<WorkloadView>,
+    pub pods: Vec<PodView>,
 }
 
 /// Longest filter value kept; longer input is cut rather than refused.
@@ -313,6 +438,9 @@ impl CatalogQuery {
             lifecycle: read("lifecycle"),
             kind: read("type"),
             tag: read("tag"),
+            cluster: read("cluster"),
+            region: read("region"),
+            origin: read("origin"),
             sort: read("sort"),
             dir: read("dir"),
         }
@@ -328,6 +456,9 @@ impl CatalogQuery {
             &mut self.lifecycle,
             &mut self.kind,
             &mut self.tag,
+            &mut self.cluster,
+            &mut self.region,
+            &mut self.origin,
             &mut self.sort,
             &mut self.dir,
         ] {
@@ -351,6 +482,9 @@ impl CatalogQuery {
             &self.lifecycle,
             &self.kind,
             &self.tag,
+            &self.cluster,
+            &self.region,
+            &self.origin,
         ]
         .iter()
         .any(|v| !v.trim().is_empty())
@@ -380,6 +514,9 @@ impl CatalogQuery {
             ("lifecycle", &self.lifecycle),
             ("type", &self.kind),
             ("tag", &self.tag),
+            ("cluster", &self.cluster),
+            ("region", &self.region),
+            ("origin", &self.origin),
             ("sort", &self.sort),
             ("dir", &self.dir),
         ];

@@ -40,6 +40,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services", get(services))
         .route("/services/{name}", get(service))
+        .route("/services/{name}/events", get(crate::live::service_events))
+        .route("/events", get(crate::live::fleet_events))
         .route("/teams/{name}", get(team))
         .route("/systems/{name}", get(system))
         .route("/catalog/problems", get(problems))

@@ -4,6 +4,8 @@ pub mod api;
 pub mod catalog;
 pub mod clusters;
 pub mod config;
+pub mod live;
+pub mod metrics;
 pub mod state;
 pub mod web;
 

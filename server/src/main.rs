@@ -37,7 +37,9 @@ async fn main() -> ExitCode {
     if demo.is_some() {
         tracing::info!("no cluster configured: watching the built-in demo fleet (kubesim, in this process; --no-demo turns it off)");
     }
-    let fleet = Arc::new(server::clusters::Fleet::start(clusters).await);
+    let services = store.snapshot().kubernetes_selectors();
+    let fleet = Arc::new(server::clusters::Fleet::start(clusters, &services).await);
+    let follow = server::state::follow_catalog(store.clone(), fleet.clone());
     let portal: SharedPortal = Arc::new(CatalogPortal::new(store, fleet.clone()));
     let site_root = server::find_site_root(cli.site_root.clone());
     if !site_root.join("pkg").is_dir() {
@@ -50,6 +52,7 @@ async fn main() -> ExitCode {
         leptos_options: server::leptos_options(&site_root, settings.listen),
         portal,
         fleet,
+        metrics: Arc::default(),
     };
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
@@ -67,6 +70,7 @@ async fn main() -> ExitCode {
         .with_graceful_shutdown(shutdown_signal())
         .await;
     refresh.abort();
+    follow.abort();
     drop(demo);
     match served {
         Ok(()) => {

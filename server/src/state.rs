@@ -1,11 +1,12 @@
 //! The state every request reads: the catalog store behind the [`Portal`] trait pages use.
 
 use crate::catalog::CatalogStore;
-use crate::clusters::Fleet;
+use crate::catalog::query;
+use crate::clusters::{Fleet, Placement};
 use app::api::ssr::{Portal, SharedPortal};
 use app::model::{
-    CatalogProblem, CatalogQuery, ClusterStatus, ServiceDetail, ServiceList, SystemDetail,
-    TeamDetail,
+    CatalogProblem, CatalogQuery, ClusterStatus, ServiceDetail, ServiceList, ServiceSummary,
+    SystemDetail, TeamDetail,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub portal: SharedPortal,
     pub fleet: Arc<Fleet>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The portal over the in-memory catalog.
@@ -32,13 +34,92 @@ impl CatalogPortal {
     }
 }
 
+/// Keeps the clusters' object → service mapping in step with the catalog: checked every second,
+/// remapped when a reload produced a new snapshot.
+pub fn follow_catalog(store: Arc<CatalogStore>, fleet: Arc<Fleet>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut seen = store.snapshot();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let now = store.snapshot();
+            if !Arc::ptr_eq(&now, &seen) {
+                fleet.set_catalog(&now.kubernetes_selectors());
+                seen = now;
+            }
+        }
+    })
+}
+
+/// The catalog row of a service found only in clusters.
+fn discovered_summary(name: &str, p: &Placement) -> ServiceSummary {
+    ServiceSummary {
+        name: name.to_string(),
+        namespace: p.namespace.clone().unwrap_or_default(),
+        title: name.to_string(),
+        description: "Found in clusters; no catalog descriptor describes it.".into(),
+        owner: None,
+        system: None,
+        lifecycle: String::new(),
+        kind: String::new(),
+        tags: Vec::new(),
+        discovered: true,
+        clusters: p.clusters.iter().cloned().collect(),
+        regions: p.regions.iter().cloned().collect(),
+    }
+}
+
+impl CatalogPortal {
+    /// Every service, described or discovered, with where it runs.
+    fn all_services(&self) -> (Vec<ServiceSummary>, usize) {
+        let catalog = self.store.snapshot();
+        let placements = self.fleet.placements();
+        let mut all: Vec<ServiceSummary> = catalog.services().to_vec();
+        for s in &mut all {
+            if let Some(p) = placements.get(&s.name) {
+                s.clusters = p.clusters.iter().cloned().collect();
+                s.regions = p.regions.iter().cloned().collect();
+            }
+        }
+        all.extend(
+            placements
+                .iter()
+                .filter(|(_, p)| p.discovered)
+                .map(|(n, p)| discovered_summary(n, p)),
+        );
+        (all, catalog.problems().len())
+    }
+}
+
 impl Portal for CatalogPortal {
     fn services(&self, query: &CatalogQuery) -> ServiceList {
-        self.store.snapshot().query(query)
+        let (all, problem_count) = self.all_services();
+        ServiceList {
+            items: query::filter_and_sort(&all, query),
+            total: all.len(),
+            facets: query::facets(&all),
+            problem_count,
+        }
     }
 
     fn service(&self, name: &str) -> Option<ServiceDetail> {
-        self.store.snapshot().service(name)
+        if let Some(mut d) = self.store.snapshot().service(name) {
+            d.clusters = self.fleet.service_clusters(&d.summary.name);
+            return Some(d);
+        }
+        let placements = self.fleet.placements();
+        let p = placements.get(name).filter(|p| p.discovered)?;
+        Some(ServiceDetail {
+            summary: discovered_summary(name, p),
+            links: Vec::new(),
+            labels: Default::default(),
+            provides_apis: Vec::new(),
+            consumes_apis: Vec::new(),
+            depends_on: Vec::new(),
+            kubernetes: Default::default(),
+            source: String::new(),
+            clusters: self.fleet.service_clusters(name),
+        })
     }
 
     fn team(&self, name: &str) -> Option<TeamDetail> {

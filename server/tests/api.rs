@@ -29,6 +29,7 @@ fn build_router() -> axum::Router {
         leptos_options: options,
         portal,
         fleet,
+        metrics: Default::default(),
     })
 }
 

@@ -60,7 +60,7 @@ async fn statuses_follow_the_clusters_and_one_never_hides_another() {
     };
     let mut all = clusters.clone();
     all.push(bad_token);
-    let fleet = Arc::new(Fleet::start(all).await);
+    let fleet = Arc::new(Fleet::start(all, &[]).await);
     let state = |name: &str| {
         fleet
             .statuses()
@@ -155,7 +155,7 @@ async fn a_cluster_that_is_never_reachable_says_so() {
             insecure: true,
         },
     };
-    let fleet = Fleet::start(vec![unreachable]).await;
+    let fleet = Fleet::start(vec![unreachable], &[]).await;
     for _ in 0..200 {
         if fleet.statuses()[0].state == ClusterState::Unreachable {
             assert!(fleet.ready(), "a failed first attempt counts for /readyz");

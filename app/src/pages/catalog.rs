@@ -43,7 +43,7 @@ pub fn CatalogPage() -> impl IntoView {
         <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
             <div>
                 <h1 class="text-2xl font-semibold">"Service catalog"</h1>
-                <p class="text-muted">"Every service from the teams' catalog-info.yaml descriptors."</p>
+                <p class="text-muted">"Every service from the teams' catalog-info.yaml descriptors, and those found only in the clusters."</p>
             </div>
         </div>
         <div role="search" class="mb-4">
@@ -78,6 +78,9 @@ fn catalog_results(list: ServiceList, q: CatalogQuery, set_param: SetParam) -> i
             {filter_select("Lifecycle", "lifecycle", list.facets.lifecycles.clone(), q.lifecycle.clone(), set_param)}
             {filter_select("Type", "type", list.facets.types.clone(), q.kind.clone(), set_param)}
             {filter_select("Tag", "tag", list.facets.tags.clone(), q.tag.clone(), set_param)}
+            {(!list.facets.regions.is_empty()).then(|| filter_select("Region", "region", list.facets.regions.clone(), q.region.clone(), set_param))}
+            {(!list.facets.clusters.is_empty()).then(|| filter_select("Cluster", "cluster", list.facets.clusters.clone(), q.cluster.clone(), set_param))}
+            {(list.facets.origins.len() > 1 || !q.origin.is_empty()).then(|| filter_select("Source", "origin", list.facets.origins.clone(), q.origin.clone(), set_param))}
             {q.is_filtered().then(|| view! {
                 <a href="/" class="link pb-2" data-testid="clear-filters">"Clear filters"</a>
             })}

@@ -2,6 +2,7 @@
 
 use crate::api::list_clusters;
 use crate::components::{ErrorBox, Loading};
+use crate::live::{use_live, LiveIndicator};
 use crate::model::{ClusterState, ClusterStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,6 +35,63 @@ pub fn freshness(c: &ClusterStatus) -> String {
     }
 }
 
+/// The clusters table, kept live by `/api/v1/events`.
+#[component]
+fn LiveClusters(initial: Vec<ClusterStatus>) -> impl IntoView {
+    let (live, link) = use_live::<Vec<ClusterStatus>>(|| "/api/v1/events".to_string(), "clusters");
+    let list = move || live.get().unwrap_or_else(|| initial.clone());
+    view! {
+        <div class="mb-2 flex justify-end"><LiveIndicator link/></div>
+        <div class="overflow-x-auto">
+            <table class="data-table" data-testid="clusters-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Cluster"</th>
+                        <th scope="col">"Region"</th>
+                        <th scope="col">"Environment"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Pods"</th>
+                        <th scope="col">"Workloads"</th>
+                        <th scope="col">"Last error"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || list().into_iter().map(|c| {
+                        let count = |k: &str| c.objects.get(k).copied().unwrap_or(0);
+                        let workloads = count("deployments") + count("statefulsets") + count("daemonsets") + count("cronjobs");
+                        let fresh = freshness(&c);
+                        view! {
+                            <tr data-testid="cluster-row" data-cluster=c.name.clone()>
+                                <td class="font-medium">
+                                    {match c.dashboard_url.clone() {
+                                        Some(u) => view! { <a class="link" href=u rel="noopener noreferrer">{c.title.clone()}</a> }.into_any(),
+                                        None => view! { <span>{c.title.clone()}</span> }.into_any(),
+                                    }}
+                                </td>
+                                <td>{c.region.clone()}</td>
+                                <td>{c.environment.clone()}</td>
+                                <td>
+                                    <ClusterStateBadge state=c.state/>
+                                    <div class="text-xs text-muted">{fresh}</div>
+                                    {(!c.forbidden_kinds.is_empty()).then(|| view! {
+                                        <div class="text-xs text-muted">{format!("may not read: {}", c.forbidden_kinds.join(", "))}</div>
+                                    })}
+                                    {(!c.hidden_namespaces.is_empty()).then(|| view! {
+                                        <div class="text-xs text-muted" data-testid="hidden-namespaces">{format!("hidden namespaces: {}", c.hidden_namespaces.join(", "))}</div>
+                                    })}
+                                </td>
+                                <td>{count("pods")}</td>
+                                <td>{workloads}</td>
+                                <td class="max-w-md text-sm">{c.last_error.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
 /// The clusters page.
 #[component]
 pub fn ClustersPage() -> impl IntoView {
@@ -50,47 +108,7 @@ pub fn ClustersPage() -> impl IntoView {
                             "No cluster is configured. Start Wayfinder with --kubeconfig, or list clusters in wayfinder.yaml."
                         </p>
                     }.into_any(),
-                    Ok(list) => view! {
-                        <div class="overflow-x-auto">
-                            <table class="data-table" data-testid="clusters-table">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Cluster"</th>
-                                        <th scope="col">"Region"</th>
-                                        <th scope="col">"Environment"</th>
-                                        <th scope="col">"Status"</th>
-                                        <th scope="col">"Pods"</th>
-                                        <th scope="col">"Workloads"</th>
-                                        <th scope="col">"Last error"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {list.into_iter().map(|c| {
-                                        let count = |k: &str| c.objects.get(k).copied().unwrap_or(0);
-                                        let workloads = count("deployments") + count("statefulsets") + count("daemonsets") + count("cronjobs");
-                                        let fresh = freshness(&c);
-                                        view! {
-                                            <tr data-testid="cluster-row" data-cluster=c.name.clone()>
-                                                <td class="font-medium">{c.title.clone()}</td>
-                                                <td>{c.region.clone()}</td>
-                                                <td>{c.environment.clone()}</td>
-                                                <td>
-                                                    <ClusterStateBadge state=c.state/>
-                                                    <div class="text-xs text-muted">{fresh}</div>
-                                                    {(!c.forbidden_kinds.is_empty()).then(|| view! {
-                                                        <div class="text-xs text-muted">{format!("may not read: {}", c.forbidden_kinds.join(", "))}</div>
-                                                    })}
-                                                </td>
-                                                <td>{count("pods")}</td>
-                                                <td>{workloads}</td>
-                                                <td class="max-w-md text-sm">{c.last_error.clone().unwrap_or_default()}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
+                    Ok(list) => view! { <LiveClusters initial=list/> }.into_any(),
                     Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
                 }
             })}

@@ -5,6 +5,7 @@ use crate::components::{
     EntityLinks, EntityRefLink, ErrorBox, LifecycleBadge, Loading, NotFound, Tags,
 };
 use crate::model::ServiceDetail;
+use crate::pages::cluster_map::ClusterMap;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -102,15 +103,33 @@ fn service_view(s: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
         .collect_view();
     let body = match tab {
         Tab::Overview => overview(&s).into_any(),
+        Tab::Clusters if clusters > 0 => view! {
+            <ClusterMap name=name.clone() initial=s.clusters.clone() configured=clusters/>
+        }
+        .into_any(),
         other => cluster_tab(other, clusters).into_any(),
     };
+    let runs_in = if s.clusters.is_empty() {
+        "—".to_string()
+    } else {
+        let regions: std::collections::BTreeSet<&str> =
+            s.clusters.iter().map(|c| c.region.as_str()).collect();
+        format!(
+            "{} clusters · {}",
+            s.clusters.len(),
+            regions.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    };
+    let discovered = s.summary.discovered.then(|| {
+        view! { <span class="badge bg-violet-100 text-violet-900 dark:bg-violet-900 dark:text-violet-100 ml-2 align-middle text-sm" data-testid="discovered-badge" title="Found in clusters; no catalog-info.yaml describes it">"discovered"</span> }
+    });
     view! {
         <Title text=title.clone()/>
         <header class="mb-6" data-testid="service-header">
             <p class="text-sm text-muted"><a class="link" href="/">"Catalog"</a>" / "{name.clone()}</p>
-            <h1 class="mt-1 text-3xl font-semibold" data-testid="service-title">{title}</h1>
+            <h1 class="mt-1 text-3xl font-semibold" data-testid="service-title">{title}{discovered}</h1>
             <p class="mt-2 max-w-3xl">{s.summary.description.clone()}</p>
-            <dl class="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
+            <dl class="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-5">
                 <div>
                     <dt class="text-xs font-medium text-muted">"Owner"</dt>
                     <dd data-testid="service-owner">{s.summary.owner.clone().map(|o| view! { <EntityRefLink link=o/> })}</dd>
@@ -127,6 +146,10 @@ fn service_view(s: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
                     <dt class="text-xs font-medium text-muted">"Type"</dt>
                     <dd>{s.summary.kind.clone()}</dd>
                 </div>
+                <div>
+                    <dt class="text-xs font-medium text-muted">"Runs in"</dt>
+                    <dd data-testid="service-runs-in">{runs_in}</dd>
+                </div>
             </dl>
             <div class="mt-3"><Tags tags=s.summary.tags.clone()/></div>
         </header>
@@ -142,8 +165,8 @@ fn overview(s: &ServiceDetail) -> impl IntoView {
         (Some(sel), _) => format!("label selector {sel}"),
         (None, Some(id)) => format!("backstage.io/kubernetes-id={id}"),
         (None, None) => format!(
-            "app.kubernetes.io/name={} or app={} (no annotation)",
-            s.summary.name, s.summary.name
+            "backstage.io/kubernetes-id, app.kubernetes.io/name or app = {} (no annotation)",
+            s.summary.name
         ),
     };
     view! {
@@ -177,7 +200,11 @@ fn overview(s: &ServiceDetail) -> impl IntoView {
             </div>
             <div class="card">
                 <h2 class="card-title">"Descriptor"</h2>
-                <p class="font-mono text-sm" data-testid="service-source">{s.source.clone()}</p>
+                {if s.summary.discovered {
+                    view! { <p data-testid="service-source">"None: Wayfinder found this service in the clusters. Add a catalog-info.yaml to give it an owner."</p> }.into_any()
+                } else {
+                    view! { <p class="font-mono text-sm" data-testid="service-source">{s.source.clone()}</p> }.into_any()
+                }}
             </div>
         </div>
     }
@@ -199,7 +226,7 @@ fn cluster_tab(tab: Tab, clusters: usize) -> impl IntoView {
             } else {
                 view! {
                     <p class="font-semibold">{format!("Wayfinder watches {clusters} clusters.")}</p>
-                    <p class="text-muted">{format!("This tab will show {what}; for now see each cluster's status on ")}<a class="link" href="/clusters">"Clusters"</a>"."</p>
+                    <p class="text-muted">{format!("This tab will show {what}. Meanwhile the Clusters tab shows each workload's and pod's health.")}</p>
                 }.into_any()
             }}
         </div>

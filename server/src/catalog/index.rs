@@ -18,6 +18,21 @@ pub const KUBERNETES_LABEL_SELECTOR: &str = "backstage.io/kubernetes-label-selec
 /// Annotation limiting a service's objects to one namespace.
 pub const KUBERNETES_NAMESPACE: &str = "backstage.io/kubernetes-namespace";
 
+fn selector_of(d: &Descriptor) -> KubernetesSelector {
+    let annotation = |k: &str| {
+        d.annotations
+            .get(k)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(String::from)
+    };
+    KubernetesSelector {
+        id: annotation(KUBERNETES_ID),
+        label_selector: annotation(KUBERNETES_LABEL_SELECTOR),
+        namespace: annotation(KUBERNETES_NAMESPACE),
+    }
+}
+
 /// An immutable catalog snapshot.
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -108,16 +123,21 @@ impl Catalog {
         }
     }
 
+    /// Each service's name with its Kubernetes annotations, for mapping objects to services.
+    pub fn kubernetes_selectors(&self) -> Vec<(String, KubernetesSelector)> {
+        self.components
+            .values()
+            .map(|&i| {
+                let d = &self.entities[i];
+                (d.name.clone(), selector_of(d))
+            })
+            .collect()
+    }
+
     /// A service page's data.
     pub fn service(&self, name: &str) -> Option<ServiceDetail> {
         let d = &self.entities[*self.components.get(&name.to_ascii_lowercase())?];
         let refs = |list: &[String], kind: &str| self.links(d, list, kind);
-        let annotation = |k: &str| {
-            d.annotations
-                .get(k)
-                .filter(|v| !v.trim().is_empty())
-                .cloned()
-        };
         Some(ServiceDetail {
             summary: self.summary(d),
             links: d.links.clone(),
@@ -125,12 +145,9 @@ impl Catalog {
             provides_apis: refs(&d.spec.provides_apis, "api"),
             consumes_apis: refs(&d.spec.consumes_apis, "api"),
             depends_on: refs(&d.spec.depends_on, "component"),
-            kubernetes: KubernetesSelector {
-                id: annotation(KUBERNETES_ID),
-                label_selector: annotation(KUBERNETES_LABEL_SELECTOR),
-                namespace: annotation(KUBERNETES_NAMESPACE),
-            },
+            kubernetes: selector_of(d),
             source: d.location.to_string(),
+            clusters: Vec::new(),
         })
     }
 
@@ -265,6 +282,9 @@ impl Catalog {
             lifecycle: d.spec.lifecycle.clone().unwrap_or_default(),
             kind: d.spec.kind.clone().unwrap_or_default(),
             tags: d.tags.clone(),
+            discovered: false,
+            clusters: Vec::new(),
+            regions: Vec::new(),
         }
     }
 

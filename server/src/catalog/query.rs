@@ -71,6 +71,18 @@ fn matches_filters(s: &ServiceSummary, q: &CatalogQuery) -> bool {
         && eq(&q.lifecycle, &s.lifecycle)
         && eq(&q.kind, &s.kind)
         && (q.tag.trim().is_empty() || s.tags.iter().any(|t| t.eq_ignore_ascii_case(q.tag.trim())))
+        && (q.cluster.trim().is_empty() || s.clusters.iter().any(|c| c == q.cluster.trim()))
+        && (q.region.trim().is_empty() || s.regions.iter().any(|r| r == q.region.trim()))
+        && eq(&q.origin, origin(s))
+}
+
+/// `catalog` or `discovered`: whether a descriptor defines the service.
+fn origin(s: &ServiceSummary) -> &'static str {
+    if s.discovered {
+        "discovered"
+    } else {
+        "catalog"
+    }
 }
 
 fn matches_text(s: &ServiceSummary, term: &str) -> bool {
@@ -119,6 +131,17 @@ pub fn facets(services: &[ServiceSummary]) -> Facets {
                 .iter()
                 .flat_map(|s| s.tags.iter().map(String::as_str)),
         ),
+        clusters: count(
+            services
+                .iter()
+                .flat_map(|s| s.clusters.iter().map(String::as_str)),
+        ),
+        regions: count(
+            services
+                .iter()
+                .flat_map(|s| s.regions.iter().map(String::as_str)),
+        ),
+        origins: count(services.iter().map(origin)),
     }
 }
 

@@ -1,26 +1,97 @@
-//! Clusters: configuration, one shared watch per (cluster, kind), and their status.
+//! Clusters: configuration, one shared watch per (cluster, kind), the object → service index,
+//! and the views built from them.
 
 pub mod config;
+pub mod index;
+pub mod view;
 pub mod watch;
 
-use app::model::ClusterStatus;
-use std::sync::Arc;
+use app::model::{ClusterStatus, KubernetesSelector, ServiceCluster};
+use index::{Change, ClusterIndex, Mapper};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, PoisonError, RwLock};
+use tokio::sync::broadcast;
 pub use watch::ClusterWatch;
 
-/// Every watched cluster.
-#[derive(Default)]
+/// How many changes an SSE subscriber may fall behind before it is told to refresh everything.
+const CHANGE_BUFFER: usize = 4096;
+
+/// Every watched cluster, the shared catalog mapping and the change feed pages subscribe to.
 pub struct Fleet {
     pub clusters: Vec<Arc<ClusterWatch>>,
+    mapper: Arc<RwLock<Arc<Mapper>>>,
+    changes: broadcast::Sender<Change>,
+}
+
+impl Default for Fleet {
+    fn default() -> Self {
+        Self {
+            clusters: Vec::new(),
+            mapper: Arc::default(),
+            changes: broadcast::channel(CHANGE_BUFFER).0,
+        }
+    }
+}
+
+/// Where one service runs: its clusters and regions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    pub clusters: BTreeSet<String>,
+    pub regions: BTreeSet<String>,
+    /// No catalog descriptor defines it.
+    pub discovered: bool,
+    /// A namespace it was found in (for discovered services).
+    pub namespace: Option<String>,
 }
 
 impl Fleet {
-    /// Starts watching every cluster; each cluster's trouble stays its own.
-    pub async fn start(clusters: Vec<config::Cluster>) -> Self {
+    /// Starts watching every cluster, mapping objects to the catalog's services from the first event;
+    /// each cluster's trouble stays its own.
+    pub async fn start(
+        clusters: Vec<config::Cluster>,
+        services: &[(String, KubernetesSelector)],
+    ) -> Self {
+        let fleet = Self::default();
+        fleet.set_mapper(services);
         let mut out = Vec::new();
         for c in clusters {
-            out.push(Arc::new(ClusterWatch::start(c).await));
+            let index = Arc::new(ClusterIndex::new(
+                &c.name,
+                fleet.mapper.clone(),
+                fleet.changes.clone(),
+            ));
+            out.push(Arc::new(ClusterWatch::start(c, index).await));
         }
-        Self { clusters: out }
+        Self {
+            clusters: out,
+            ..fleet
+        }
+    }
+
+    fn set_mapper(&self, services: &[(String, KubernetesSelector)]) {
+        let (mapper, errors) = Mapper::new(services);
+        for e in errors {
+            tracing::warn!("catalog: {e}; the service is not mapped to cluster objects");
+        }
+        *self.mapper.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(mapper);
+    }
+
+    /// The catalog changed: remaps every cached object and announces what moved.
+    pub fn set_catalog(&self, services: &[(String, KubernetesSelector)]) {
+        self.set_mapper(services);
+        for c in &self.clusters {
+            c.index.rebuild();
+        }
+    }
+
+    /// A feed of changes: which services' objects changed in which cluster, and cluster status.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// How many live streams are open.
+    pub fn subscribers(&self) -> usize {
+        self.changes.receiver_count()
     }
 
     /// Every cluster's status, in configuration order.
@@ -31,6 +102,45 @@ impl Fleet {
     /// True once every cluster's watches have synced or failed at least once.
     pub fn ready(&self) -> bool {
         self.clusters.iter().all(|c| c.status.attempted())
+    }
+
+    /// The clusters a service runs in, by region then cluster name.
+    pub fn service_clusters(&self, service: &str) -> Vec<ServiceCluster> {
+        let mut out: Vec<ServiceCluster> = self
+            .clusters
+            .iter()
+            .filter_map(|c| view::service_cluster(c, service))
+            .collect();
+        out.sort_by(|a, b| (&a.region, &a.cluster).cmp(&(&b.region, &b.cluster)));
+        out
+    }
+
+    /// True when some cluster runs `service`.
+    pub fn runs(&self, service: &str) -> bool {
+        self.clusters.iter().any(|c| c.index.runs(service))
+    }
+
+    /// Where every running service runs, described or discovered.
+    pub fn placements(&self) -> BTreeMap<String, Placement> {
+        let mapper = self
+            .mapper
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut out: BTreeMap<String, Placement> = BTreeMap::new();
+        for c in &self.clusters {
+            let region = c.region();
+            for s in c.index.running_services() {
+                let p = out.entry(s.to_string()).or_default();
+                p.clusters.insert(c.cluster.name.clone());
+                p.regions.insert(region.clone());
+                p.discovered = !mapper.is_described(&s);
+                if p.discovered && p.namespace.is_none() {
+                    p.namespace = c.index.objects_of(&s).first().map(|k| k.namespace.clone());
+                }
+            }
+        }
+        out
     }
 }
 

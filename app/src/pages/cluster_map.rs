@@ -1,0 +1,165 @@
+//! The cluster map on `/services/:name/clusters`: regions → clusters → this service's workloads and
+//! pods, kept live by the service's SSE stream.
+
+use crate::live::{use_live, LiveIndicator};
+use crate::model::{Health, PodView, ServiceCluster, WorkloadView};
+use crate::pages::clusters::ClusterStateBadge;
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+/// A duration as kubectl prints ages: `45s`, `12m`, `5h`, `3d`.
+pub fn short_age(seconds: Option<i64>) -> String {
+    match seconds {
+        None => "—".into(),
+        Some(s) if s < 120 => format!("{s}s"),
+        Some(s) if s < 7200 => format!("{}m", s / 60),
+        Some(s) if s < 172_800 => format!("{}h", s / 3600),
+        Some(s) => format!("{}d", s / 86_400),
+    }
+}
+
+/// A workload's or pod's health as a coloured word.
+#[component]
+pub fn HealthBadge(health: Health) -> impl IntoView {
+    let colour = match health {
+        Health::Healthy => "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
+        Health::Progressing | Health::Idle => "bg-slate-100 text-slate-900 dark:bg-slate-700 dark:text-slate-100",
+        Health::Degraded => "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
+        Health::Failing => "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100",
+    };
+    view! { <span class=format!("badge {colour}") data-testid="health" data-health=health.id()>{health.id()}</span> }
+}
+
+/// The live cluster map of one service.
+#[component]
+pub fn ClusterMap(name: String, initial: Vec<ServiceCluster>, configured: usize) -> impl IntoView {
+    let url_name = name.clone();
+    let (live, link) = use_live::<Vec<ServiceCluster>>(
+        move || format!("/api/v1/services/{}/events", crate::model::encode_component(&url_name)),
+        "clusters",
+    );
+    let clusters = move || live.get().unwrap_or_else(|| initial.clone());
+    view! {
+        <div class="mb-4 flex items-center justify-between">
+            <h2 class="text-xl font-semibold">"Where it runs"</h2>
+            <LiveIndicator link/>
+        </div>
+        {move || {
+            let list = clusters();
+            if list.is_empty() {
+                return view! {
+                    <div class="rounded border border-dashed p-8 text-center" data-testid="not-running">
+                        <p class="font-semibold">{format!("{name} runs in none of the {configured} watched clusters.")}</p>
+                        <p class="text-muted">"No Deployment, StatefulSet, DaemonSet, CronJob, Job or Pod matches its Kubernetes annotations (see Overview). Clusters that cannot be read are listed on "<a class="link" href="/clusters">"Clusters"</a>"."</p>
+                    </div>
+                }.into_any();
+            }
+            let regions = list.iter().map(|c| c.region.clone()).collect::<std::collections::BTreeSet<_>>().len();
+            let summary = format!("{} clusters in {} regions", list.len(), regions);
+            let mut by_region: BTreeMap<String, Vec<ServiceCluster>> = BTreeMap::new();
+            for c in list {
+                by_region.entry(c.region.clone()).or_default().push(c);
+            }
+            view! {
+                <p class="mb-4 text-muted" data-testid="map-summary">{summary}</p>
+                <div class="space-y-8" data-testid="cluster-map">
+                    {by_region.into_iter().map(|(region, clusters)| view! {
+                        <section data-testid="region" data-region=region.clone() aria-label=format!("Region {region}")>
+                            <h3 class="mb-3 text-lg font-semibold">{region.clone()}</h3>
+                            <div class="space-y-4">{clusters.into_iter().map(cluster_card).collect_view()}</div>
+                        </section>
+                    }).collect_view()}
+                </div>
+            }.into_any()
+        }}
+    }
+}
+
+fn cluster_card(c: ServiceCluster) -> impl IntoView {
+    let fresh = match c.sync_age_seconds {
+        Some(age) => format!("synced {age} s ago"),
+        None => "never synced".into(),
+    };
+    let hidden = (!c.hidden_namespaces.is_empty()).then(|| {
+        view! { <p class="text-sm text-amber-800 dark:text-amber-300" data-testid="hidden-namespaces">{format!("Not shown: namespaces Wayfinder may not read ({})", c.hidden_namespaces.join(", "))}</p> }
+    });
+    let trouble = c.last_error.clone().filter(|_| !matches!(c.status, crate::model::ClusterState::Synced | crate::model::ClusterState::Forbidden));
+    let pod_count = c.pods.len();
+    view! {
+        <article class="card" data-testid="cluster-card" data-cluster=c.cluster.clone() data-state=c.status.id()>
+            <header class="mb-3 flex flex-wrap items-center gap-3">
+                <h4 class="text-base font-semibold">{c.title.clone()}</h4>
+                <ClusterStateBadge state=c.status/>
+                <span class="text-xs text-muted" data-testid="freshness">{fresh}</span>
+                <span class="text-xs text-muted">{c.environment.clone()}</span>
+                {c.dashboard_url.clone().map(|u| view! { <a class="link ml-auto text-sm" href=u rel="noopener noreferrer">"Dashboard"</a> })}
+            </header>
+            {trouble.map(|t| view! { <p class="mb-2 text-sm text-rose-800 dark:text-rose-300" data-testid="cluster-trouble">{format!("Showing the last known data: {t}")}</p> })}
+            {hidden}
+            <div class="overflow-x-auto">
+                <table class="data-table" data-testid="workloads">
+                    <caption class="sr-only">{format!("Workloads in {}", c.cluster)}</caption>
+                    <thead><tr>
+                        <th scope="col">"Workload"</th><th scope="col">"Namespace"</th><th scope="col">"Ready"</th>
+                        <th scope="col">"Available"</th><th scope="col">"Up to date"</th><th scope="col">"Images"</th>
+                        <th scope="col">"Age"</th><th scope="col">"Health"</th>
+                    </tr></thead>
+                    <tbody>{c.workloads.into_iter().map(workload_row).collect_view()}</tbody>
+                </table>
+            </div>
+            <details class="mt-3" open=pod_count <= 12>
+                <summary class="cursor-pointer text-sm font-medium">{format!("{pod_count} pods")}</summary>
+                <div class="overflow-x-auto">
+                    <table class="data-table" data-testid="pods">
+                        <thead><tr>
+                            <th scope="col">"Pod"</th><th scope="col">"Phase"</th><th scope="col">"Ready"</th>
+                            <th scope="col">"Restarts"</th><th scope="col">"Node"</th><th scope="col">"Age"</th><th scope="col">"Health"</th>
+                        </tr></thead>
+                        <tbody>{c.pods.into_iter().map(pod_row).collect_view()}</tbody>
+                    </table>
+                </div>
+            </details>
+        </article>
+    }
+}
+
+fn workload_row(w: WorkloadView) -> impl IntoView {
+    let r = w.replicas.clone();
+    view! {
+        <tr data-testid="workload" data-kind=w.kind.clone() data-name=w.name.clone()>
+            <td>
+                <span class="text-xs text-muted">{w.kind.clone()}" "</span>
+                {match w.dashboard_url.clone() {
+                    Some(u) => view! { <a class="link font-medium" href=u rel="noopener noreferrer">{w.name.clone()}</a> }.into_any(),
+                    None => view! { <span class="font-medium">{w.name.clone()}</span> }.into_any(),
+                }}
+                {w.hpa.clone().map(|h| view! { <div class="text-xs text-muted">{format!("scaled by HPA {h}")}</div> })}
+                {w.message.clone().map(|m| view! { <div class="text-xs text-rose-800 dark:text-rose-300">{m}</div> })}
+            </td>
+            <td>{w.namespace.clone()}</td>
+            <td data-testid="replicas-ready">{format!("{}/{}", r.ready, r.desired)}</td>
+            <td>{r.available}</td>
+            <td>{r.updated}</td>
+            <td class="font-mono text-xs">{w.images.iter().map(|i| view! { <div>{i.clone()}</div> }).collect_view()}</td>
+            <td>{short_age(w.age_seconds)}</td>
+            <td><HealthBadge health=w.health/></td>
+        </tr>
+    }
+}
+
+fn pod_row(p: PodView) -> impl IntoView {
+    view! {
+        <tr data-testid="pod" data-name=p.name.clone()>
+            <td>
+                <span class="font-mono text-xs">{p.name.clone()}</span>
+                {p.reason.clone().map(|r| view! { <div class="text-xs text-rose-800 dark:text-rose-300" data-testid="pod-reason">{r}</div> })}
+            </td>
+            <td>{p.phase.clone()}</td>
+            <td>{p.ready.clone()}</td>
+            <td>{p.restarts}</td>
+            <td class="text-xs">{p.node.clone().unwrap_or_default()}</td>
+            <td>{short_age(p.age_seconds)}</td>
+            <td><HealthBadge health=p.health/></td>
+        </tr>
+    }
+}

@@ -1,0 +1,580 @@
+//! Which Kubernetes objects belong to which service, kept up to date on every watch event.
+//!
+//! Backstage-compatible: a descriptor's `backstage.io/kubernetes-label-selector`, else its
+//! `backstage.io/kubernetes-id` label value, else (no annotation) its name in the
+//! `backstage.io/kubernetes-id`, `app.kubernetes.io/name` or `app` label; `backstage.io/kubernetes-namespace`
+//! limits the namespace. Objects that match nothing attach through owner references, HPA scale targets
+//! and event subjects; workloads that still match nothing become *discovered* services.
+
+use app::model::KubernetesSelector;
+use kubesim::selector::LabelSelector;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use tokio::sync::broadcast;
+
+/// The kinds the index tracks, in the order a rebuild resolves them (owners before what they own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    CronJob,
+    ReplicaSet,
+    Job,
+    Pod,
+    HorizontalPodAutoscaler,
+    Service,
+    Ingress,
+    Event,
+}
+
+impl Kind {
+    /// The kind from an owner reference's or scale target's `kind`.
+    pub fn from_api(kind: &str) -> Option<Self> {
+        Some(match kind {
+            "Deployment" => Self::Deployment,
+            "StatefulSet" => Self::StatefulSet,
+            "DaemonSet" => Self::DaemonSet,
+            "CronJob" => Self::CronJob,
+            "ReplicaSet" => Self::ReplicaSet,
+            "Job" => Self::Job,
+            "Pod" => Self::Pod,
+            "HorizontalPodAutoscaler" => Self::HorizontalPodAutoscaler,
+            "Service" => Self::Service,
+            "Ingress" => Self::Ingress,
+            _ => return None,
+        })
+    }
+
+    /// Workloads and pods: what makes a service exist in a cluster.
+    pub fn is_workload(self) -> bool {
+        matches!(
+            self,
+            Self::Deployment
+                | Self::StatefulSet
+                | Self::DaemonSet
+                | Self::CronJob
+                | Self::ReplicaSet
+                | Self::Job
+                | Self::Pod
+        )
+    }
+}
+
+/// An object's identity in one cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjKey {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// What the index needs to know of an object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fact {
+    pub labels: BTreeMap<String, String>,
+    /// Owner references, scale target or event subject: objects this one belongs to.
+    pub links: Vec<(Kind, String)>,
+    /// True when an owner reference says a controller manages it.
+    pub controlled: bool,
+}
+
+/// Namespaces whose workloads are the cluster's own, never discovered as services.
+const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
+/// The catalog's side of the mapping, rebuilt when the catalog changes.
+#[derive(Default)]
+pub struct Mapper {
+    /// `backstage.io/kubernetes-id` label value → services (with their namespace limit).
+    by_id: HashMap<String, Vec<(Arc<str>, Option<String>)>>,
+    /// Services without annotations, by name: matched on the id, `app.kubernetes.io/name` or `app` label.
+    by_name: HashMap<String, Vec<(Arc<str>, Option<String>)>>,
+    selectors: Vec<(LabelSelector, Arc<str>, Option<String>)>,
+    described: HashSet<String>,
+}
+
+impl Mapper {
+    /// Builds the mapping from each service's name and Kubernetes annotations. Returns the mapper and
+    /// one message per unusable label selector (service and reason).
+    pub fn new(services: &[(String, KubernetesSelector)]) -> (Self, Vec<String>) {
+        let mut m = Mapper::default();
+        let mut errors = Vec::new();
+        for (name, sel) in services {
+            let service: Arc<str> = Arc::from(name.as_str());
+            m.described.insert(name.to_ascii_lowercase());
+            let ns = sel.namespace.clone();
+            if let Some(s) = &sel.label_selector {
+                match LabelSelector::parse(s) {
+                    Ok(parsed) if !parsed.is_empty() => m.selectors.push((parsed, service, ns)),
+                    Ok(_) => errors.push(format!("{name}: the label selector is empty")),
+                    Err(e) => errors.push(format!("{name}: label selector “{s}”: {e}")),
+                }
+            } else if let Some(id) = &sel.id {
+                m.by_id.entry(id.clone()).or_default().push((service, ns));
+            } else {
+                m.by_name.entry(name.clone()).or_default().push((service, ns));
+            }
+        }
+        (m, errors)
+    }
+
+    /// True when a catalog descriptor defines `name`.
+    pub fn is_described(&self, name: &str) -> bool {
+        self.described.contains(&name.to_ascii_lowercase())
+    }
+
+    /// The described services an object's labels and namespace select.
+    fn direct(&self, labels: &BTreeMap<String, String>, namespace: &str) -> Vec<Arc<str>> {
+        let mut out: Vec<Arc<str>> = Vec::new();
+        let ns_ok = |limit: &Option<String>| limit.as_deref().is_none_or(|l| l == namespace);
+        let mut add = |list: Option<&Vec<(Arc<str>, Option<String>)>>| {
+            for (s, limit) in list.into_iter().flatten() {
+                if ns_ok(limit) && !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+        };
+        if let Some(id) = labels.get(ID_LABEL) {
+            add(self.by_id.get(id));
+            add(self.by_name.get(id));
+        }
+        for label in [NAME_LABEL, APP_LABEL] {
+            if let Some(v) = labels.get(label) {
+                add(self.by_name.get(v));
+            }
+        }
+        for (sel, s, limit) in &self.selectors {
+            if ns_ok(limit)
+                && !out.contains(s)
+                && sel.matches_labels(|k| labels.get(k).map(String::as_str))
+            {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+}
+
+const ID_LABEL: &str = "backstage.io/kubernetes-id";
+const NAME_LABEL: &str = "app.kubernetes.io/name";
+const APP_LABEL: &str = "app";
+
+/// A change in one cluster: the services whose objects changed, or the cluster's status.
+#[derive(Clone, Debug)]
+pub enum Change {
+    Objects {
+        cluster: Arc<str>,
+        services: Arc<[Arc<str>]>,
+    },
+    Status {
+        cluster: Arc<str>,
+    },
+}
+
+#[derive(Default)]
+struct Inner {
+    facts: HashMap<ObjKey, Fact>,
+    members: HashMap<ObjKey, Vec<Arc<str>>>,
+    by_service: HashMap<Arc<str>, BTreeSet<ObjKey>>,
+    /// Services found only in the cluster, with how many workloads and pods make them exist.
+    discovered: HashMap<Arc<str>, usize>,
+}
+
+/// One cluster's object → service index.
+pub struct ClusterIndex {
+    cluster: Arc<str>,
+    mapper: Arc<RwLock<Arc<Mapper>>>,
+    inner: Mutex<Inner>,
+    changes: broadcast::Sender<Change>,
+}
+
+impl ClusterIndex {
+    /// An empty index that reads the shared mapper and announces changes on `changes`.
+    pub fn new(
+        cluster: &str,
+        mapper: Arc<RwLock<Arc<Mapper>>>,
+        changes: broadcast::Sender<Change>,
+    ) -> Self {
+        Self {
+            cluster: Arc::from(cluster),
+            mapper,
+            inner: Mutex::default(),
+            changes,
+        }
+    }
+
+    fn mapper(&self) -> Arc<Mapper> {
+        self.mapper
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Announces a change of the cluster's status to every open page that shows it.
+    pub fn status_changed(&self) {
+        // No receiver is not an error: nobody is watching.
+        let _ = self.changes.send(Change::Status {
+            cluster: self.cluster.clone(),
+        });
+    }
+
+    fn announce(&self, touched: BTreeSet<Arc<str>>) {
+        if touched.is_empty() {
+            return;
+        }
+        let _ = self.changes.send(Change::Objects {
+            cluster: self.cluster.clone(),
+            services: touched.into_iter().collect(),
+        });
+    }
+
+    /// An object was added or changed.
+    pub fn apply(&self, key: ObjKey, fact: Fact) {
+        let mapper = self.mapper();
+        let mut inner = self.lock();
+        let mut touched = inner.unlink(&key);
+        let services = inner.resolve(&mapper, &key, &fact);
+        touched.extend(services.iter().cloned());
+        inner.link(&mapper, key.clone(), services);
+        inner.facts.insert(key, fact);
+        drop(inner);
+        self.announce(touched);
+    }
+
+    /// An object was deleted.
+    pub fn delete(&self, key: &ObjKey) {
+        let mut inner = self.lock();
+        let touched = inner.unlink(key);
+        inner.facts.remove(key);
+        drop(inner);
+        self.announce(touched);
+    }
+
+    /// A watch (re)listed: `facts` replace every object of `kind` (in `namespace`, or everywhere).
+    pub fn replace(&self, kind: Kind, namespace: Option<&str>, facts: Vec<(ObjKey, Fact)>) {
+        let mut inner = self.lock();
+        inner
+            .facts
+            .retain(|k, _| k.kind != kind || namespace.is_some_and(|ns| k.namespace != ns));
+        inner.facts.extend(facts);
+        drop(inner);
+        self.rebuild();
+    }
+
+    /// Recomputes every membership (after a relist or a catalog change) and announces the services
+    /// whose objects changed.
+    pub fn rebuild(&self) {
+        let mapper = self.mapper();
+        let mut inner = self.lock();
+        let before = std::mem::take(&mut inner.by_service);
+        inner.members.clear();
+        inner.discovered.clear();
+        let mut keys: Vec<ObjKey> = inner.facts.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            let Some(fact) = inner.facts.get(&key).cloned() else {
+                continue;
+            };
+            let services = inner.resolve(&mapper, &key, &fact);
+            inner.link(&mapper, key, services);
+        }
+        let mut touched: BTreeSet<Arc<str>> = BTreeSet::new();
+        for (s, objs) in &before {
+            if inner.by_service.get(s) != Some(objs) {
+                touched.insert(s.clone());
+            }
+        }
+        for s in inner.by_service.keys() {
+            if !before.contains_key(s) {
+                touched.insert(s.clone());
+            }
+        }
+        drop(inner);
+        self.announce(touched);
+    }
+
+    /// The objects of one service in this cluster.
+    pub fn objects_of(&self, service: &str) -> Vec<ObjKey> {
+        self.lock()
+            .by_service
+            .get(service)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// True when the service has workloads or pods here.
+    pub fn runs(&self, service: &str) -> bool {
+        self.lock()
+            .by_service
+            .get(service)
+            .is_some_and(|objs| objs.iter().any(|k| k.kind.is_workload()))
+    }
+
+    /// Services with workloads or pods here.
+    pub fn running_services(&self) -> Vec<Arc<str>> {
+        self.lock()
+            .by_service
+            .iter()
+            .filter(|(_, objs)| objs.iter().any(|k| k.kind.is_workload()))
+            .map(|(s, _)| s.clone())
+            .collect()
+    }
+
+    /// Services found here that no descriptor defines.
+    pub fn discovered(&self) -> Vec<Arc<str>> {
+        self.lock()
+            .discovered
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, _)| s.clone())
+            .collect()
+    }
+
+    /// The service an object belongs to, if any (for events and tests).
+    pub fn services_of(&self, key: &ObjKey) -> Vec<Arc<str>> {
+        self.lock().members.get(key).cloned().unwrap_or_default()
+    }
+}
+
+impl Inner {
+    fn unlink(&mut self, key: &ObjKey) -> BTreeSet<Arc<str>> {
+        let old = self.members.remove(key).unwrap_or_default();
+        for s in &old {
+            if let Some(set) = self.by_service.get_mut(s) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.by_service.remove(s);
+                }
+            }
+            if key.kind.is_workload() {
+                if let Some(n) = self.discovered.get_mut(s) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.discovered.remove(s);
+                    }
+                }
+            }
+        }
+        old.into_iter().collect()
+    }
+
+    fn link(&mut self, mapper: &Mapper, key: ObjKey, services: Vec<Arc<str>>) {
+        for s in &services {
+            self.by_service
+                .entry(s.clone())
+                .or_default()
+                .insert(key.clone());
+            if key.kind.is_workload() && !mapper.is_described(s) {
+                *self.discovered.entry(s.clone()).or_default() += 1;
+            }
+        }
+        if !services.is_empty() {
+            self.members.insert(key, services);
+        }
+    }
+
+    fn resolve(&self, mapper: &Mapper, key: &ObjKey, fact: &Fact) -> Vec<Arc<str>> {
+        if key.kind != Kind::Event {
+            let direct = mapper.direct(&fact.labels, &key.namespace);
+            if !direct.is_empty() {
+                return direct;
+            }
+        }
+        let mut out: Vec<Arc<str>> = Vec::new();
+        for (kind, name) in &fact.links {
+            let owner = ObjKey {
+                kind: *kind,
+                namespace: key.namespace.clone(),
+                name: name.clone(),
+            };
+            for s in self.members.get(&owner).into_iter().flatten() {
+                if !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+        }
+        if !out.is_empty()
+            || !key.kind.is_workload()
+            || SYSTEM_NAMESPACES.contains(&key.namespace.as_str())
+        {
+            return out;
+        }
+        // Found only in the cluster: named after its labels, else (not managed by a controller) itself.
+        let natural = [ID_LABEL, NAME_LABEL, APP_LABEL]
+            .iter()
+            .find_map(|l| fact.labels.get(*l).filter(|v| !v.is_empty()))
+            .cloned()
+            .or_else(|| (!fact.controlled).then(|| key.name.clone()));
+        natural
+            .filter(|n| !mapper.is_described(n))
+            .map(|n| vec![Arc::from(n.as_str())])
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel(id: Option<&str>, selector: Option<&str>, ns: Option<&str>) -> KubernetesSelector {
+        KubernetesSelector {
+            id: id.map(String::from),
+            label_selector: selector.map(String::from),
+            namespace: ns.map(String::from),
+        }
+    }
+
+    fn index(services: &[(&str, KubernetesSelector)]) -> (ClusterIndex, broadcast::Receiver<Change>) {
+        let list: Vec<(String, KubernetesSelector)> = services
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.clone()))
+            .collect();
+        let (mapper, errors) = Mapper::new(&list);
+        assert!(errors.is_empty(), "{errors:?}");
+        let (tx, rx) = broadcast::channel(64);
+        (
+            ClusterIndex::new("c1", Arc::new(RwLock::new(Arc::new(mapper))), tx),
+            rx,
+        )
+    }
+
+    fn key(kind: Kind, ns: &str, name: &str) -> ObjKey {
+        ObjKey {
+            kind,
+            namespace: ns.into(),
+            name: name.into(),
+        }
+    }
+
+    fn fact(labels: &[(&str, &str)], links: &[(Kind, &str)]) -> Fact {
+        Fact {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            links: links.iter().map(|(k, n)| (*k, n.to_string())).collect(),
+            controlled: !links.is_empty(),
+        }
+    }
+
+    fn names(v: Vec<Arc<str>>) -> Vec<String> {
+        let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn annotations_labels_owners_and_targets_map_objects_to_services() {
+        let (ix, _rx) = index(&[
+            ("cart", sel(None, None, None)),
+            ("accounts", sel(Some("acct"), None, Some("identity"))),
+            (
+                "permissions",
+                sel(None, Some("app.kubernetes.io/name=perm,tier in (api)"), None),
+            ),
+        ]);
+        let cases = [
+            (key(Kind::Deployment, "shop", "cart"), fact(&[("app", "cart")], &[]), vec!["cart"]),
+            (
+                key(Kind::Deployment, "identity", "acct"),
+                fact(&[("backstage.io/kubernetes-id", "acct")], &[]),
+                vec!["accounts"],
+            ),
+            (
+                key(Kind::Deployment, "other", "acct"),
+                fact(&[("backstage.io/kubernetes-id", "acct")], &[]),
+                vec!["acct"], // outside the namespace limit: discovered
+            ),
+            (
+                key(Kind::Deployment, "identity", "perm"),
+                fact(&[("app.kubernetes.io/name", "perm"), ("tier", "api")], &[]),
+                vec!["permissions"],
+            ),
+            (
+                key(Kind::ReplicaSet, "shop", "cart-abc"),
+                fact(&[], &[(Kind::Deployment, "cart")]),
+                vec!["cart"],
+            ),
+            (
+                key(Kind::Pod, "shop", "cart-abc-1"),
+                fact(&[], &[(Kind::ReplicaSet, "cart-abc")]),
+                vec!["cart"],
+            ),
+            (
+                key(Kind::HorizontalPodAutoscaler, "shop", "cart"),
+                fact(&[], &[(Kind::Deployment, "cart")]),
+                vec!["cart"],
+            ),
+            (
+                key(Kind::Event, "shop", "cart-abc-1.1"),
+                fact(&[("app", "cart")], &[(Kind::Pod, "cart-abc-1")]),
+                vec!["cart"],
+            ),
+            (
+                key(Kind::Deployment, "tools", "debug"),
+                fact(&[], &[]),
+                vec!["debug"], // discovered under its own name
+            ),
+            (
+                key(Kind::Deployment, "kube-system", "coredns"),
+                fact(&[], &[]),
+                vec![],
+            ),
+            (key(Kind::Service, "shop", "unrelated"), fact(&[], &[]), vec![]),
+        ];
+        for (k, f, want) in cases {
+            ix.apply(k.clone(), f);
+            assert_eq!(names(ix.services_of(&k)), want, "{k:?}");
+        }
+        assert_eq!(names(ix.discovered()), vec!["acct", "debug"]);
+        assert!(ix.runs("cart"));
+        assert_eq!(ix.objects_of("cart").len(), 5);
+    }
+
+    #[test]
+    fn changes_announce_exactly_the_services_they_touch() {
+        let (ix, mut rx) = index(&[("a", sel(None, None, None)), ("b", sel(None, None, None))]);
+        let k = key(Kind::Deployment, "ns", "x");
+        ix.apply(k.clone(), fact(&[("app", "a")], &[]));
+        ix.apply(k.clone(), fact(&[("app", "b")], &[]));
+        ix.delete(&k);
+        let mut seen = Vec::new();
+        while let Ok(Change::Objects { services, .. }) = rx.try_recv() {
+            seen.push(names(services.to_vec()));
+        }
+        assert_eq!(seen, vec![vec!["a"], vec!["a", "b"], vec!["b"]]);
+    }
+
+    #[test]
+    fn a_relist_drops_what_disappeared_and_resolves_owners_in_order() {
+        let (ix, _rx) = index(&[("a", sel(None, None, None))]);
+        ix.apply(key(Kind::Pod, "ns", "gone"), fact(&[("app", "a")], &[]));
+        // The pod arrives before its owner: the rebuild after the relist still finds the service.
+        ix.replace(
+            Kind::Pod,
+            None,
+            vec![(
+                key(Kind::Pod, "ns", "p"),
+                fact(&[], &[(Kind::Deployment, "d")]),
+            )],
+        );
+        ix.replace(
+            Kind::Deployment,
+            None,
+            vec![(key(Kind::Deployment, "ns", "d"), fact(&[("app", "a")], &[]))],
+        );
+        let objs: Vec<String> = ix.objects_of("a").iter().map(|k| k.name.clone()).collect();
+        assert_eq!(objs, vec!["d", "p"]);
+    }
+
+    #[test]
+    fn a_bad_label_selector_is_reported() {
+        let (_, errors) = Mapper::new(&[("x".into(), sel(None, Some("a in b"), None))]);
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("x: label selector"));
+    }
+}

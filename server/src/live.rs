@@ -1,0 +1,117 @@
+//! Live updates: Server-Sent Events that push a service's cluster map, or the fleet's cluster list,
+//! whenever a watch event touches it.
+
+use crate::clusters::index::Change;
+use crate::state::AppState;
+use app::api::valid_name;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::Stream;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+/// Changes arriving this close together go out as one message.
+const COALESCE: Duration = Duration::from_millis(50);
+/// Without any change, the cluster list is re-sent this often so ages stay true.
+const FLEET_REFRESH: Duration = Duration::from_secs(5);
+
+/// What a stream waits for next.
+enum Wake {
+    Relevant,
+    Closed,
+}
+
+/// Waits for the next change `relevant` accepts; a lagging subscriber counts as relevant (it must
+/// refresh anyway). Then drains what arrives within [`COALESCE`].
+async fn next_relevant(
+    rx: &mut tokio::sync::broadcast::Receiver<Change>,
+    relevant: &impl Fn(&Change) -> bool,
+    timeout: Option<Duration>,
+) -> Wake {
+    loop {
+        let got = match timeout {
+            Some(t) => match tokio::time::timeout(t, rx.recv()).await {
+                Ok(r) => r,
+                Err(_) => return Wake::Relevant,
+            },
+            None => rx.recv().await,
+        };
+        match got {
+            Ok(c) if relevant(&c) => break,
+            Ok(_) => continue,
+            Err(RecvError::Lagged(_)) => break,
+            Err(RecvError::Closed) => return Wake::Closed,
+        }
+    }
+    let deadline = tokio::time::Instant::now() + COALESCE;
+    while let Ok(Ok(_)) = tokio::time::timeout_at(deadline, rx.recv()).await {}
+    Wake::Relevant
+}
+
+fn json_event(name: &str, data: &impl serde::Serialize) -> Event {
+    Event::default()
+        .event(name)
+        .json_data(data)
+        .unwrap_or_else(|e| Event::default().event("error").data(e.to_string()))
+}
+
+/// `GET /api/v1/services/{name}/events`: an `event: clusters` message with the service's cluster map
+/// (as in `GET /api/v1/services/{name}`) on connect and after every change that touches it.
+pub async fn service_events(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    if !valid_name(&name) || state.portal.service(&name).is_none() {
+        return crate::api::ApiError::NotFound(format!("no service named “{name}”"))
+            .into_response();
+    }
+    let stream = futures::stream::unfold(
+        (state.clone(), state.fleet.subscribe(), name, true),
+        |(state, mut rx, name, first)| async move {
+            if !first {
+                let wanted = name.clone();
+                let relevant = move |c: &Change| match c {
+                    Change::Objects { services, .. } => services.iter().any(|s| **s == *wanted),
+                    Change::Status { .. } => true,
+                };
+                if let Wake::Closed = next_relevant(&mut rx, &relevant, None).await {
+                    return None;
+                }
+            }
+            let clusters = state.fleet.service_clusters(&name);
+            let event = json_event("clusters", &clusters);
+            Some((Ok::<_, Infallible>(event), (state, rx, name, false)))
+        },
+    );
+    sse(stream)
+}
+
+/// `GET /api/v1/events`: an `event: clusters` message with every cluster's status (as in
+/// `GET /api/v1/clusters`) on connect, on every status change and every few seconds.
+pub async fn fleet_events(State(state): State<AppState>) -> Response {
+    let stream = futures::stream::unfold(
+        (state.clone(), state.fleet.subscribe(), true),
+        |(state, mut rx, first)| async move {
+            if !first {
+                let relevant = |c: &Change| matches!(c, Change::Status { .. });
+                if let Wake::Closed = next_relevant(&mut rx, &relevant, Some(FLEET_REFRESH)).await {
+                    return None;
+                }
+            }
+            let event = json_event("clusters", &state.fleet.statuses());
+            Some((Ok::<_, Infallible>(event), (state, rx, false)))
+        },
+    );
+    sse(stream)
+}
+
+fn sse(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -> Response {
+    let mut response = Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response();
+    // Proxies must not buffer or compress the stream.
+    response.headers_mut().insert(
+        "x-accel-buffering",
+        axum::http::HeaderValue::from_static("no"),
+    );
+    response
+}
