@@ -131,11 +131,11 @@ pub fn ServiceTable(
                                     <td>{s.kind}</td>
                                     <td><Tags tags=s.tags/></td>
                                     <td data-testid="runs-in" class="text-sm">
-                                        {if s.clusters.is_empty() {
+                                        {if s.cluster_names.is_empty() {
                                             view! { <span class="text-muted">"—"</span> }.into_any()
                                         } else {
                                             view! {
-                                                <div title=s.clusters.join(", ")>{format!("{} cluster{}", s.clusters.len(), if s.clusters.len() == 1 { "" } else { "s" })}</div>
+                                                <div title=s.cluster_names.join(", ")>{format!("{} cluster{}", s.cluster_names.len(), if s.cluster_names.len() == 1 { "" } else { "s" })}</div>
                                                 <div class="text-xs text-muted">{s.regions.join(", ")}</div>
                                             }.into_any()
                                         }}

@@ -38,21 +38,21 @@ where
         };
         let on_open = Closure::<dyn Fn()>::new(move || link.set(Link::Live));
         let on_error = Closure::<dyn Fn()>::new(move || link.set(Link::Reconnecting));
-        let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            if let Some(text) = e.data().as_string() {
-                match serde_json::from_str::<T>(&text) {
-                    Ok(v) => {
-                        data.set(Some(v));
-                        link.set(Link::Live);
+        let on_message =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(text) = e.data().as_string() {
+                    match serde_json::from_str::<T>(&text) {
+                        Ok(v) => {
+                            data.set(Some(v));
+                            link.set(Link::Live);
+                        }
+                        Err(err) => leptos::logging::warn!("live update from {url}: {err}"),
                     }
-                    Err(err) => leptos::logging::warn!("live update from {url}: {err}"),
                 }
-            }
-        });
+            });
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let _ = source
-            .add_event_listener_with_callback(event, on_message.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback(event, on_message.as_ref().unchecked_ref());
         let held = SendWrapper::new((source, on_open, on_error, on_message));
         on_cleanup(move || {
             let (source, ..) = &*held;

@@ -54,9 +54,9 @@ pub struct ServiceSummary {
     /// Found in a cluster, with no catalog descriptor.
     #[serde(default)]
     pub discovered: bool,
-    /// Clusters it runs in, sorted.
+    /// Clusters it runs in, sorted (`clusters` is the detail's per-cluster map).
     #[serde(default)]
-    pub clusters: Vec<String>,
+    pub cluster_names: Vec<String>,
     /// Regions it runs in, sorted.
     #[serde(default)]
     pub regions: Vec<String>,

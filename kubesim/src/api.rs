@@ -76,6 +76,8 @@ pub struct RequestRecord {
     pub path: String,
     pub query: String,
     pub user: String,
+    /// The client's `User-Agent` (kubectl and kube-rs say who they are).
+    pub user_agent: String,
 }
 
 /// The identity a client certificate proved on this connection.
@@ -216,6 +218,11 @@ async fn handle(
             path: path.clone(),
             query: uri.query().unwrap_or("").to_string(),
             user: user.map(|u| u.name.clone()).unwrap_or_default(),
+            user_agent: headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
         });
     }
     if !public && faults.error_rate > 0.0 && api.inject(faults.error_rate) {

@@ -77,7 +77,9 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// `GET /metrics`.
@@ -112,21 +114,39 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let _ = writeln!(out, "# HELP wayfinder_cluster_sync_age_seconds Seconds since every watch of the cluster last had a live view.\n# TYPE wayfinder_cluster_sync_age_seconds gauge");
     for (v, _) in &clusters {
         if let Some(age) = v.sync_age_seconds {
-            let _ = writeln!(out, "wayfinder_cluster_sync_age_seconds{{cluster=\"{}\"}} {age}", label(&v.name));
+            let _ = writeln!(
+                out,
+                "wayfinder_cluster_sync_age_seconds{{cluster=\"{}\"}} {age}",
+                label(&v.name)
+            );
         }
     }
     let _ = writeln!(out, "# HELP wayfinder_watch_restarts_total Relists after a watch broke.\n# TYPE wayfinder_watch_restarts_total counter");
     for (v, _) in &clusters {
-        let _ = writeln!(out, "wayfinder_watch_restarts_total{{cluster=\"{}\"}} {}", label(&v.name), v.watch_restarts);
+        let _ = writeln!(
+            out,
+            "wayfinder_watch_restarts_total{{cluster=\"{}\"}} {}",
+            label(&v.name),
+            v.watch_restarts
+        );
     }
     let _ = writeln!(out, "# HELP wayfinder_watches Reflectors running (one per kind, or per kind and namespace).\n# TYPE wayfinder_watches gauge");
     for (v, s) in &clusters {
-        let _ = writeln!(out, "wayfinder_watches{{cluster=\"{}\"}} {}", label(&v.name), s.watches);
+        let _ = writeln!(
+            out,
+            "wayfinder_watches{{cluster=\"{}\"}} {}",
+            label(&v.name),
+            s.watches
+        );
     }
     let _ = writeln!(out, "# HELP wayfinder_objects_cached Objects in the watch caches.\n# TYPE wayfinder_objects_cached gauge");
     for (v, _) in &clusters {
         for (kind, n) in &v.objects {
-            let _ = writeln!(out, "wayfinder_objects_cached{{cluster=\"{}\",kind=\"{kind}\"}} {n}", label(&v.name));
+            let _ = writeln!(
+                out,
+                "wayfinder_objects_cached{{cluster=\"{}\",kind=\"{kind}\"}} {n}",
+                label(&v.name)
+            );
         }
     }
     let _ = writeln!(out, "# HELP wayfinder_watch_event_age_seconds Seconds since the cluster's last watch event (event lag when changes are expected).\n# TYPE wayfinder_watch_event_age_seconds gauge");
@@ -134,7 +154,11 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     for (v, s) in &clusters {
         if let Some(t) = s.last_event {
             let age = now.duration_since(t).as_secs_f64().max(0.0);
-            let _ = writeln!(out, "wayfinder_watch_event_age_seconds{{cluster=\"{}\"}} {age:.3}", label(&v.name));
+            let _ = writeln!(
+                out,
+                "wayfinder_watch_event_age_seconds{{cluster=\"{}\"}} {age:.3}",
+                label(&v.name)
+            );
         }
     }
     let _ = writeln!(out, "# HELP wayfinder_live_subscribers Open live-update streams.\n# TYPE wayfinder_live_subscribers gauge\nwayfinder_live_subscribers {}", state.fleet.subscribers());
@@ -152,11 +176,27 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
             label(route)
         );
         for (i, le) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "wayfinder_http_request_duration_seconds_bucket{{{l},le=\"{le}\"}} {}", h.counts[i]);
+            let _ = writeln!(
+                out,
+                "wayfinder_http_request_duration_seconds_bucket{{{l},le=\"{le}\"}} {}",
+                h.counts[i]
+            );
         }
-        let _ = writeln!(out, "wayfinder_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}", h.count);
-        let _ = writeln!(out, "wayfinder_http_request_duration_seconds_sum{{{l}}} {:.6}", h.sum);
-        let _ = writeln!(out, "wayfinder_http_request_duration_seconds_count{{{l}}} {}", h.count);
+        let _ = writeln!(
+            out,
+            "wayfinder_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}",
+            h.count
+        );
+        let _ = writeln!(
+            out,
+            "wayfinder_http_request_duration_seconds_sum{{{l}}} {:.6}",
+            h.sum
+        );
+        let _ = writeln!(
+            out,
+            "wayfinder_http_request_duration_seconds_count{{{l}}} {}",
+            h.count
+        );
     }
     (
         [(

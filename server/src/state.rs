@@ -1,7 +1,7 @@
 //! The state every request reads: the catalog store behind the [`Portal`] trait pages use.
 
-use crate::catalog::CatalogStore;
 use crate::catalog::query;
+use crate::catalog::CatalogStore;
 use crate::clusters::{Fleet, Placement};
 use app::api::ssr::{Portal, SharedPortal};
 use app::model::{
@@ -64,7 +64,7 @@ fn discovered_summary(name: &str, p: &Placement) -> ServiceSummary {
         kind: String::new(),
         tags: Vec::new(),
         discovered: true,
-        clusters: p.clusters.iter().cloned().collect(),
+        cluster_names: p.clusters.iter().cloned().collect(),
         regions: p.regions.iter().cloned().collect(),
     }
 }
@@ -77,7 +77,7 @@ impl CatalogPortal {
         let mut all: Vec<ServiceSummary> = catalog.services().to_vec();
         for s in &mut all {
             if let Some(p) = placements.get(&s.name) {
-                s.clusters = p.clusters.iter().cloned().collect();
+                s.cluster_names = p.clusters.iter().cloned().collect();
                 s.regions = p.regions.iter().cloned().collect();
             }
         }

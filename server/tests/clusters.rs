@@ -166,3 +166,88 @@ async fn a_cluster_that_is_never_reachable_says_so() {
     }
     panic!("never unreachable: {:?}", fleet.statuses());
 }
+
+#[tokio::test]
+async fn a_namespace_limited_identity_watches_namespace_by_namespace() {
+    let sim = kubesim::demo::start(&Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The viewer may read `storefront` and `search` only, and may not list namespaces.
+    let kubeconfig = sim.kubeconfig().replace(
+        &format!("user: {}\n", kubesim::fleet::ADMIN_USER),
+        &format!("user: {}\n", kubesim::fleet::VIEWER_USER),
+    );
+    let viewer = |name: &str, namespaces: &[&str]| Cluster {
+        namespaces: namespaces.iter().map(|n| n.to_string()).collect(),
+        access: Access::Inline {
+            kubeconfig: kubeconfig.clone(),
+            context: "prod-eu-1".into(),
+        },
+        ..cluster(&sim, name, kubeconfig.clone())
+    };
+    let catalog = server::catalog::CatalogStore::load(vec![concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/catalog"
+    )
+    .into()]);
+    let fleet = Fleet::start(
+        vec![
+            viewer("allow-listed", &["storefront", "search", "payments"]),
+            viewer("no-list", &[]),
+        ],
+        &catalog.snapshot().kubernetes_selectors(),
+    )
+    .await;
+    let status = |name: &str| {
+        fleet
+            .statuses()
+            .into_iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    eventually("the allow-listed cluster watched", || {
+        status("allow-listed").state == ClusterState::Forbidden
+            && status("allow-listed").hidden_namespaces == vec!["payments".to_string()]
+    })
+    .await;
+    let s = status("allow-listed");
+    assert!(s.objects["pods"] > 5, "{:?}", s.objects);
+    assert!(
+        s.forbidden_kinds.contains(&"nodes".to_string()),
+        "cluster-scoped kinds stay forbidden: {:?}",
+        s.forbidden_kinds
+    );
+    // Services in the readable namespaces are mapped; the hidden namespace's are not there at all.
+    let cart = fleet.service_clusters("cart");
+    assert_eq!(cart.len(), 1, "cart runs in storefront");
+    assert!(
+        fleet.service_clusters("checkout-api").is_empty(),
+        "checkout-api runs only in the hidden payments namespace"
+    );
+    let watch = fleet
+        .clusters
+        .iter()
+        .find(|c| c.cluster.name == "allow-listed")
+        .unwrap_or_else(|| panic!("allow-listed"));
+    let summary = watch.status.summary();
+    assert!(
+        summary.watches > 13,
+        "one reflector per kind and namespace: {}",
+        summary.watches
+    );
+
+    // Without an allow-list and without the right to list namespaces, the status says what to do.
+    eventually("the unlisted cluster explains itself", || {
+        let s = status("no-list");
+        s.state == ClusterState::Forbidden
+            && s.last_error
+                .is_some_and(|e| e.contains("clusters[].namespaces"))
+    })
+    .await;
+    for c in &sim.clusters {
+        for r in c.api.request_log() {
+            assert_eq!(r.method, "GET", "{r:?}");
+            assert!(!r.path.contains("secrets"), "{r:?}");
+        }
+    }
+}

@@ -22,8 +22,12 @@ pub fn short_age(seconds: Option<i64>) -> String {
 #[component]
 pub fn HealthBadge(health: Health) -> impl IntoView {
     let colour = match health {
-        Health::Healthy => "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
-        Health::Progressing | Health::Idle => "bg-slate-100 text-slate-900 dark:bg-slate-700 dark:text-slate-100",
+        Health::Healthy => {
+            "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100"
+        }
+        Health::Progressing | Health::Idle => {
+            "bg-slate-100 text-slate-900 dark:bg-slate-700 dark:text-slate-100"
+        }
         Health::Degraded => "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
         Health::Failing => "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100",
     };
@@ -35,7 +39,12 @@ pub fn HealthBadge(health: Health) -> impl IntoView {
 pub fn ClusterMap(name: String, initial: Vec<ServiceCluster>, configured: usize) -> impl IntoView {
     let url_name = name.clone();
     let (live, link) = use_live::<Vec<ServiceCluster>>(
-        move || format!("/api/v1/services/{}/events", crate::model::encode_component(&url_name)),
+        move || {
+            format!(
+                "/api/v1/services/{}/events",
+                crate::model::encode_component(&url_name)
+            )
+        },
         "clusters",
     );
     let clusters = move || live.get().unwrap_or_else(|| initial.clone());
@@ -83,7 +92,12 @@ fn cluster_card(c: ServiceCluster) -> impl IntoView {
     let hidden = (!c.hidden_namespaces.is_empty()).then(|| {
         view! { <p class="text-sm text-amber-800 dark:text-amber-300" data-testid="hidden-namespaces">{format!("Not shown: namespaces Wayfinder may not read ({})", c.hidden_namespaces.join(", "))}</p> }
     });
-    let trouble = c.last_error.clone().filter(|_| !matches!(c.status, crate::model::ClusterState::Synced | crate::model::ClusterState::Forbidden));
+    let trouble = c.last_error.clone().filter(|_| {
+        !matches!(
+            c.status,
+            crate::model::ClusterState::Synced | crate::model::ClusterState::Forbidden
+        )
+    });
     let pod_count = c.pods.len();
     view! {
         <article class="card" data-testid="cluster-card" data-cluster=c.cluster.clone() data-state=c.status.id()>

@@ -283,7 +283,7 @@ impl Catalog {
             kind: d.spec.kind.clone().unwrap_or_default(),
             tags: d.tags.clone(),
             discovered: false,
-            clusters: Vec::new(),
+            cluster_names: Vec::new(),
             regions: Vec::new(),
         }
     }

@@ -71,7 +71,7 @@ fn matches_filters(s: &ServiceSummary, q: &CatalogQuery) -> bool {
         && eq(&q.lifecycle, &s.lifecycle)
         && eq(&q.kind, &s.kind)
         && (q.tag.trim().is_empty() || s.tags.iter().any(|t| t.eq_ignore_ascii_case(q.tag.trim())))
-        && (q.cluster.trim().is_empty() || s.clusters.iter().any(|c| c == q.cluster.trim()))
+        && (q.cluster.trim().is_empty() || s.cluster_names.iter().any(|c| c == q.cluster.trim()))
         && (q.region.trim().is_empty() || s.regions.iter().any(|r| r == q.region.trim()))
         && eq(&q.origin, origin(s))
 }
@@ -134,7 +134,7 @@ pub fn facets(services: &[ServiceSummary]) -> Facets {
         clusters: count(
             services
                 .iter()
-                .flat_map(|s| s.clusters.iter().map(String::as_str)),
+                .flat_map(|s| s.cluster_names.iter().map(String::as_str)),
         ),
         regions: count(
             services
@@ -179,7 +179,56 @@ mod tests {
             lifecycle: lifecycle.into(),
             kind: kind.into(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
+            discovered: false,
+            cluster_names: Vec::new(),
+            regions: Vec::new(),
         }
+    }
+
+    #[test]
+    fn cluster_region_and_origin_filters() {
+        let mut all = fleet();
+        all[0].cluster_names = vec!["prod-eu-1".into(), "prod-us-1".into()];
+        all[0].regions = vec!["eu-west-1".into(), "us-east-1".into()];
+        all[1].cluster_names = vec!["prod-us-1".into()];
+        all[1].regions = vec!["us-east-1".into()];
+        let mut found = svc("debug-toolbox", "", None, "", "", &[]);
+        found.owner = None;
+        found.discovered = true;
+        found.cluster_names = vec!["prod-us-1".into()];
+        found.regions = vec!["us-east-1".into()];
+        all.push(found);
+        let names = |q: CatalogQuery| -> Vec<String> {
+            filter_and_sort(&all, &q)
+                .into_iter()
+                .map(|s| s.name)
+                .collect()
+        };
+        let q = |cluster: &str, region: &str, origin: &str| CatalogQuery {
+            cluster: cluster.into(),
+            region: region.into(),
+            origin: origin.into(),
+            ..Default::default()
+        };
+        assert_eq!(names(q("prod-eu-1", "", "")), vec!["checkout"]);
+        assert_eq!(
+            names(q("", "us-east-1", "")),
+            vec!["checkout", "debug-toolbox", "ledger"]
+        );
+        assert_eq!(names(q("", "", "discovered")), vec!["debug-toolbox"]);
+        assert_eq!(
+            names(q("prod-us-1", "", "catalog")),
+            vec!["checkout", "ledger"]
+        );
+        let f = facets(&all);
+        assert_eq!(
+            f.clusters
+                .iter()
+                .map(|v| (v.value.as_str(), v.count))
+                .collect::<Vec<_>>(),
+            vec![("prod-eu-1", 1), ("prod-us-1", 3)]
+        );
+        assert_eq!(f.origins.len(), 2);
     }
 
     fn fleet() -> Vec<ServiceSummary> {

@@ -112,7 +112,10 @@ impl Mapper {
             } else if let Some(id) = &sel.id {
                 m.by_id.entry(id.clone()).or_default().push((service, ns));
             } else {
-                m.by_name.entry(name.clone()).or_default().push((service, ns));
+                m.by_name
+                    .entry(name.clone())
+                    .or_default()
+                    .push((service, ns));
             }
         }
         (m, errors)
@@ -428,7 +431,9 @@ mod tests {
         }
     }
 
-    fn index(services: &[(&str, KubernetesSelector)]) -> (ClusterIndex, broadcast::Receiver<Change>) {
+    fn index(
+        services: &[(&str, KubernetesSelector)],
+    ) -> (ClusterIndex, broadcast::Receiver<Change>) {
         let list: Vec<(String, KubernetesSelector)> = services
             .iter()
             .map(|(n, s)| (n.to_string(), s.clone()))
@@ -474,11 +479,19 @@ mod tests {
             ("accounts", sel(Some("acct"), None, Some("identity"))),
             (
                 "permissions",
-                sel(None, Some("app.kubernetes.io/name=perm,tier in (api)"), None),
+                sel(
+                    None,
+                    Some("app.kubernetes.io/name=perm,tier in (api)"),
+                    None,
+                ),
             ),
         ]);
         let cases = [
-            (key(Kind::Deployment, "shop", "cart"), fact(&[("app", "cart")], &[]), vec!["cart"]),
+            (
+                key(Kind::Deployment, "shop", "cart"),
+                fact(&[("app", "cart")], &[]),
+                vec!["cart"],
+            ),
             (
                 key(Kind::Deployment, "identity", "acct"),
                 fact(&[("backstage.io/kubernetes-id", "acct")], &[]),
@@ -524,7 +537,11 @@ mod tests {
                 fact(&[], &[]),
                 vec![],
             ),
-            (key(Kind::Service, "shop", "unrelated"), fact(&[], &[]), vec![]),
+            (
+                key(Kind::Service, "shop", "unrelated"),
+                fact(&[], &[]),
+                vec![],
+            ),
         ];
         for (k, f, want) in cases {
             ix.apply(k.clone(), f);

@@ -16,8 +16,13 @@ fn when(t: &Option<Time>) -> (Option<String>, Option<i64>) {
 }
 
 fn images(spec: Option<&PodSpec>) -> Vec<String> {
-    spec.map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect())
-        .unwrap_or_default()
+    spec.map(|s| {
+        s.containers
+            .iter()
+            .filter_map(|c| c.image.clone())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 fn base(kind: &str, meta: &ObjectMeta, spec: Option<&PodSpec>) -> WorkloadView {
@@ -157,7 +162,11 @@ pub fn job(j: &Job) -> WorkloadView {
         available: st.active.unwrap_or(0),
         updated: st.succeeded.unwrap_or(0),
     };
-    let failed = st.conditions.iter().flatten().find(|c| c.type_ == "Failed" && c.status == "True");
+    let failed = st
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Failed" && c.status == "True");
     w.health = if let Some(c) = failed {
         w.message = c.message.clone().or_else(|| c.reason.clone());
         Health::Failing
@@ -174,7 +183,10 @@ pub fn pod(p: &Pod) -> PodView {
     let (created, age_seconds) = when(&p.metadata.creation_timestamp);
     let st = p.status.clone().unwrap_or_default();
     let statuses = st.container_statuses.clone().unwrap_or_default();
-    let total = p.spec.as_ref().map_or(statuses.len(), |s| s.containers.len());
+    let total = p
+        .spec
+        .as_ref()
+        .map_or(statuses.len(), |s| s.containers.len());
     let ready = statuses.iter().filter(|c| c.ready).count();
     let restarts = statuses.iter().map(|c| c.restart_count).sum();
     let waiting = st
@@ -191,7 +203,8 @@ pub fn pod(p: &Pod) -> PodView {
             .and_then(|t| t.reason.clone())
     });
     let unschedulable = st.conditions.iter().flatten().find_map(|c| {
-        (c.type_ == "PodScheduled" && c.status == "False").then(|| c.reason.clone().unwrap_or_else(|| "Unschedulable".into()))
+        (c.type_ == "PodScheduled" && c.status == "False")
+            .then(|| c.reason.clone().unwrap_or_else(|| "Unschedulable".into()))
     });
     let phase = st.phase.clone().unwrap_or_else(|| "Pending".into());
     let reason = waiting
@@ -207,16 +220,22 @@ pub fn pod(p: &Pod) -> PodView {
         _ if ready < total => Health::Degraded,
         _ => Health::Healthy,
     };
-    let owner = p.metadata.owner_references.iter().flatten().next().map(|o| {
-        // A ReplicaSet's pods belong to its Deployment: `name-<hash>` → Deployment/name.
-        match o.kind.as_str() {
-            "ReplicaSet" => match o.name.rsplit_once('-') {
-                Some((d, _)) => format!("Deployment/{d}"),
-                None => format!("ReplicaSet/{}", o.name),
-            },
-            k => format!("{k}/{}", o.name),
-        }
-    });
+    let owner = p
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .next()
+        .map(|o| {
+            // A ReplicaSet's pods belong to its Deployment: `name-<hash>` → Deployment/name.
+            match o.kind.as_str() {
+                "ReplicaSet" => match o.name.rsplit_once('-') {
+                    Some((d, _)) => format!("Deployment/{d}"),
+                    None => format!("ReplicaSet/{}", o.name),
+                },
+                k => format!("{k}/{}", o.name),
+            }
+        });
     PodView {
         namespace: p.metadata.namespace.clone().unwrap_or_default(),
         name: p.metadata.name.clone().unwrap_or_default(),
@@ -246,14 +265,23 @@ pub fn service_cluster(c: &ClusterWatch, service: &str) -> Option<ServiceCluster
     for k in &keys {
         let (ns, name) = (k.namespace.as_str(), k.name.as_str());
         match k.kind {
-            Kind::Deployment => workloads.extend(s.deployments.get(ns, name).map(|o| deployment(&o))),
-            Kind::StatefulSet => workloads.extend(s.statefulsets.get(ns, name).map(|o| statefulset(&o))),
+            Kind::Deployment => {
+                workloads.extend(s.deployments.get(ns, name).map(|o| deployment(&o)))
+            }
+            Kind::StatefulSet => {
+                workloads.extend(s.statefulsets.get(ns, name).map(|o| statefulset(&o)))
+            }
             Kind::DaemonSet => workloads.extend(s.daemonsets.get(ns, name).map(|o| daemonset(&o))),
             Kind::CronJob => workloads.extend(s.cronjobs.get(ns, name).map(|o| cronjob(&o))),
             Kind::Job => {
                 // Jobs a CronJob made show under the CronJob's pods; stand-alone jobs are workloads.
                 if let Some(j) = s.jobs.get(ns, name) {
-                    let from_cron = j.metadata.owner_references.iter().flatten().any(|o| o.kind == "CronJob");
+                    let from_cron = j
+                        .metadata
+                        .owner_references
+                        .iter()
+                        .flatten()
+                        .any(|o| o.kind == "CronJob");
                     if !from_cron {
                         workloads.push(job(&j));
                     }
@@ -281,7 +309,8 @@ pub fn service_cluster(c: &ClusterWatch, service: &str) -> Option<ServiceCluster
         });
         w.dashboard_url = c.dashboard_url(Some((&w.kind, &w.namespace, &w.name)));
     }
-    workloads.sort_by(|a, b| (&a.namespace, &a.kind, &a.name).cmp(&(&b.namespace, &b.kind, &b.name)));
+    workloads
+        .sort_by(|a, b| (&a.namespace, &a.kind, &a.name).cmp(&(&b.namespace, &b.kind, &b.name)));
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let status = c.view();
     Some(ServiceCluster {
@@ -324,7 +353,10 @@ mod tests {
             (d(3, 0, 3, None), Health::Failing),
             (d(3, 3, 1, None), Health::Progressing),
             (d(0, 0, 0, None), Health::Idle),
-            (d(3, 3, 1, Some("ProgressDeadlineExceeded")), Health::Failing),
+            (
+                d(3, 3, 1, Some("ProgressDeadlineExceeded")),
+                Health::Failing,
+            ),
         ];
         for (dep, want) in cases {
             let w = deployment(&dep);

@@ -349,7 +349,8 @@ impl Watched for HorizontalPodAutoscaler {
         self.spec
             .as_ref()
             .and_then(|s| {
-                Kind::from_api(&s.scale_target_ref.kind).map(|k| (k, s.scale_target_ref.name.clone()))
+                Kind::from_api(&s.scale_target_ref.kind)
+                    .map(|k| (k, s.scale_target_ref.name.clone()))
             })
             .into_iter()
             .collect()
@@ -437,14 +438,11 @@ impl<K: Watched> Shards<K> {
     pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
         let key = ObjectRef::new(name).within(namespace);
         let shards = self.read();
-        shards
-            .get(&None)
-            .and_then(|s| s.get(&key))
-            .or_else(|| {
-                shards
-                    .get(&Some(namespace.to_string()))
-                    .and_then(|s| s.get(&key))
-            })
+        shards.get(&None).and_then(|s| s.get(&key)).or_else(|| {
+            shards
+                .get(&Some(namespace.to_string()))
+                .and_then(|s| s.get(&key))
+        })
     }
 
     /// How many objects are cached.
@@ -564,7 +562,17 @@ async fn supervise<K: Watched>(
     shards.insert(None, reader.clone());
     let api: Api<K> = Api::all(ctx.client.clone());
     let fallback = K::NAMESPACED;
-    run_watch(&ctx, kind, None, api, config.clone(), reader, writer, fallback).await;
+    run_watch(
+        &ctx,
+        kind,
+        None,
+        api,
+        config.clone(),
+        reader,
+        writer,
+        fallback,
+    )
+    .await;
     // Only reached when a namespaced kind may not be listed cluster-wide.
     shards.remove(&None);
     if let Some(k) = K::KIND {
@@ -670,6 +678,16 @@ async fn per_namespace<K: Watched>(
     }
 }
 
+/// True once the watch of `kind` in `scope` has synced at least once.
+fn reader_synced(status: &WatchStatus, kind: &'static str, scope: &Scope) -> bool {
+    status
+        .kinds
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&(kind, scope.clone()))
+        .is_some_and(|k| k.ever_synced)
+}
+
 /// Runs one reflector until the task is dropped, recreating the watcher after errors. Returns only
 /// when `stop_if_forbidden` and the apiserver refuses the list before it ever synced.
 #[allow(clippy::too_many_arguments)]
@@ -705,7 +723,8 @@ async fn run_watch<K: Watched>(
                         watcher::Event::InitDone => {
                             backoff = MIN_BACKOFF;
                             if let Some(k) = K::KIND {
-                                let facts = reader.state().iter().filter_map(|o| o.fact()).collect();
+                                let facts =
+                                    reader.state().iter().filter_map(|o| o.fact()).collect();
                                 ctx.index.replace(k, scope.as_deref(), facts);
                             }
                             changed(status.update(kind, &scope, |k| {
@@ -747,10 +766,22 @@ async fn run_watch<K: Watched>(
                         }
                     }
                 }
+                Err(watcher::Error::WatchError(s)) if s.code == 410 => {
+                    // The history was compacted past our resourceVersion: an ordinary relist, not
+                    // trouble. The cached data stays valid until the new list replaces it.
+                    tracing::debug!(kind, "watch expired (410): relisting");
+                    delay = Duration::ZERO;
+                    backoff = Duration::ZERO;
+                    break;
+                }
                 Err(e) => {
                     let trouble = classify(&e);
                     let forbidden = matches!(trouble, Trouble::Forbidden(_));
-                    let mut never_synced = false;
+                    if forbidden && stop_if_forbidden && !reader_synced(status, kind, &scope) {
+                        // The caller falls back to per-namespace watches; until they run, this
+                        // kind counts as not yet attempted (so `/readyz` waits for them).
+                        return;
+                    }
                     changed(status.update(kind, &scope, |k| {
                         // Said once per change of trouble, not on every retry.
                         if k.trouble.as_ref() != Some(&trouble) {
@@ -761,13 +792,9 @@ async fn run_watch<K: Watched>(
                         if k.synced {
                             k.last_sync = Some(jiff::Timestamp::now());
                         }
-                        never_synced = !k.ever_synced;
                         k.synced = false;
                         k.trouble = Some(trouble);
                     }));
-                    if forbidden && stop_if_forbidden && never_synced {
-                        return;
-                    }
                     if forbidden {
                         delay = FORBIDDEN_RETRY;
                     }
@@ -776,7 +803,7 @@ async fn run_watch<K: Watched>(
             }
         }
         tokio::time::sleep(delay.max(backoff)).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
+        backoff = (backoff * 2).clamp(MIN_BACKOFF, MAX_BACKOFF);
     }
 }
 
@@ -869,7 +896,8 @@ impl ClusterWatch {
         let t = &mut tasks;
         let stores = Stores {
             namespaces: {
-                let task = supervise::<Namespace>(ctx.clone(), "namespaces", all(), namespaces.clone());
+                let task =
+                    supervise::<Namespace>(ctx.clone(), "namespaces", all(), namespaces.clone());
                 t.push(tokio::spawn(task));
                 namespaces
             },
