@@ -9,7 +9,7 @@ CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup setup-rust setup-node setup-browser build run test lint unit e2e kubesim soak clean
+.PHONY: help setup setup-rust setup-node setup-browser build build-kubesim run test lint unit e2e kubesim soak clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ setup-browser:
 build: setup ## Release build of the server and the WASM bundle.
 	cargo leptos build --release
 
+build-kubesim: setup-rust ## Release build of the kubesim binary (the live browser tests run it).
+	cargo build --release -p kubesim --bin kubesim
+
 run: build ## Serve the portal on the demo catalog at http://127.0.0.1:3000.
 	./target/release/wayfinder
 
@@ -50,7 +53,7 @@ lint: setup-rust ## rustfmt and clippy, warnings are errors.
 unit: setup-rust ## Every cargo test (kubesim's kubectl test says so when kubectl is missing).
 	timeout 1800 cargo test -p server -p app -p kubesim --features app/ssr
 
-e2e: build setup-browser ## Browser tests: Playwright + Chromium against the release build.
+e2e: build build-kubesim setup-browser ## Browser tests: Playwright + Chromium against the release build.
 	cd end2end && CHROMIUM_PATH=$(CHROMIUM) timeout 900 npx playwright test
 
 test: setup setup-browser lint unit e2e ## Everything: set-up, lint, cargo tests, browser tests.

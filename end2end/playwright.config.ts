@@ -8,6 +8,11 @@ const BASE_URL = process.env.BASE_URL ?? `http://127.0.0.1:${PORT}`;
 // A second server on the built-in demo fleet (kubesim in-process), for the cluster views.
 const DEMO_PORT = process.env.WAYFINDER_E2E_DEMO_PORT ?? "3101";
 export const DEMO_URL = process.env.DEMO_URL ?? `http://127.0.0.1:${DEMO_PORT}`;
+// A third on kubesim as its own process, which the live tests change with kubectl and its admin API.
+const LIVE_PORT = process.env.WAYFINDER_E2E_LIVE_PORT ?? "3102";
+export const LIVE_URL = process.env.LIVE_URL ?? `http://127.0.0.1:${LIVE_PORT}`;
+export const KUBESIM_ADMIN = `http://127.0.0.1:${process.env.KUBESIM_ADMIN_PORT ?? "3190"}`;
+export const LIVE_KUBECONFIG = "output/live/kubeconfig";
 
 export default defineConfig({
   testDir: "./tests",
@@ -58,6 +63,15 @@ export default defineConfig({
           url: `${DEMO_URL}/readyz`,
           reuseExistingServer: false,
           timeout: 60_000,
+          stdout: "ignore",
+          stderr: "pipe",
+        },
+        {
+          command: `PORT=${LIVE_PORT} ADMIN_PORT=${process.env.KUBESIM_ADMIN_PORT ?? "3190"} end2end/live-fleet.sh`,
+          cwd: "..",
+          url: `${LIVE_URL}/readyz`,
+          reuseExistingServer: false,
+          timeout: 90_000,
           stdout: "ignore",
           stderr: "pipe",
         },
