@@ -82,13 +82,16 @@ pub struct Fact {
 /// Namespaces whose workloads are the cluster's own, never discovered as services.
 const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
 
+/// Services a label value selects, each with its namespace limit.
+type Claims = Vec<(Arc<str>, Option<String>)>;
+
 /// The catalog's side of the mapping, rebuilt when the catalog changes.
 #[derive(Default)]
 pub struct Mapper {
     /// `backstage.io/kubernetes-id` label value → services (with their namespace limit).
-    by_id: HashMap<String, Vec<(Arc<str>, Option<String>)>>,
+    by_id: HashMap<String, Claims>,
     /// Services without annotations, by name: matched on the id, `app.kubernetes.io/name` or `app` label.
-    by_name: HashMap<String, Vec<(Arc<str>, Option<String>)>>,
+    by_name: HashMap<String, Claims>,
     selectors: Vec<(LabelSelector, Arc<str>, Option<String>)>,
     described: HashSet<String>,
 }
@@ -130,7 +133,7 @@ impl Mapper {
     fn direct(&self, labels: &BTreeMap<String, String>, namespace: &str) -> Vec<Arc<str>> {
         let mut out: Vec<Arc<str>> = Vec::new();
         let ns_ok = |limit: &Option<String>| limit.as_deref().is_none_or(|l| l == namespace);
-        let mut add = |list: Option<&Vec<(Arc<str>, Option<String>)>>| {
+        let mut add = |list: Option<&Claims>| {
             for (s, limit) in list.into_iter().flatten() {
                 if ns_ok(limit) && !out.contains(s) {
                     out.push(s.clone());
