@@ -51,6 +51,9 @@ pub struct ServiceSummary {
     #[serde(rename = "type")]
     pub kind: String,
     pub tags: Vec<String>,
+    /// Worst finding and autoscaler status (empty when it runs nowhere).
+    #[serde(default)]
+    pub health: HealthSummary,
     /// Found in a cluster, with no catalog descriptor.
     #[serde(default)]
     pub discovered: bool,
@@ -86,7 +89,7 @@ pub struct KubernetesSelector {
 }
 
 /// Everything the service page header and `GET /api/v1/services/{name}` show.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceDetail {
     #[serde(flatten)]
@@ -101,6 +104,18 @@ pub struct ServiceDetail {
     pub source: String,
     /// Every cluster the service runs in, region by region.
     pub clusters: Vec<ServiceCluster>,
+    /// Problems in its objects, worst first.
+    pub errors: Vec<Finding>,
+    /// Every HPA in every cluster.
+    pub autoscalers: Vec<AutoscalerView>,
+    /// Workloads without an autoscaler.
+    pub fixed_replicas: Vec<FixedWorkload>,
+    pub spread: Spread,
+    /// Each Deployment's revisions per cluster.
+    pub rollouts: Vec<Rollout>,
+    /// Deploys in each of the last 4 weeks, oldest first.
+    pub deploys_per_week: Vec<WeekCount>,
+    pub health: HealthSummary,
 }
 
 /// A group's `spec.profile`.
@@ -422,6 +437,256 @@ pub struct ServiceCluster {
     pub dashboard_url: Option<String>,
     pub workloads: Vec<WorkloadView>,
     pub pods: Vec<PodView>,
+}
+
+/// How bad a finding is; sorts worst first.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// The service is down or losing requests somewhere.
+    Critical,
+    /// Something is broken and will not heal by itself.
+    Error,
+    /// Degraded or heading for trouble.
+    Warning,
+    /// Worth knowing.
+    #[default]
+    Info,
+}
+
+impl Severity {
+    /// The stable id, as in the JSON API and query strings.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
+
+    /// The severity for an id.
+    pub fn from_id(id: &str) -> Option<Self> {
+        [Self::Critical, Self::Error, Self::Warning, Self::Info]
+            .into_iter()
+            .find(|s| s.id() == id)
+    }
+}
+
+/// One object a finding is about.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AffectedObject {
+    pub cluster: String,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+}
+
+/// A problem in a service's Kubernetes objects, with why and what to do.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    /// Stable rule id (`crash-loop`, `hpa-at-max`…).
+    pub rule: String,
+    pub severity: Severity,
+    /// The service the objects belong to.
+    pub service: String,
+    /// The object the finding is about (the workload, for findings grouped over its pods).
+    pub cluster: String,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    /// What is wrong, in plain words with the numbers.
+    pub message: String,
+    /// Why, from the objects: exit codes, reasons, condition and event messages.
+    pub cause: String,
+    /// What to do.
+    pub fix: String,
+    /// Where to read more (Kubernetes docs or the cluster's dashboard).
+    pub docs_url: Option<String>,
+    /// Since when (RFC 3339), when the objects say.
+    pub since: Option<String>,
+    /// How many times (restarts, events, pods).
+    pub count: u32,
+    /// Every cluster it happens in.
+    pub clusters: Vec<String>,
+    /// Every object it happens to.
+    pub objects: Vec<AffectedObject>,
+}
+
+/// One metric of an autoscaler against its target.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricView {
+    /// `Resource`, `ContainerResource`, `Pods`, `Object` or `External`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `cpu`, `memory`, a metric name; with the container or object where there is one.
+    pub name: String,
+    /// `Utilization` (percent of requests), `AverageValue` or `Value`.
+    pub target_type: String,
+    pub current: Option<f64>,
+    pub target: f64,
+    /// `%` for utilization, else the quantity's unit as written (`m`, `Mi`, or none).
+    pub unit: String,
+    /// current / target, when both are known.
+    pub ratio: Option<f64>,
+}
+
+/// One of an autoscaler's conditions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConditionView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Where an autoscaler stands between its limits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScaleStatus {
+    /// Current replicas at maxReplicas: it cannot absorb more load.
+    AtMax,
+    /// At or above the near-max threshold (default 80 % of max).
+    NearMax,
+    /// It cannot compute a scale (metrics unavailable or scaling disabled).
+    Inactive,
+    #[default]
+    Ok,
+    /// At minReplicas.
+    AtMin,
+}
+
+impl ScaleStatus {
+    /// The stable id, as in the JSON API.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::AtMax => "at-max",
+            Self::NearMax => "near-max",
+            Self::Inactive => "inactive",
+            Self::Ok => "ok",
+            Self::AtMin => "at-min",
+        }
+    }
+}
+
+/// A point of an autoscaler's replica history.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaPoint {
+    /// Seconds before the answer was made.
+    pub seconds_ago: i64,
+    pub replicas: i32,
+}
+
+/// One HPA in one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoscalerView {
+    pub cluster: String,
+    pub region: String,
+    pub namespace: String,
+    pub name: String,
+    /// The workload it scales (`Deployment/cart`).
+    pub target: String,
+    pub min: i32,
+    pub max: i32,
+    pub current: i32,
+    pub desired: i32,
+    pub status: ScaleStatus,
+    pub metrics: Vec<MetricView>,
+    pub conditions: Vec<ConditionView>,
+    pub last_scale_time: Option<String>,
+    /// The scale-up and scale-down behaviour in brief.
+    pub behavior: Option<String>,
+    /// The last hour of replica counts, oldest first.
+    pub history: Vec<ReplicaPoint>,
+}
+
+/// A workload without an autoscaler.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FixedWorkload {
+    pub cluster: String,
+    pub region: String,
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    pub replicas: i32,
+}
+
+/// How a service's replicas spread over one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpreadEntry {
+    pub cluster: String,
+    pub region: String,
+    pub replicas: i32,
+    pub max: i32,
+    /// This cluster's share of the service's replicas, 0..1.
+    pub share: f64,
+    /// The main metric's utilisation of its target (current / target), when known.
+    pub load: Option<f64>,
+    pub status: ScaleStatus,
+}
+
+/// How a service's replicas spread over clusters and regions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Spread {
+    pub clusters: Vec<SpreadEntry>,
+    pub regions: Vec<SpreadEntry>,
+    /// Notes such as "eu-west-1 is at its maximum while us-east-1 has room".
+    pub notes: Vec<String>,
+}
+
+/// How many deploys (new ReplicaSet revisions, counted once across clusters) a week saw.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeekCount {
+    /// The week's first day (`2026-11-19`).
+    pub week_start: String,
+    pub count: usize,
+}
+
+/// One ReplicaSet revision of a Deployment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub revision: i64,
+    pub name: String,
+    pub images: Vec<String>,
+    pub created: Option<String>,
+    pub replicas: i32,
+}
+
+/// A Deployment's rollout history in one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rollout {
+    pub cluster: String,
+    pub namespace: String,
+    pub deployment: String,
+    /// Newest first.
+    pub revisions: Vec<Revision>,
+}
+
+/// A service's health in brief, for the catalog and the overview.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthSummary {
+    /// The worst finding's severity, if any.
+    pub worst: Option<Severity>,
+    /// Findings by severity id.
+    pub counts: std::collections::BTreeMap<String, usize>,
+    /// The worst autoscaler status, if it has autoscalers.
+    pub scaling: Option<ScaleStatus>,
 }
 
 /// Longest filter value kept; longer input is cut rather than refused.

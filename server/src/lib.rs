@@ -1,9 +1,11 @@
 //! The `wayfinder` server: configuration, the catalog, the JSON API and the web app's host.
 
 pub mod api;
+pub mod autoscaling;
 pub mod catalog;
 pub mod clusters;
 pub mod config;
+pub mod health;
 pub mod live;
 pub mod metrics;
 pub mod state;

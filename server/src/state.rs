@@ -63,6 +63,7 @@ fn discovered_summary(name: &str, p: &Placement) -> ServiceSummary {
         lifecycle: String::new(),
         kind: String::new(),
         tags: Vec::new(),
+        health: Default::default(),
         discovered: true,
         cluster_names: p.clusters.iter().cloned().collect(),
         regions: p.regions.iter().cloned().collect(),
@@ -87,6 +88,11 @@ impl CatalogPortal {
                 .filter(|(_, p)| p.discovered)
                 .map(|(n, p)| discovered_summary(n, p)),
         );
+        for s in &mut all {
+            if placements.contains_key(&s.name) {
+                s.health = self.fleet.health_of(&s.name).1;
+            }
+        }
         (all, catalog.problems().len())
     }
 }
@@ -103,23 +109,46 @@ impl Portal for CatalogPortal {
     }
 
     fn service(&self, name: &str) -> Option<ServiceDetail> {
-        if let Some(mut d) = self.store.snapshot().service(name) {
-            d.clusters = self.fleet.service_clusters(&d.summary.name);
-            return Some(d);
-        }
-        let placements = self.fleet.placements();
-        let p = placements.get(name).filter(|p| p.discovered)?;
-        Some(ServiceDetail {
-            summary: discovered_summary(name, p),
-            links: Vec::new(),
-            labels: Default::default(),
-            provides_apis: Vec::new(),
-            consumes_apis: Vec::new(),
-            depends_on: Vec::new(),
-            kubernetes: Default::default(),
-            source: String::new(),
-            clusters: self.fleet.service_clusters(name),
-        })
+        let mut d = match self.store.snapshot().service(name) {
+            Some(d) => d,
+            None => {
+                let placements = self.fleet.placements();
+                let p = placements.get(name).filter(|p| p.discovered)?;
+                ServiceDetail {
+                    summary: discovered_summary(name, p),
+                    links: Vec::new(),
+                    labels: Default::default(),
+                    provides_apis: Vec::new(),
+                    consumes_apis: Vec::new(),
+                    depends_on: Vec::new(),
+                    kubernetes: Default::default(),
+                    source: String::new(),
+                    clusters: Vec::new(),
+                    errors: Vec::new(),
+                    autoscalers: Vec::new(),
+                    fixed_replicas: Vec::new(),
+                    spread: Default::default(),
+                    rollouts: Vec::new(),
+                    deploys_per_week: Vec::new(),
+                    health: Default::default(),
+                }
+            }
+        };
+        let r = self.fleet.report(&d.summary.name);
+        d.summary.cluster_names = r.clusters.iter().map(|c| c.cluster.clone()).collect();
+        let regions: std::collections::BTreeSet<String> =
+            r.clusters.iter().map(|c| c.region.clone()).collect();
+        d.summary.regions = regions.into_iter().collect();
+        d.summary.health = r.health.clone();
+        d.clusters = r.clusters;
+        d.errors = r.errors;
+        d.autoscalers = r.autoscalers;
+        d.fixed_replicas = r.fixed;
+        d.spread = r.spread;
+        d.rollouts = r.rollouts;
+        d.deploys_per_week = r.deploys_per_week;
+        d.health = r.health;
+        Some(d)
     }
 
     fn team(&self, name: &str) -> Option<TeamDetail> {

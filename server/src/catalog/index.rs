@@ -148,6 +148,13 @@ impl Catalog {
             kubernetes: selector_of(d),
             source: d.location.to_string(),
             clusters: Vec::new(),
+            errors: Vec::new(),
+            autoscalers: Vec::new(),
+            fixed_replicas: Vec::new(),
+            spread: Default::default(),
+            rollouts: Vec::new(),
+            deploys_per_week: Vec::new(),
+            health: Default::default(),
         })
     }
 
@@ -282,6 +289,7 @@ impl Catalog {
             lifecycle: d.spec.lifecycle.clone().unwrap_or_default(),
             kind: d.spec.kind.clone().unwrap_or_default(),
             tags: d.tags.clone(),
+            health: Default::default(),
             discovered: false,
             cluster_names: Vec::new(),
             regions: Vec::new(),

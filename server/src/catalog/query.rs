@@ -179,6 +179,7 @@ mod tests {
             lifecycle: lifecycle.into(),
             kind: kind.into(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
+            health: Default::default(),
             discovered: false,
             cluster_names: Vec::new(),
             regions: Vec::new(),

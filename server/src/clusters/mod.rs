@@ -6,21 +6,38 @@ pub mod index;
 pub mod view;
 pub mod watch;
 
-use app::model::{ClusterStatus, KubernetesSelector, ServiceCluster};
+use crate::health::Thresholds;
+use app::model::{
+    AutoscalerView, ClusterStatus, Finding, FixedWorkload, HealthSummary, KubernetesSelector,
+    Rollout, ServiceCluster, Spread, WeekCount,
+};
 use index::{Change, ClusterIndex, Mapper};
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use tokio::sync::broadcast;
 pub use watch::ClusterWatch;
 
 /// How many changes an SSE subscriber may fall behind before it is told to refresh everything.
 const CHANGE_BUFFER: usize = 4096;
 
+/// A service's findings, kept until a change touches the service or they are this old (rules that
+/// read the clock, such as `pending-too-long`, move on without events).
+const HEALTH_TTL_SECONDS: i64 = 30;
+
+/// Findings per service, for the catalog's health column and the fleet's error list.
+#[derive(Default)]
+struct HealthCache {
+    entries: HashMap<String, (i64, Arc<Vec<Finding>>, HealthSummary)>,
+}
+
 /// Every watched cluster, the shared catalog mapping and the change feed pages subscribe to.
 pub struct Fleet {
     pub clusters: Vec<Arc<ClusterWatch>>,
     mapper: Arc<RwLock<Arc<Mapper>>>,
     changes: broadcast::Sender<Change>,
+    thresholds: Thresholds,
+    health: Arc<Mutex<HealthCache>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Default for Fleet {
@@ -29,8 +46,77 @@ impl Default for Fleet {
             clusters: Vec::new(),
             mapper: Arc::default(),
             changes: broadcast::channel(CHANGE_BUFFER).0,
+            thresholds: Thresholds::default(),
+            health: Arc::default(),
+            tasks: Vec::new(),
         }
     }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Everything the service page and `GET /api/v1/services/{name}` show of a service's clusters.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub clusters: Vec<ServiceCluster>,
+    pub errors: Vec<Finding>,
+    pub autoscalers: Vec<AutoscalerView>,
+    pub fixed: Vec<FixedWorkload>,
+    pub spread: Spread,
+    pub rollouts: Vec<Rollout>,
+    pub deploys_per_week: Vec<WeekCount>,
+    pub health: HealthSummary,
+}
+
+/// Findings and autoscalers in brief.
+fn summarize(errors: &[Finding], autoscalers: &[AutoscalerView]) -> HealthSummary {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for f in errors {
+        *counts.entry(f.severity.id().to_string()).or_default() += 1;
+    }
+    HealthSummary {
+        worst: errors.iter().map(|f| f.severity).min(),
+        counts,
+        scaling: autoscalers.iter().map(|a| a.status).min(),
+    }
+}
+
+/// Deploys per week over the last 4 weeks: each (deployment, images) counted once, at its first
+/// appearance in any cluster.
+fn deploys_per_week(rollouts: &[Rollout], now: jiff::Timestamp) -> Vec<WeekCount> {
+    let mut first: BTreeMap<(String, Vec<String>), jiff::Timestamp> = BTreeMap::new();
+    for r in rollouts {
+        for rev in &r.revisions {
+            if let Some(t) = rev
+                .created
+                .as_deref()
+                .and_then(|c| c.parse::<jiff::Timestamp>().ok())
+            {
+                let e = first
+                    .entry((r.deployment.clone(), rev.images.clone()))
+                    .or_insert(t);
+                *e = (*e).min(t);
+            }
+        }
+    }
+    let week = jiff::SignedDuration::from_hours(24 * 7);
+    (0..4)
+        .rev()
+        .map(|i| {
+            let end = now - week * i;
+            let start = end - week;
+            WeekCount {
+                week_start: start.strftime("%Y-%m-%d").to_string(),
+                count: first.values().filter(|t| **t > start && **t <= end).count(),
+            }
+        })
+        .collect()
 }
 
 /// Where one service runs: its clusters and regions.
@@ -51,7 +137,36 @@ impl Fleet {
         clusters: Vec<config::Cluster>,
         services: &[(String, KubernetesSelector)],
     ) -> Self {
-        let fleet = Self::default();
+        Self::start_with(clusters, services, Thresholds::default()).await
+    }
+
+    /// [`Fleet::start`] with the rules' thresholds.
+    pub async fn start_with(
+        clusters: Vec<config::Cluster>,
+        services: &[(String, KubernetesSelector)],
+        thresholds: Thresholds,
+    ) -> Self {
+        let mut fleet = Self::default();
+        fleet.thresholds = thresholds;
+        // Findings stay cached until a change touches their service.
+        let (cache, mut rx) = (fleet.health.clone(), fleet.changes.subscribe());
+        fleet.tasks.push(tokio::spawn(async move {
+            loop {
+                let change = rx.recv().await;
+                let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+                match change {
+                    Ok(Change::Objects { services, .. }) => {
+                        for s in services.iter() {
+                            cache.entries.remove(&**s);
+                        }
+                    }
+                    Ok(Change::Status { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        cache.entries.clear()
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        }));
         fleet.set_mapper(services);
         let mut out = Vec::new();
         for c in clusters {
@@ -62,10 +177,8 @@ impl Fleet {
             ));
             out.push(Arc::new(ClusterWatch::start(c, index).await));
         }
-        Self {
-            clusters: out,
-            ..fleet
-        }
+        fleet.clusters = out;
+        fleet
     }
 
     fn set_mapper(&self, services: &[(String, KubernetesSelector)]) {
@@ -113,6 +226,111 @@ impl Fleet {
             .collect();
         out.sort_by(|a, b| (&a.region, &a.cluster).cmp(&(&b.region, &b.cluster)));
         out
+    }
+
+    /// The cluster map, findings, autoscalers, spread and rollouts of one service, from the caches.
+    pub fn report(&self, service: &str) -> Report {
+        let now = jiff::Timestamp::now();
+        let near_max = self.thresholds.near_max;
+        let mut r = Report::default();
+        let mut objects = Vec::new();
+        for c in &self.clusters {
+            let Some(o) = view::cluster_objects(c, service) else {
+                continue;
+            };
+            if let Some(sc) = view::service_cluster(c, service) {
+                r.clusters.push(sc);
+            }
+            let (hpas, fixed) = view::autoscalers(c, &o, near_max);
+            r.autoscalers.extend(hpas);
+            r.fixed.extend(fixed);
+            r.rollouts.extend(view::rollouts(&o));
+            objects.push(o);
+        }
+        r.clusters
+            .sort_by(|a, b| (&a.region, &a.cluster).cmp(&(&b.region, &b.cluster)));
+        r.autoscalers.sort_by(|a, b| {
+            (&a.region, &a.cluster, &a.namespace, &a.name).cmp(&(
+                &b.region,
+                &b.cluster,
+                &b.namespace,
+                &b.name,
+            ))
+        });
+        r.errors = crate::health::findings(service, &objects, now, self.thresholds);
+        let (clusters, regions, notes) = crate::autoscaling::spread(&r.autoscalers, &r.fixed);
+        r.spread = Spread {
+            clusters,
+            regions,
+            notes,
+        };
+        r.deploys_per_week = deploys_per_week(&r.rollouts, now);
+        r.health = summarize(&r.errors, &r.autoscalers);
+        self.remember(service, &r.errors, r.health.clone(), now);
+        r
+    }
+
+    fn remember(
+        &self,
+        service: &str,
+        errors: &[Finding],
+        health: HealthSummary,
+        now: jiff::Timestamp,
+    ) {
+        self.health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entries
+            .insert(
+                service.to_string(),
+                (now.as_second(), Arc::new(errors.to_vec()), health),
+            );
+    }
+
+    /// A service's findings and health in brief, from the cache when nothing touched it since.
+    pub fn health_of(&self, service: &str) -> (Arc<Vec<Finding>>, HealthSummary) {
+        let now = jiff::Timestamp::now();
+        if let Some((at, f, h)) = self
+            .health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entries
+            .get(service)
+        {
+            if now.as_second() - at < HEALTH_TTL_SECONDS {
+                return (f.clone(), h.clone());
+            }
+        }
+        let mut objects = Vec::new();
+        let mut autoscalers = Vec::new();
+        for c in &self.clusters {
+            if let Some(o) = view::cluster_objects(c, service) {
+                autoscalers.extend(
+                    o.hpas
+                        .iter()
+                        .map(|h| crate::autoscaling::status(h, self.thresholds.near_max)),
+                );
+                objects.push(o);
+            }
+        }
+        let errors = crate::health::findings(service, &objects, now, self.thresholds);
+        let mut health = summarize(&errors, &[]);
+        health.scaling = autoscalers.into_iter().min();
+        self.remember(service, &errors, health.clone(), now);
+        (Arc::new(errors), health)
+    }
+
+    /// The region of each cluster.
+    pub fn regions(&self) -> BTreeMap<String, String> {
+        self.clusters
+            .iter()
+            .map(|c| (c.cluster.name.clone(), c.region()))
+            .collect()
+    }
+
+    /// The near-max threshold in use (0.8 = 80 %).
+    pub fn near_max(&self) -> f64 {
+        self.thresholds.near_max
     }
 
     /// True when some cluster runs `service`.

@@ -3,6 +3,7 @@
 
 use super::config::{Access, Cluster};
 use super::index::{ClusterIndex, Fact, Kind, ObjKey};
+use crate::autoscaling::history::ReplicaHistory;
 use app::model::{ClusterState, ClusterStatus};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -299,6 +300,11 @@ pub trait Watched:
             .collect()
     }
 
+    /// The replica count to keep a history of (autoscalers only).
+    fn replicas_sample(&self) -> Option<i32> {
+        None
+    }
+
     /// The index's view of the object.
     fn fact(&self) -> Option<(ObjKey, Fact)> {
         let kind = Self::KIND?;
@@ -342,6 +348,9 @@ watched!(
 
 impl Watched for HorizontalPodAutoscaler {
     const KIND: Option<Kind> = Some(Kind::HorizontalPodAutoscaler);
+    fn replicas_sample(&self) -> Option<i32> {
+        self.status.as_ref()?.current_replicas
+    }
     fn api_in(client: Client, namespace: &str) -> Api<Self> {
         Api::namespaced(client, namespace)
     }
@@ -504,6 +513,8 @@ pub struct ClusterWatch {
     pub stores: Stores,
     pub status: Arc<WatchStatus>,
     pub index: Arc<ClusterIndex>,
+    /// The last hour of each autoscaler's replica count.
+    pub history: Arc<ReplicaHistory>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -520,6 +531,7 @@ struct Ctx {
     client: Client,
     status: Arc<WatchStatus>,
     index: Arc<ClusterIndex>,
+    history: Arc<ReplicaHistory>,
     /// The configured namespace allow-list (empty: the whole cluster).
     allow: Vec<String>,
     namespaces: Shards<Namespace>,
@@ -678,6 +690,19 @@ async fn per_namespace<K: Watched>(
     }
 }
 
+/// Records an autoscaler's replica count in the cluster's history.
+fn sample<K: Watched>(ctx: &Ctx, o: &K, now: jiff::Timestamp) {
+    if let Some(r) = o.replicas_sample() {
+        let m = o.meta();
+        ctx.history.record(
+            m.namespace.as_deref().unwrap_or_default(),
+            m.name.as_deref().unwrap_or_default(),
+            r,
+            now.as_second(),
+        );
+    }
+}
+
 /// True once the watch of `kind` in `scope` has synced at least once.
 fn reader_synced(status: &WatchStatus, kind: &'static str, scope: &Scope) -> bool {
     status
@@ -741,8 +766,9 @@ async fn run_watch<K: Watched>(
                                 }
                             });
                         }
-                        watcher::Event::InitApply(_) => {}
+                        watcher::Event::InitApply(o) => sample(ctx, o, now),
                         watcher::Event::Apply(o) => {
+                            sample(ctx, o, now);
                             if let Some((key, fact)) = o.fact() {
                                 ctx.index.apply(key, fact);
                             }
@@ -754,6 +780,13 @@ async fn run_watch<K: Watched>(
                             });
                         }
                         watcher::Event::Delete(o) => {
+                            if o.replicas_sample().is_some() {
+                                let m = o.meta();
+                                ctx.history.remove(
+                                    m.namespace.as_deref().unwrap_or_default(),
+                                    m.name.as_deref().unwrap_or_default(),
+                                );
+                            }
                             if let Some((key, _)) = o.fact() {
                                 ctx.index.delete(&key);
                             }
@@ -867,6 +900,7 @@ impl ClusterWatch {
     /// read). A client that cannot be built leaves the cluster unreachable with the reason.
     pub async fn start(cluster: Cluster, index: Arc<ClusterIndex>) -> Self {
         let status = Arc::new(WatchStatus::default());
+        let history = Arc::new(ReplicaHistory::default());
         let mut tasks = Vec::new();
         let client = match client_for(&cluster).await {
             Ok(c) => c,
@@ -880,6 +914,7 @@ impl ClusterWatch {
                     stores: Stores::default(),
                     status,
                     index,
+                    history,
                     tasks,
                 };
             }
@@ -889,6 +924,7 @@ impl ClusterWatch {
             client,
             status: status.clone(),
             index: index.clone(),
+            history: history.clone(),
             allow: cluster.namespaces.clone(),
             namespaces: namespaces.clone(),
         });
@@ -919,6 +955,7 @@ impl ClusterWatch {
             stores,
             status,
             index,
+            history,
             tasks,
         }
     }

@@ -1,0 +1,565 @@
+//! Pod rules: crash loops, image pulls, configuration errors, OOM kills, recent restarts, scheduling,
+//! readiness, init containers, evictions and stuck terminations. Only what is wrong now: a restart an
+//! hour ago on a pod that is healthy since is not a finding.
+
+use super::{secs_since, ts, Raw};
+use app::model::Severity;
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
+
+/// Restarts older than this are history, not a problem.
+const RECENT: i64 = 3600;
+/// A pod still Pending after this long, for no reason another rule names, is a finding.
+const PENDING_TOO_LONG: i64 = 300;
+/// Beyond its grace period, a terminating pod is stuck after this long.
+const TERMINATING_SLACK: i64 = 60;
+
+const DEBUG_PODS: &str = "https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/";
+const IMAGES: &str = "https://kubernetes.io/docs/concepts/containers/images/#imagepullbackoff";
+const CONFIG: &str =
+    "https://kubernetes.io/docs/tasks/configure-pod-container/configure-pod-configmap/";
+const MEMORY: &str = "https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/#exceed-a-container-s-memory-limit";
+const SCHEDULING: &str = "https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/";
+const PROBES: &str = "https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/";
+const INIT: &str =
+    "https://kubernetes.io/docs/tasks/debug/debug-application/debug-init-containers/";
+const EVICTION: &str =
+    "https://kubernetes.io/docs/concepts/scheduling-eviction/node-pressure-eviction/";
+const TERMINATION: &str =
+    "https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination";
+
+fn last_exit(c: &ContainerStatus) -> Option<String> {
+    let t = c.last_state.as_ref()?.terminated.as_ref()?;
+    Some(format!(
+        "last exit code {}{}{}",
+        t.exit_code,
+        t.reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default(),
+        t.message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default()
+    ))
+}
+
+fn last_terminated_at(c: &ContainerStatus) -> Option<jiff::Timestamp> {
+    ts(&c.last_state.as_ref()?.terminated.as_ref()?.finished_at)
+}
+
+fn last_reason(c: &ContainerStatus) -> Option<&str> {
+    c.last_state
+        .as_ref()?
+        .terminated
+        .as_ref()?
+        .reason
+        .as_deref()
+}
+
+/// Every pod rule for one pod.
+pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
+    let mut out = Vec::new();
+    let meta = &pod.metadata;
+    let name = meta.name.clone().unwrap_or_default();
+    let ns = meta.namespace.clone().unwrap_or_default();
+    let raw = |rule, severity| Raw::new(rule, severity, "Pod", meta);
+    let Some(status) = pod.status.as_ref() else {
+        return out;
+    };
+    // No phase yet (a status being written): nothing to judge.
+    let phase = status.phase.as_deref().unwrap_or("");
+
+    if let Some(deleted) = ts(&meta.deletion_timestamp) {
+        let grace = meta.deletion_grace_period_seconds.unwrap_or(30);
+        let waited = secs_since(deleted, now);
+        if waited > grace + TERMINATING_SLACK {
+            out.push(Raw {
+                message: format!("Pod {name} has been terminating for {waited} s (grace period {grace} s)"),
+                cause: "A finalizer is still set, the node is unreachable, or the container ignores SIGTERM.".into(),
+                fix: format!("Check the node's state and the pod's finalizers (kubectl get pod -n {ns} {name} -o yaml); as a last resort: kubectl delete pod -n {ns} {name} --grace-period=0 --force"),
+                docs: Some(TERMINATION),
+                since: Some(deleted),
+                ..raw("terminating-stuck", Severity::Warning)
+            });
+        }
+        return out;
+    }
+
+    if phase == "Failed" && status.reason.as_deref() == Some("Evicted") {
+        out.push(Raw {
+            message: format!("Pod {name} was evicted"),
+            cause: status.message.clone().unwrap_or_else(|| "The node ran short of a resource.".into()),
+            fix: "Set memory and ephemeral-storage requests that match real use so the scheduler places the pod where it fits; check the node's pressure conditions.".into(),
+            docs: Some(EVICTION),
+            ..raw("evicted", Severity::Warning)
+        });
+        return out;
+    }
+
+    let init = status.init_container_statuses.as_deref().unwrap_or(&[]);
+    for c in init {
+        let waiting = c.state.as_ref().and_then(|s| s.waiting.as_ref());
+        let failed_now = c
+            .state
+            .as_ref()
+            .and_then(|s| s.terminated.as_ref())
+            .is_some_and(|t| t.exit_code != 0);
+        let crashing = waiting.and_then(|w| w.reason.as_deref()) == Some("CrashLoopBackOff");
+        if crashing || failed_now {
+            out.push(Raw {
+                message: format!(
+                    "Init container {} of pod {name} fails ({} restarts); the app containers cannot start",
+                    c.name, c.restart_count
+                ),
+                cause: last_exit(c)
+                    .or_else(|| waiting.and_then(|w| w.message.clone()))
+                    .unwrap_or_else(|| "The init container exits with an error.".into()),
+                fix: format!("Read its logs: kubectl logs -n {ns} {name} -c {} --previous; fix what it waits for or runs (a migration, a dependency, a config file).", c.name),
+                docs: Some(INIT),
+                since: last_terminated_at(c),
+                count: u32::try_from(c.restart_count).unwrap_or(0).max(1),
+                ..raw("init-failing", Severity::Error)
+            });
+        }
+    }
+
+    let containers = status.container_statuses.as_deref().unwrap_or(&[]);
+    let mut explained = !out.is_empty();
+    for c in containers {
+        let waiting = c.state.as_ref().and_then(|s| s.waiting.as_ref());
+        let reason = waiting.and_then(|w| w.reason.as_deref()).unwrap_or("");
+        let message = waiting.and_then(|w| w.message.clone());
+        let restarts = u32::try_from(c.restart_count).unwrap_or(0);
+        let oom_recent = last_reason(c) == Some("OOMKilled")
+            && last_terminated_at(c).is_some_and(|t| secs_since(t, now) <= RECENT);
+        let image = c.image.clone();
+        match reason {
+            "CrashLoopBackOff" if !oom_recent => {
+                explained = true;
+                out.push(Raw {
+                    message: format!("Container {} of pod {name} keeps crashing: {} restarts, now waiting to restart (CrashLoopBackOff)", c.name, c.restart_count),
+                    cause: last_exit(c).unwrap_or_else(|| message.clone().unwrap_or_else(|| "The container exits soon after it starts.".into())),
+                    fix: format!("Read the crashed container's logs: kubectl logs -n {ns} {name} -c {} --previous. Fix the error, or roll back: kubectl rollout undo.", c.name),
+                    docs: Some(DEBUG_PODS),
+                    since: last_terminated_at(c),
+                    count: restarts.max(1),
+                    ..raw("crash-loop", Severity::Error)
+                });
+            }
+            "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => {
+                explained = true;
+                out.push(Raw {
+                    message: format!("Container {} of pod {name} cannot pull its image {image} ({reason})", c.name),
+                    cause: message.clone().unwrap_or_else(|| "The image or tag does not exist, or the cluster may not pull it.".into()),
+                    fix: "Check that the image and tag exist in the registry and that the pod may pull them (imagePullSecrets); if a bad tag was just deployed: kubectl rollout undo.".into(),
+                    docs: Some(IMAGES),
+                    ..raw("image-pull", Severity::Error)
+                });
+            }
+            "CreateContainerConfigError" | "CreateContainerError" => {
+                explained = true;
+                out.push(Raw {
+                    message: format!("Container {} of pod {name} cannot be created ({reason})", c.name),
+                    cause: message.clone().unwrap_or_else(|| "A ConfigMap, Secret or key it refers to is missing.".into()),
+                    fix: "Create the missing ConfigMap or Secret (or key) in the pod's namespace, or fix the reference in the workload's manifest.".into(),
+                    docs: Some(CONFIG),
+                    ..raw("config-error", Severity::Error)
+                });
+            }
+            "" | "ContainerCreating" | "PodInitializing" | "CrashLoopBackOff" => {}
+            other => {
+                if let Some(m) = &message {
+                    explained = true;
+                    out.push(Raw {
+                        message: format!("Container {} of pod {name} is waiting: {other}", c.name),
+                        cause: m.clone(),
+                        fix: format!("See the pod's events: kubectl describe pod -n {ns} {name}"),
+                        docs: Some(DEBUG_PODS),
+                        ..raw("container-waiting", Severity::Warning)
+                    });
+                }
+            }
+        }
+        if oom_recent {
+            explained = true;
+            let limit = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.iter().find(|x| x.name == c.name))
+                .and_then(|x| {
+                    x.resources
+                        .as_ref()?
+                        .limits
+                        .as_ref()?
+                        .get("memory")
+                        .map(|q| q.0.clone())
+                });
+            out.push(Raw {
+                message: format!(
+                    "Container {} of pod {name} was killed for using more memory than its limit{} ({} restarts)",
+                    c.name,
+                    limit.as_deref().map(|l| format!(" of {l}")).unwrap_or_default(),
+                    c.restart_count
+                ),
+                cause: last_exit(c).unwrap_or_else(|| "OOMKilled".into()),
+                fix: "Raise the container's memory limit (and request) to what it really uses, or bound the application's memory (heap size, caches).".into(),
+                docs: Some(MEMORY),
+                since: last_terminated_at(c),
+                count: restarts.max(1),
+                ..raw("oom-killed", Severity::Error)
+            });
+        } else if reason != "CrashLoopBackOff"
+            && restarts > 0
+            && last_terminated_at(c).is_some_and(|t| secs_since(t, now) <= RECENT)
+        {
+            explained = true;
+            out.push(Raw {
+                message: format!("Container {} of pod {name} restarted within the last hour ({} restarts in all)", c.name, c.restart_count),
+                cause: last_exit(c).unwrap_or_default(),
+                fix: format!("Read the previous run's logs: kubectl logs -n {ns} {name} -c {} --previous; check the liveness probe.", c.name),
+                docs: Some(DEBUG_PODS),
+                since: last_terminated_at(c),
+                count: restarts,
+                ..raw("restarting", Severity::Warning)
+            });
+        }
+        // Readiness: running, a probe set, not ready past the probe's own allowance.
+        let running_since = c
+            .state
+            .as_ref()
+            .and_then(|s| s.running.as_ref())
+            .and_then(|r| ts(&r.started_at));
+        let probe = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers.iter().find(|x| x.name == c.name))
+            .and_then(|x| x.readiness_probe.as_ref());
+        if let (Some(started), false) = (running_since, c.ready) {
+            // The probe's own allowance (Backstage's rule); without a probe spec, its defaults.
+            let allowance = probe.map_or(30, |p| {
+                i64::from(p.initial_delay_seconds.unwrap_or(0))
+                    + i64::from(p.period_seconds.unwrap_or(10))
+                        * i64::from(p.failure_threshold.unwrap_or(3))
+            });
+            if secs_since(started, now) > allowance {
+                explained = true;
+                let event_hint = status
+                    .conditions
+                    .iter()
+                    .flatten()
+                    .find(|x| x.type_ == "Ready")
+                    .and_then(|x| x.message.clone());
+                out.push(Raw {
+                    message: format!("Container {} of pod {name} runs but has not been ready for {} s: its readiness probe fails", c.name, secs_since(started, now)),
+                    cause: event_hint.unwrap_or_else(|| "The readiness probe keeps failing; the pod gets no traffic.".into()),
+                    fix: format!("Check what the probe calls (kubectl describe pod -n {ns} {name} shows the probe and its failures) and the app's startup logs; a slow start needs a startupProbe."),
+                    docs: Some(PROBES),
+                    since: Some(started),
+                    ..raw("readiness-failing", Severity::Warning)
+                });
+            }
+        }
+    }
+
+    if phase == "Pending" {
+        let unschedulable = status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == "PodScheduled" && c.status == "False");
+        if let Some(c) = unschedulable {
+            out.push(Raw {
+                message: format!("Pod {name} cannot be scheduled on any node"),
+                cause: c.message.clone().unwrap_or_else(|| c.reason.clone().unwrap_or_default()),
+                fix: "Lower the pod's CPU/memory requests, add nodes (or let the cluster autoscaler), or relax node selectors, affinity and taints.".into(),
+                docs: Some(SCHEDULING),
+                since: ts(&c.last_transition_time),
+                ..raw("unschedulable", Severity::Error)
+            });
+        } else if !explained {
+            let created = ts(&meta.creation_timestamp);
+            if let Some(age) = created
+                .map(|t| secs_since(t, now))
+                .filter(|a| *a > PENDING_TOO_LONG)
+            {
+                out.push(Raw {
+                    message: format!("Pod {name} has been Pending for {} min", age / 60),
+                    cause: "It is scheduled but its containers have not started: images still pulling, volumes not attached, or init containers slow.".into(),
+                    fix: format!("See its events: kubectl describe pod -n {ns} {name}"),
+                    docs: Some(DEBUG_PODS),
+                    since: created,
+                    ..raw("pending-too-long", Severity::Warning)
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::fixtures::*;
+    use serde_json::{json, Value};
+
+    fn pod(status: Value, spec: Value) -> Pod {
+        from(json!({
+            "metadata": {"name": "p", "namespace": "ns", "creationTimestamp": ago(900)},
+            "spec": spec,
+            "status": status,
+        }))
+    }
+
+    fn one(c: Value) -> Value {
+        json!({"phase": "Running", "containerStatuses": [c]})
+    }
+
+    fn spec() -> Value {
+        json!({"containers": [{"name": "app", "resources": {"limits": {"memory": "128Mi"}}}]})
+    }
+
+    fn rules_of(p: &Pod) -> Vec<&'static str> {
+        rules(p, now()).into_iter().map(|r| r.rule).collect()
+    }
+
+    #[test]
+    fn pod_rules_fire_on_what_is_wrong_now_and_only_that() {
+        let cs = |state: Value, last: Value, restarts: i32, ready: bool| json!({"name": "app", "ready": ready, "restartCount": restarts, "image": "r/app:1", "imageID": "", "state": state, "lastState": last});
+        let running = json!({"running": {"startedAt": ago(3000)}});
+        let cases: Vec<(&str, Value, Value, Vec<&str>)> = vec![
+            (
+                "healthy",
+                one(cs(running.clone(), json!({}), 0, true)),
+                spec(),
+                vec![],
+            ),
+            (
+                "restarted two hours ago, healthy since",
+                one(cs(
+                    running.clone(),
+                    json!({"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": ago(7200)}}),
+                    4,
+                    true,
+                )),
+                spec(),
+                vec![],
+            ),
+            (
+                "restarted 10 min ago",
+                one(cs(
+                    running.clone(),
+                    json!({"terminated": {"exitCode": 137, "reason": "Error", "finishedAt": ago(600)}}),
+                    1,
+                    true,
+                )),
+                spec(),
+                vec!["restarting"],
+            ),
+            (
+                "crash loop",
+                one(cs(
+                    json!({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s"}}),
+                    json!({"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": ago(60)}}),
+                    9,
+                    false,
+                )),
+                spec(),
+                vec!["crash-loop"],
+            ),
+            (
+                "OOM crash loop names the OOM, not the loop",
+                one(cs(
+                    json!({"waiting": {"reason": "CrashLoopBackOff"}}),
+                    json!({"terminated": {"exitCode": 137, "reason": "OOMKilled", "finishedAt": ago(60)}}),
+                    3,
+                    false,
+                )),
+                spec(),
+                vec!["oom-killed"],
+            ),
+            (
+                "image pull",
+                one(cs(
+                    json!({"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}),
+                    json!({}),
+                    0,
+                    false,
+                )),
+                spec(),
+                vec!["image-pull"],
+            ),
+            (
+                "err image pull",
+                one(cs(
+                    json!({"waiting": {"reason": "ErrImagePull"}}),
+                    json!({}),
+                    0,
+                    false,
+                )),
+                spec(),
+                vec!["image-pull"],
+            ),
+            (
+                "invalid image name",
+                one(cs(
+                    json!({"waiting": {"reason": "InvalidImageName"}}),
+                    json!({}),
+                    0,
+                    false,
+                )),
+                spec(),
+                vec!["image-pull"],
+            ),
+            (
+                "config error",
+                one(cs(
+                    json!({"waiting": {"reason": "CreateContainerConfigError", "message": "secret \"x\" not found"}}),
+                    json!({}),
+                    0,
+                    false,
+                )),
+                spec(),
+                vec!["config-error"],
+            ),
+            (
+                "create container error",
+                one(cs(
+                    json!({"waiting": {"reason": "CreateContainerError", "message": "no command"}}),
+                    json!({}),
+                    0,
+                    false,
+                )),
+                spec(),
+                vec!["config-error"],
+            ),
+            (
+                "other waiting with a message",
+                one(cs(
+                    json!({"waiting": {"reason": "RunContainerError", "message": "exec: not found"}}),
+                    json!({}),
+                    0,
+                    false,
+                )),
+                spec(),
+                vec!["container-waiting"],
+            ),
+            (
+                "container creating is normal",
+                one(cs(
+                    json!({"waiting": {"reason": "ContainerCreating"}}),
+                    json!({}),
+                    0,
+                    false,
+                )),
+                spec(),
+                vec![],
+            ),
+            ("missing status", json!({}), spec(), vec![]),
+            (
+                "unschedulable",
+                json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/3 nodes are available: 3 Insufficient cpu."}]}),
+                spec(),
+                vec!["unschedulable"],
+            ),
+            (
+                "pending 15 min, nothing else said",
+                json!({"phase": "Pending"}),
+                spec(),
+                vec!["pending-too-long"],
+            ),
+            (
+                "evicted",
+                json!({"phase": "Failed", "reason": "Evicted", "message": "The node was low on resource: memory."}),
+                spec(),
+                vec!["evicted"],
+            ),
+            (
+                "init container crash loop",
+                json!({"phase": "Pending", "initContainerStatuses": [cs(json!({"waiting": {"reason": "CrashLoopBackOff"}}), json!({"terminated": {"exitCode": 2, "reason": "Error", "finishedAt": ago(20)}}), 4, false)], "containerStatuses": [cs(json!({"waiting": {"reason": "PodInitializing"}}), json!({}), 0, false)]}),
+                spec(),
+                vec!["init-failing"],
+            ),
+            (
+                "readiness failing past its allowance",
+                one(cs(running.clone(), json!({}), 0, false)),
+                json!({"containers": [{"name": "app", "readinessProbe": {"periodSeconds": 5, "failureThreshold": 3, "initialDelaySeconds": 10}}]}),
+                vec!["readiness-failing"],
+            ),
+            (
+                "readiness within its allowance",
+                one(cs(
+                    json!({"running": {"startedAt": ago(20)}}),
+                    json!({}),
+                    0,
+                    false,
+                )),
+                json!({"containers": [{"name": "app", "readinessProbe": {"periodSeconds": 5, "failureThreshold": 3, "initialDelaySeconds": 10}}]}),
+                vec![],
+            ),
+            (
+                "not ready with no probe spec: the defaults' allowance",
+                one(cs(
+                    json!({"running": {"startedAt": ago(120)}}),
+                    json!({}),
+                    0,
+                    false,
+                )),
+                spec(),
+                vec!["readiness-failing"],
+            ),
+            (
+                "second of two containers crashes",
+                json!({"phase": "Running", "containerStatuses": [cs(running.clone(), json!({}), 0, true), {"name": "sidecar", "ready": false, "restartCount": 3, "image": "s", "imageID": "", "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {}}]}),
+                spec(),
+                vec!["crash-loop"],
+            ),
+        ];
+        for (what, status, spec, want) in cases {
+            assert_eq!(rules_of(&pod(status, spec)), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn findings_carry_numbers_causes_and_fixes() {
+        let p = pod(
+            one(
+                json!({"name": "app", "ready": false, "restartCount": 3, "image": "r/app:1", "imageID": "",
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled", "finishedAt": ago(60)}}}),
+            ),
+            spec(),
+        );
+        let r = &rules(&p, now())[0];
+        assert!(
+            r.message.contains("limit of 128Mi") && r.message.contains("3 restarts"),
+            "{}",
+            r.message
+        );
+        assert!(
+            r.cause.contains("137") && r.cause.contains("OOMKilled"),
+            "{}",
+            r.cause
+        );
+        assert!(r.fix.contains("memory limit"));
+        assert_eq!(r.count, 3);
+    }
+
+    #[test]
+    fn a_pod_terminating_past_its_grace_period_is_stuck() {
+        let mut p = pod(
+            one(
+                json!({"name": "app", "ready": true, "restartCount": 0, "image": "i", "imageID": "", "state": {"running": {}}}),
+            ),
+            spec(),
+        );
+        p.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            now() - jiff::SignedDuration::from_secs(600),
+        ));
+        p.metadata.deletion_grace_period_seconds = Some(30);
+        assert_eq!(rules_of(&p), vec!["terminating-stuck"]);
+        p.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            now() - jiff::SignedDuration::from_secs(40),
+        ));
+        assert_eq!(rules_of(&p), Vec::<&str>::new(), "within grace + slack");
+    }
+}
