@@ -46,6 +46,8 @@ pub mod ssr {
         fn clusters_configured(&self) -> usize;
         /// Every cluster's status, from the shared watches.
         fn clusters(&self) -> Vec<ClusterStatus>;
+        /// Every finding in the fleet matching the filters.
+        fn errors(&self, query: &crate::model::ErrorQuery) -> crate::model::ErrorList;
     }
 
     /// The handle pages receive through the context.
@@ -101,6 +103,14 @@ pub async fn list_problems() -> Result<Vec<CatalogProblem>, ServerFnError> {
 #[server]
 pub async fn list_clusters() -> Result<Vec<crate::model::ClusterStatus>, ServerFnError> {
     Ok(ssr::portal()?.clusters())
+}
+
+/// The fleet's error list for `/errors`.
+#[server]
+pub async fn list_errors(
+    query: crate::model::ErrorQuery,
+) -> Result<crate::model::ErrorList, ServerFnError> {
+    Ok(ssr::portal()?.errors(&query))
 }
 
 /// How many clusters are configured, for the cluster tabs' empty state.

@@ -110,6 +110,7 @@ pub fn ServiceTable(
                         {header("type", "Type")}
                         <th scope="col">"Tags"</th>
                         <th scope="col">"Runs in"</th>
+                        <th scope="col">"Health"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -140,6 +141,7 @@ pub fn ServiceTable(
                                             }.into_any()
                                         }}
                                     </td>
+                                    <td>{(!s.cluster_names.is_empty()).then(|| view! { <crate::pages::errors_tab::HealthCell health=s.health.clone() name=s.name.clone()/> })}</td>
                                 </tr>
                             }
                         })

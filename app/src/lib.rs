@@ -14,8 +14,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 use pages::{
-    catalog::CatalogPage, clusters::ClustersPage, problems::ProblemsPage, service::ServicePage,
-    system::SystemPage, team::TeamPage,
+    catalog::CatalogPage, clusters::ClustersPage, errors::ErrorsPage, problems::ProblemsPage,
+    service::ServicePage, system::SystemPage, team::TeamPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=CatalogPage/>
                     <Route path=path!("/catalog/problems") view=ProblemsPage/>
                     <Route path=path!("/clusters") view=ClustersPage/>
+                    <Route path=path!("/errors") view=ErrorsPage/>
                     <Route path=path!("/services/:name/:tab?") view=ServicePage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:name") view=TeamPage ssr=SsrMode::Async/>
                     <Route path=path!("/systems/:name") view=SystemPage ssr=SsrMode::Async/>
@@ -79,6 +80,7 @@ fn Layout(children: Children) -> impl IntoView {
                 </a>
                 <a href="/" class="nav-link">"Catalog"</a>
                 <a href="/clusters" class="nav-link">"Clusters"</a>
+                <a href="/errors" class="nav-link">"Errors"</a>
                 <a href="/catalog/problems" class="nav-link">"Catalog problems"</a>
                 <div class="ml-auto flex items-center gap-3">
                     <Show when=move || !on_catalog()>

@@ -238,6 +238,9 @@ pub struct CatalogQuery {
     /// `catalog` (has a descriptor) or `discovered`.
     #[serde(default)]
     pub origin: String,
+    /// `errors` (a critical or error finding) or `scaling` (an autoscaler at or near max).
+    #[serde(default)]
+    pub health: String,
     /// Column to sort by: `name` (default), `owner`, `system`, `lifecycle`, `type`.
     #[serde(default)]
     pub sort: String,
@@ -266,6 +269,8 @@ pub struct Facets {
     pub clusters: Vec<FacetValue>,
     pub regions: Vec<FacetValue>,
     pub origins: Vec<FacetValue>,
+    /// `errors` and `scaling`, with how many services match.
+    pub health: Vec<FacetValue>,
 }
 
 /// The catalog table's content for one query.
@@ -689,6 +694,84 @@ pub struct HealthSummary {
     pub scaling: Option<ScaleStatus>,
 }
 
+/// The fleet-wide error list's filters, as in `/errors?…` and `GET /api/v1/errors?…`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorQuery {
+    /// Owner group name.
+    #[serde(default)]
+    pub team: String,
+    #[serde(default)]
+    pub cluster: String,
+    #[serde(default)]
+    pub region: String,
+    /// `critical`, `error`, `warning` or `info`: this severity and worse.
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub rule: String,
+}
+
+impl ErrorQuery {
+    /// Reads the filters from a query string's values.
+    pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
+        let read = |k: &str| {
+            get(k)
+                .unwrap_or_default()
+                .chars()
+                .take(MAX_FILTER)
+                .collect()
+        };
+        Self {
+            team: read("team"),
+            cluster: read("cluster"),
+            region: read("region"),
+            severity: read("severity"),
+            rule: read("rule"),
+        }
+    }
+
+    /// The query string (with `?`, or empty) that reproduces it, with `key` set to `value`.
+    pub fn with(&self, key: &str, value: &str) -> String {
+        let mut pairs = vec![
+            ("team", self.team.clone()),
+            ("cluster", self.cluster.clone()),
+            ("region", self.region.clone()),
+            ("severity", self.severity.clone()),
+            ("rule", self.rule.clone()),
+        ];
+        for p in &mut pairs {
+            if p.0 == key {
+                p.1 = value.to_string();
+            }
+        }
+        let q: Vec<String> = pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode_component(v)))
+            .collect();
+        if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", q.join("&"))
+        }
+    }
+}
+
+/// Every finding in the fleet that matches a query, with the values each filter can take.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorList {
+    pub items: Vec<Finding>,
+    /// Findings before filtering.
+    pub total: usize,
+    pub teams: Vec<FacetValue>,
+    pub clusters: Vec<FacetValue>,
+    pub regions: Vec<FacetValue>,
+    pub severities: Vec<FacetValue>,
+    pub rules: Vec<FacetValue>,
+}
+
 /// Longest filter value kept; longer input is cut rather than refused.
 const MAX_FILTER: usize = 200;
 
@@ -706,6 +789,7 @@ impl CatalogQuery {
             cluster: read("cluster"),
             region: read("region"),
             origin: read("origin"),
+            health: read("health"),
             sort: read("sort"),
             dir: read("dir"),
         }
@@ -724,6 +808,7 @@ impl CatalogQuery {
             &mut self.cluster,
             &mut self.region,
             &mut self.origin,
+            &mut self.health,
             &mut self.sort,
             &mut self.dir,
         ] {
@@ -750,6 +835,7 @@ impl CatalogQuery {
             &self.cluster,
             &self.region,
             &self.origin,
+            &self.health,
         ]
         .iter()
         .any(|v| !v.trim().is_empty())
@@ -782,6 +868,7 @@ impl CatalogQuery {
             ("cluster", &self.cluster),
             ("region", &self.region),
             ("origin", &self.origin),
+            ("health", &self.health),
             ("sort", &self.sort),
             ("dir", &self.dir),
         ];

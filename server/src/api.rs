@@ -46,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .route("/systems/{name}", get(system))
         .route("/catalog/problems", get(problems))
         .route("/clusters", get(clusters))
+        .route("/errors", get(errors))
+        .route("/errors/events", get(crate::live::errors_events))
         .fallback(unknown)
 }
 
@@ -90,6 +92,13 @@ async fn problems(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn clusters(State(state): State<AppState>) -> impl IntoResponse {
     Json(state.portal.clusters())
+}
+
+async fn errors(
+    State(state): State<AppState>,
+    Query(q): Query<app::model::ErrorQuery>,
+) -> impl IntoResponse {
+    Json(state.portal.errors(&q))
 }
 
 async fn unknown(method: Method, uri: Uri) -> ApiError {

@@ -14,6 +14,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 /// Changes arriving this close together go out as one message.
 const COALESCE: Duration = Duration::from_millis(50);
+/// The fleet error stream recomputes at most this often.
+const ERRORS_PAUSE: Duration = Duration::from_millis(250);
 /// Without any change, the cluster list is re-sent this often so ages stay true.
 const FLEET_REFRESH: Duration = Duration::from_secs(5);
 
@@ -57,8 +59,9 @@ fn json_event(name: &str, data: &impl serde::Serialize) -> Event {
         .unwrap_or_else(|e| Event::default().event("error").data(e.to_string()))
 }
 
-/// `GET /api/v1/services/{name}/events`: an `event: clusters` message with the service's cluster map
-/// (as in `GET /api/v1/services/{name}`) on connect and after every change that touches it.
+/// `GET /api/v1/services/{name}/events`: an `event: service` message with the whole service (as
+/// `GET /api/v1/services/{name}`: cluster map, errors, autoscalers, rollouts) on connect and after
+/// every change that touches it.
 pub async fn service_events(State(state): State<AppState>, Path(name): Path<String>) -> Response {
     if !valid_name(&name) || state.portal.service(&name).is_none() {
         return crate::api::ApiError::NotFound(format!("no service named “{name}”"))
@@ -77,8 +80,10 @@ pub async fn service_events(State(state): State<AppState>, Path(name): Path<Stri
                     return None;
                 }
             }
-            let clusters = state.fleet.service_clusters(&name);
-            let event = json_event("clusters", &clusters);
+            let event = match state.portal.service(&name) {
+                Some(detail) => json_event("service", &detail),
+                None => Event::default().event("gone").data(name.clone()),
+            };
             Some((Ok::<_, Infallible>(event), (state, rx, name, false)))
         },
     );
@@ -99,6 +104,42 @@ pub async fn fleet_events(State(state): State<AppState>) -> Response {
             }
             let event = json_event("clusters", &state.fleet.statuses());
             Some((Ok::<_, Infallible>(event), (state, rx, false)))
+        },
+    );
+    sse(stream)
+}
+
+/// `GET /api/v1/errors/events?team=&cluster=&region=&severity=&rule=`: an `event: errors` message with
+/// the fleet's error list (as `GET /api/v1/errors`) on connect and whenever it changes.
+pub async fn errors_events(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<app::model::ErrorQuery>,
+) -> Response {
+    let stream = futures::stream::unfold(
+        (
+            state.clone(),
+            state.fleet.subscribe(),
+            q,
+            None::<app::model::ErrorList>,
+        ),
+        |(state, mut rx, q, last)| async move {
+            loop {
+                if last.is_some() {
+                    let relevant = |_: &Change| true;
+                    if let Wake::Closed =
+                        next_relevant(&mut rx, &relevant, Some(FLEET_REFRESH)).await
+                    {
+                        return None;
+                    }
+                    // At most a few lists a second, however busy the fleet.
+                    tokio::time::sleep(ERRORS_PAUSE).await;
+                }
+                let list = state.portal.errors(&q);
+                if last.as_ref() != Some(&list) {
+                    let event = json_event("errors", &list);
+                    return Some((Ok::<_, Infallible>(event), (state, rx, q, Some(list))));
+                }
+            }
         },
     );
     sse(stream)

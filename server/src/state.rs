@@ -5,11 +5,12 @@ use crate::catalog::CatalogStore;
 use crate::clusters::{Fleet, Placement};
 use app::api::ssr::{Portal, SharedPortal};
 use app::model::{
-    CatalogProblem, CatalogQuery, ClusterStatus, ServiceDetail, ServiceList, ServiceSummary,
-    SystemDetail, TeamDetail,
+    CatalogProblem, CatalogQuery, ClusterStatus, ErrorList, ErrorQuery, FacetValue, Finding,
+    ServiceDetail, ServiceList, ServiceSummary, Severity, SystemDetail, TeamDetail,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// Axum state: Leptos options for rendering and the portal for data.
@@ -76,23 +77,13 @@ impl CatalogPortal {
         let catalog = self.store.snapshot();
         let placements = self.fleet.placements();
         let mut all: Vec<ServiceSummary> = catalog.services().to_vec();
-        for s in &mut all {
-            if let Some(p) = placements.get(&s.name) {
-                s.cluster_names = p.clusters.iter().cloned().collect();
-                s.regions = p.regions.iter().cloned().collect();
-            }
-        }
         all.extend(
             placements
                 .iter()
                 .filter(|(_, p)| p.discovered)
                 .map(|(n, p)| discovered_summary(n, p)),
         );
-        for s in &mut all {
-            if placements.contains_key(&s.name) {
-                s.health = self.fleet.health_of(&s.name).1;
-            }
-        }
+        self.annotate(&mut all);
         (all, catalog.problems().len())
     }
 }
@@ -152,11 +143,15 @@ impl Portal for CatalogPortal {
     }
 
     fn team(&self, name: &str) -> Option<TeamDetail> {
-        self.store.snapshot().team(name)
+        let mut t = self.store.snapshot().team(name)?;
+        self.annotate(&mut t.services);
+        Some(t)
     }
 
     fn system(&self, name: &str) -> Option<SystemDetail> {
-        self.store.snapshot().system(name)
+        let mut s = self.store.snapshot().system(name)?;
+        self.annotate(&mut s.components);
+        Some(s)
     }
 
     fn problems(&self) -> Vec<CatalogProblem> {
@@ -169,5 +164,82 @@ impl Portal for CatalogPortal {
 
     fn clusters(&self) -> Vec<ClusterStatus> {
         self.fleet.statuses()
+    }
+
+    fn errors(&self, q: &ErrorQuery) -> ErrorList {
+        let catalog = self.store.snapshot();
+        let owners: HashMap<&str, &str> = catalog
+            .services()
+            .iter()
+            .filter_map(|s| Some((s.name.as_str(), s.owner.as_ref()?.name.as_str())))
+            .collect();
+        let regions = self.fleet.regions();
+        let mut all: Vec<Finding> = Vec::new();
+        for name in self.fleet.placements().keys() {
+            all.extend(self.fleet.health_of(name).0.iter().cloned());
+        }
+        let team_of = |f: &Finding| owners.get(f.service.as_str()).copied().unwrap_or("");
+        let regions_of = |f: &Finding| -> Vec<&str> {
+            f.clusters
+                .iter()
+                .filter_map(|c| regions.get(c).map(String::as_str))
+                .collect()
+        };
+        let facet = |values: Vec<String>| -> Vec<FacetValue> {
+            let mut m: BTreeMap<String, usize> = BTreeMap::new();
+            for v in values.into_iter().filter(|v| !v.is_empty()) {
+                *m.entry(v).or_default() += 1;
+            }
+            m.into_iter()
+                .map(|(value, count)| FacetValue { value, count })
+                .collect()
+        };
+        let worst_allowed = Severity::from_id(q.severity.trim());
+        let items: Vec<Finding> = all
+            .iter()
+            .filter(|f| q.team.trim().is_empty() || team_of(f).eq_ignore_ascii_case(q.team.trim()))
+            .filter(|f| {
+                q.cluster.trim().is_empty() || f.clusters.iter().any(|c| c == q.cluster.trim())
+            })
+            .filter(|f| q.region.trim().is_empty() || regions_of(f).contains(&q.region.trim()))
+            .filter(|f| worst_allowed.is_none_or(|w| f.severity <= w))
+            .filter(|f| q.rule.trim().is_empty() || f.rule == q.rule.trim())
+            .cloned()
+            .collect();
+        let mut items = items;
+        items.sort_by(|a, b| {
+            (a.severity, &a.service, &a.rule).cmp(&(b.severity, &b.service, &b.rule))
+        });
+        ErrorList {
+            total: all.len(),
+            teams: facet(all.iter().map(|f| team_of(f).to_string()).collect()),
+            clusters: facet(all.iter().flat_map(|f| f.clusters.clone()).collect()),
+            regions: facet(
+                all.iter()
+                    .flat_map(|f| {
+                        let r: BTreeSet<String> =
+                            regions_of(f).into_iter().map(String::from).collect();
+                        r
+                    })
+                    .collect(),
+            ),
+            severities: facet(all.iter().map(|f| f.severity.id().to_string()).collect()),
+            rules: facet(all.iter().map(|f| f.rule.clone()).collect()),
+            items,
+        }
+    }
+}
+
+impl CatalogPortal {
+    /// Adds where each service runs and its health.
+    fn annotate(&self, services: &mut [ServiceSummary]) {
+        let placements = self.fleet.placements();
+        for s in services {
+            if let Some(p) = placements.get(&s.name) {
+                s.cluster_names = p.clusters.iter().cloned().collect();
+                s.regions = p.regions.iter().cloned().collect();
+                s.health = self.fleet.health_of(&s.name).1;
+            }
+        }
     }
 }

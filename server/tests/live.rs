@@ -102,8 +102,12 @@ impl Portal {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}\n{body}"))
     }
 
-    /// Opens an SSE stream; each `event: clusters` message arrives on the channel, parsed.
-    async fn sse<T: DeserializeOwned + Send + 'static>(&self, path: &str) -> mpsc::Receiver<T> {
+    /// Opens an SSE stream; each `event: <event>` message arrives on the channel, parsed.
+    async fn sse<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &str,
+        event: &'static str,
+    ) -> mpsc::Receiver<T> {
         let (status, response) = self.get(path).await;
         assert_eq!(status, 200, "GET {path}");
         let (tx, rx) = mpsc::channel(1024);
@@ -120,7 +124,7 @@ impl Portal {
                         .lines()
                         .filter_map(|l| l.strip_prefix("data: "))
                         .collect();
-                    if message.contains("event: clusters") {
+                    if message.contains(&format!("event: {event}\n")) {
                         if let Ok(v) = serde_json::from_str(&data) {
                             if tx.send(v).await.is_err() {
                                 return;
@@ -304,13 +308,13 @@ async fn the_demo_fleet_live_through_the_real_binary() {
         None => println!("SKIPPED part: kubectl is not installed (/usr/bin/kubectl); scale/rollout/pod-failure via kubectl did not run"),
         Some(bin) => {
             let mut stream = portal
-                .sse::<Vec<ServiceCluster>>("/api/v1/services/config-service/events")
+                .sse::<ServiceDetail>("/api/v1/services/config-service/events", "service")
                 .await;
             sse_until(&mut stream, Duration::from_secs(5), |_| true).await;
             kubectl(&bin, home.path(), &["--context", "prod-eu-1", "-n", "platform", "scale", "deployment/config-service", "--replicas=5"]).await;
             let t = Instant::now();
-            let took = sse_until(&mut stream, Duration::from_secs(1), |v: &Vec<ServiceCluster>| {
-                desired(v, "prod-eu-1", "config-service") == Some(5)
+            let took = sse_until(&mut stream, Duration::from_secs(1), |v: &ServiceDetail| {
+                desired(&v.clusters, "prod-eu-1", "config-service") == Some(5)
             })
             .await;
             eventually("scale in the JSON API", Duration::from_secs(1).saturating_sub(t.elapsed()).max(Duration::from_millis(100)), || async {
@@ -322,8 +326,8 @@ async fn the_demo_fleet_live_through_the_real_binary() {
 
             let image = "registry.example.com/platform/config-service:9.9.9";
             kubectl(&bin, home.path(), &["--context", "prod-eu-1", "-n", "platform", "set", "image", "deployment/config-service", &format!("config-service={image}")]).await;
-            let took = sse_until(&mut stream, Duration::from_secs(1), |v: &Vec<ServiceCluster>| {
-                in_cluster(v, "prod-eu-1").is_some_and(|c| c.workloads.iter().any(|w| w.images == vec![image.to_string()]))
+            let took = sse_until(&mut stream, Duration::from_secs(1), |v: &ServiceDetail| {
+                in_cluster(&v.clusters, "prod-eu-1").is_some_and(|c| c.workloads.iter().any(|w| w.images == vec![image.to_string()]))
             })
             .await;
             println!("kubectl set image reached the SSE stream in {took:?}");
@@ -334,10 +338,10 @@ async fn the_demo_fleet_live_through_the_real_binary() {
                 .map(|p| p.name.clone())
                 .unwrap_or_else(|| panic!("a pod in prod-us-1"));
             kubectl(&bin, home.path(), &["--context", "prod-us-1", "-n", "platform", "annotate", "pod", &pod, "kubesim.io/fault=config-error"]).await;
-            sse_until(&mut stream, Duration::from_secs(5), |v: &Vec<ServiceCluster>| {
-                in_cluster(v, "prod-us-1").is_some_and(|c| {
+            sse_until(&mut stream, Duration::from_secs(5), |v: &ServiceDetail| {
+                in_cluster(&v.clusters, "prod-us-1").is_some_and(|c| {
                     c.pods.iter().any(|p| p.name == pod && p.reason.as_deref() == Some("CreateContainerConfigError"))
-                })
+                }) && v.errors.iter().any(|f| f.rule == "config-error" && f.clusters == vec!["prod-us-1".to_string()])
             })
             .await;
         }
@@ -348,7 +352,9 @@ async fn the_demo_fleet_live_through_the_real_binary() {
         .cluster("prod-us-2")
         .unwrap_or_else(|| panic!("us-2"))
         .clone();
-    let mut fleet_stream = portal.sse::<Vec<ClusterStatus>>("/api/v1/events").await;
+    let mut fleet_stream = portal
+        .sse::<Vec<ClusterStatus>>("/api/v1/events", "clusters")
+        .await;
     us2.down();
     sse_until(
         &mut fleet_stream,

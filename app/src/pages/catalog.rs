@@ -81,6 +81,7 @@ fn catalog_results(list: ServiceList, q: CatalogQuery, set_param: SetParam) -> i
             {(!list.facets.regions.is_empty()).then(|| filter_select("Region", "region", list.facets.regions.clone(), q.region.clone(), set_param))}
             {(!list.facets.clusters.is_empty()).then(|| filter_select("Cluster", "cluster", list.facets.clusters.clone(), q.cluster.clone(), set_param))}
             {(list.facets.origins.len() > 1 || !q.origin.is_empty()).then(|| filter_select("Source", "origin", list.facets.origins.clone(), q.origin.clone(), set_param))}
+            {(!list.facets.regions.is_empty()).then(|| filter_select("Health", "health", list.facets.health.clone(), q.health.clone(), set_param))}
             {q.is_filtered().then(|| view! {
                 <a href="/" class="link pb-2" data-testid="clear-filters">"Clear filters"</a>
             })}

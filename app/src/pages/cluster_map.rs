@@ -1,8 +1,7 @@
 //! The cluster map on `/services/:name/clusters`: regions → clusters → this service's workloads and
 //! pods, kept live by the service's SSE stream.
 
-use crate::live::{use_live, LiveIndicator};
-use crate::model::{Health, PodView, ServiceCluster, WorkloadView};
+use crate::model::{Health, PodView, Rollout, ServiceCluster, WorkloadView};
 use crate::pages::clusters::ClusterStateBadge;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -34,35 +33,20 @@ pub fn HealthBadge(health: Health) -> impl IntoView {
     view! { <span class=format!("badge {colour}") data-testid="health" data-health=health.id()>{health.id()}</span> }
 }
 
-/// The live cluster map of one service.
-#[component]
-pub fn ClusterMap(name: String, initial: Vec<ServiceCluster>, configured: usize) -> impl IntoView {
-    let url_name = name.clone();
-    let (live, link) = use_live::<Vec<ServiceCluster>>(
-        move || {
-            format!(
-                "/api/v1/services/{}/events",
-                crate::model::encode_component(&url_name)
-            )
-        },
-        "clusters",
-    );
-    let clusters = move || live.get().unwrap_or_else(|| initial.clone());
+/// The cluster map of one service (the page keeps it live).
+pub fn cluster_map(name: String, list: Vec<ServiceCluster>, configured: usize) -> impl IntoView {
     view! {
         <div class="mb-4 flex items-center justify-between">
             <h2 class="text-xl font-semibold">"Where it runs"</h2>
-            <LiveIndicator link/>
         </div>
-        {move || {
-            let list = clusters();
-            if list.is_empty() {
-                return view! {
-                    <div class="rounded border border-dashed p-8 text-center" data-testid="not-running">
-                        <p class="font-semibold">{format!("{name} runs in none of the {configured} watched clusters.")}</p>
-                        <p class="text-muted">"No Deployment, StatefulSet, DaemonSet, CronJob, Job or Pod matches its Kubernetes annotations (see Overview). Clusters that cannot be read are listed on "<a class="link" href="/clusters">"Clusters"</a>"."</p>
-                    </div>
-                }.into_any();
-            }
+        {if list.is_empty() {
+            view! {
+                <div class="rounded border border-dashed p-8 text-center" data-testid="not-running">
+                    <p class="font-semibold">{format!("{name} runs in none of the {configured} watched clusters.")}</p>
+                    <p class="text-muted">"No Deployment, StatefulSet, DaemonSet, CronJob, Job or Pod matches its Kubernetes annotations (see Overview). Clusters that cannot be read are listed on "<a class="link" href="/clusters">"Clusters"</a>"."</p>
+                </div>
+            }.into_any()
+        } else {
             let regions = list.iter().map(|c| c.region.clone()).collect::<std::collections::BTreeSet<_>>().len();
             let summary = format!("{} clusters in {} regions", list.len(), regions);
             let mut by_region: BTreeMap<String, Vec<ServiceCluster>> = BTreeMap::new();
@@ -82,6 +66,42 @@ pub fn ClusterMap(name: String, initial: Vec<ServiceCluster>, configured: usize)
             }.into_any()
         }}
     }
+}
+
+/// Each Deployment's ReplicaSet revisions per cluster: image, time, replicas.
+pub fn rollout_history(rollouts: &[Rollout]) -> impl IntoView {
+    (!rollouts.is_empty()).then(|| {
+        let rows = rollouts
+            .iter()
+            .flat_map(|r| {
+                r.revisions.iter().enumerate().map(move |(i, rev)| {
+                    view! {
+                        <tr data-testid="revision" data-cluster=r.cluster.clone() data-deployment=r.deployment.clone()>
+                            <td>{(i == 0).then(|| format!("{} / {}", r.cluster, r.deployment))}</td>
+                            <td>{rev.revision}</td>
+                            <td class="font-mono text-xs">{rev.images.join(", ")}</td>
+                            <td class="text-xs">{rev.created.clone().unwrap_or_default()}</td>
+                            <td>{rev.replicas}</td>
+                        </tr>
+                    }
+                })
+            })
+            .collect_view();
+        view! {
+            <details class="mt-8" data-testid="rollout-history">
+                <summary class="cursor-pointer text-lg font-semibold">"Rollout history"</summary>
+                <div class="overflow-x-auto">
+                    <table class="data-table">
+                        <thead><tr>
+                            <th scope="col">"Cluster / Deployment"</th><th scope="col">"Revision"</th><th scope="col">"Images"</th>
+                            <th scope="col">"Created"</th><th scope="col">"Replicas"</th>
+                        </tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            </details>
+        }
+    })
 }
 
 fn cluster_card(c: ServiceCluster) -> impl IntoView {

@@ -1,8 +1,11 @@
 //! One module per page.
 
+pub mod autoscaling_tab;
 pub mod catalog;
 pub mod cluster_map;
 pub mod clusters;
+pub mod errors;
+pub mod errors_tab;
 pub mod problems;
 pub mod service;
 pub mod system;

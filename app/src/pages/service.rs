@@ -4,8 +4,12 @@ use crate::api::{clusters_configured, get_service};
 use crate::components::{
     EntityLinks, EntityRefLink, ErrorBox, LifecycleBadge, Loading, NotFound, Tags,
 };
+use crate::live::{use_live, LiveIndicator};
 use crate::model::ServiceDetail;
-use crate::pages::cluster_map::ClusterMap;
+use crate::pages::autoscaling_tab::autoscaling_tab;
+use crate::pages::autoscaling_tab::ScaleBadge;
+use crate::pages::cluster_map::{cluster_map, rollout_history};
+use crate::pages::errors_tab::{errors_tab, HealthCell};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -83,8 +87,27 @@ pub fn ServicePage() -> impl IntoView {
 }
 
 fn service_view(s: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
-    let name = s.summary.name.clone();
-    let title = s.summary.title.clone();
+    view! { <LiveService initial=s tab clusters/> }
+}
+
+/// The service page's content, replaced whole by each message of the service's live stream.
+#[component]
+fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
+    let name = initial.summary.name.clone();
+    let url_name = name.clone();
+    let (live, link) = use_live::<ServiceDetail>(
+        move || {
+            format!(
+                "/api/v1/services/{}/events",
+                crate::model::encode_component(&url_name)
+            )
+        },
+        "service",
+    );
+    let open = RwSignal::new(std::collections::BTreeSet::<String>::new());
+    let title = initial.summary.title.clone();
+    let initial = StoredValue::new(initial);
+    let detail = move || live.get().unwrap_or_else(|| initial.get_value());
     let tabs = Tab::ALL
         .into_iter()
         .map(|t| {
@@ -101,14 +124,32 @@ fn service_view(s: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
             }
         })
         .collect_view();
-    let body = match tab {
-        Tab::Overview => overview(&s).into_any(),
-        Tab::Clusters if clusters > 0 => view! {
-            <ClusterMap name=name.clone() initial=s.clusters.clone() configured=clusters/>
-        }
-        .into_any(),
-        other => cluster_tab(other, clusters).into_any(),
-    };
+    view! {
+        <Title text=title/>
+        {move || header(&detail(), link)}
+        <nav aria-label="Service sections" class="mb-6 flex gap-1 border-b">{tabs}</nav>
+        <section data-testid=format!("tab-panel-{}", tab.label().to_lowercase())>
+            {move || {
+                let s = detail();
+                match tab {
+                    Tab::Overview => overview(&s).into_any(),
+                    _ if clusters == 0 => cluster_tab(tab, clusters).into_any(),
+                    Tab::Clusters => view! {
+                        {cluster_map(s.summary.name.clone(), s.clusters.clone(), clusters)}
+                        {rollout_history(&s.rollouts)}
+                    }
+                    .into_any(),
+                    Tab::Errors => errors_tab(&s, open).into_any(),
+                    Tab::Autoscaling => autoscaling_tab(&s).into_any(),
+                }
+            }}
+        </section>
+    }
+}
+
+fn header(s: &ServiceDetail, link: RwSignal<crate::live::Link>) -> impl IntoView {
+    let name = s.summary.name.clone();
+    let title = s.summary.title.clone();
     let runs_in = if s.clusters.is_empty() {
         "—".to_string()
     } else {
@@ -124,12 +165,14 @@ fn service_view(s: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
         view! { <span class="badge bg-violet-100 text-violet-900 dark:bg-violet-900 dark:text-violet-100 ml-2 align-middle text-sm" data-testid="discovered-badge" title="Found in clusters; no catalog-info.yaml describes it">"discovered"</span> }
     });
     view! {
-        <Title text=title.clone()/>
         <header class="mb-6" data-testid="service-header">
-            <p class="text-sm text-muted"><a class="link" href="/">"Catalog"</a>" / "{name.clone()}</p>
+            <div class="flex items-center justify-between">
+                <p class="text-sm text-muted"><a class="link" href="/">"Catalog"</a>" / "{name.clone()}</p>
+                <LiveIndicator link/>
+            </div>
             <h1 class="mt-1 text-3xl font-semibold" data-testid="service-title">{title}{discovered}</h1>
             <p class="mt-2 max-w-3xl">{s.summary.description.clone()}</p>
-            <dl class="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-5">
+            <dl class="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-6">
                 <div>
                     <dt class="text-xs font-medium text-muted">"Owner"</dt>
                     <dd data-testid="service-owner">{s.summary.owner.clone().map(|o| view! { <EntityRefLink link=o/> })}</dd>
@@ -150,11 +193,13 @@ fn service_view(s: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
                     <dt class="text-xs font-medium text-muted">"Runs in"</dt>
                     <dd data-testid="service-runs-in">{runs_in}</dd>
                 </div>
+                <div>
+                    <dt class="text-xs font-medium text-muted">"Health"</dt>
+                    <dd><HealthCell health=s.health.clone() name=name.clone()/></dd>
+                </div>
             </dl>
             <div class="mt-3"><Tags tags=s.summary.tags.clone()/></div>
         </header>
-        <nav aria-label="Service sections" class="mb-6 flex gap-1 border-b">{tabs}</nav>
-        <section data-testid=format!("tab-panel-{}", tab.label().to_lowercase())>{body}</section>
     }
 }
 
@@ -169,8 +214,65 @@ fn overview(s: &ServiceDetail) -> impl IntoView {
             s.summary.name
         ),
     };
+    let name = s.summary.name.clone();
+    let counts = s.health.counts.clone();
+    let count = move |sev: &str| counts.get(sev).copied().unwrap_or(0);
+    let severities = ["critical", "error", "warning", "info"]
+        .into_iter()
+        .map(|sev| {
+            let n = count(sev);
+            view! {
+                <a class="flex flex-col items-center rounded border p-2 hover:bg-slate-50 dark:hover:bg-slate-800"
+                   href=format!("/services/{name}/errors?severity={sev}") data-testid=format!("count-{sev}")>
+                    <span class="text-2xl font-semibold">{n}</span>
+                    <span class="text-xs text-muted">{sev}</span>
+                </a>
+            }
+        })
+        .collect_view();
+    let scaling = s.health.scaling;
+    let weeks = s.deploys_per_week.clone();
+    let most = weeks.iter().map(|w| w.count).max().unwrap_or(0).max(1);
     view! {
         <div class="grid gap-6 md:grid-cols-2">
+            <div class="card" data-testid="overview-health">
+                <h2 class="card-title">"Health"</h2>
+                {if s.clusters.is_empty() {
+                    view! { <p class="text-muted">"Not running in any watched cluster."</p> }.into_any()
+                } else {
+                    view! {
+                        <div class="grid grid-cols-4 gap-2">{severities}</div>
+                        <p class="mt-3 text-sm">
+                            "Autoscaling: "
+                            {match scaling {
+                                Some(st) => view! { <a class="link" href=format!("/services/{}/autoscaling", s.summary.name)><ScaleBadge status=st/></a> }.into_any(),
+                                None => view! { <span class="text-muted">"no autoscaler (fixed replicas)"</span> }.into_any(),
+                            }}
+                        </p>
+                    }.into_any()
+                }}
+            </div>
+            <div class="card" data-testid="deploys-per-week">
+                <h2 class="card-title">"Deploys per week"</h2>
+                {if weeks.is_empty() {
+                    view! { <p class="text-muted">"No Deployment in the watched clusters."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="flex h-24 items-end gap-3" aria-label="Deploys in each of the last four weeks">
+                            {weeks.into_iter().map(|w| {
+                                let h = 8 + 64 * w.count / most;
+                                view! {
+                                    <li class="flex flex-1 flex-col items-center" data-testid="deploy-week">
+                                        <span class="text-xs">{w.count}</span>
+                                        <span class="w-full rounded-t bg-sky-600" style=format!("height: {h}px") aria-hidden="true"></span>
+                                        <span class="text-xs text-muted">{format!("from {}", w.week_start)}</span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </div>
             <div class="card">
                 <h2 class="card-title">"Links"</h2>
                 {if links.is_empty() {

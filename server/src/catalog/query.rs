@@ -74,6 +74,23 @@ fn matches_filters(s: &ServiceSummary, q: &CatalogQuery) -> bool {
         && (q.cluster.trim().is_empty() || s.cluster_names.iter().any(|c| c == q.cluster.trim()))
         && (q.region.trim().is_empty() || s.regions.iter().any(|r| r == q.region.trim()))
         && eq(&q.origin, origin(s))
+        && (q.health.trim().is_empty() || health_tags(s).contains(&q.health.trim()))
+}
+
+/// `errors` when a finding is critical or an error, `scaling` when an autoscaler is at or near max.
+fn health_tags(s: &ServiceSummary) -> Vec<&'static str> {
+    use app::model::{ScaleStatus, Severity};
+    let mut out = Vec::new();
+    if matches!(s.health.worst, Some(Severity::Critical | Severity::Error)) {
+        out.push("errors");
+    }
+    if matches!(
+        s.health.scaling,
+        Some(ScaleStatus::AtMax | ScaleStatus::NearMax)
+    ) {
+        out.push("scaling");
+    }
+    out
 }
 
 /// `catalog` or `discovered`: whether a descriptor defines the service.
@@ -142,6 +159,7 @@ pub fn facets(services: &[ServiceSummary]) -> Facets {
                 .flat_map(|s| s.regions.iter().map(String::as_str)),
         ),
         origins: count(services.iter().map(origin)),
+        health: count(services.iter().flat_map(health_tags)),
     }
 }
 

@@ -1,0 +1,233 @@
+//! The autoscaling tab (`/services/:name/autoscaling`): a gauge per HPA per cluster, every metric
+//! against its target, conditions, the last hour's replicas, and how load spreads over clusters.
+
+use crate::model::{
+    AutoscalerView, MetricView, ReplicaPoint, ScaleStatus, ServiceDetail, SpreadEntry,
+};
+use leptos::prelude::*;
+
+fn colour(status: ScaleStatus) -> (&'static str, &'static str) {
+    // (badge classes, SVG fill)
+    match status {
+        ScaleStatus::AtMax => (
+            "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100",
+            "#e11d48",
+        ),
+        ScaleStatus::NearMax => (
+            "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
+            "#d97706",
+        ),
+        ScaleStatus::Inactive => (
+            "bg-slate-200 text-slate-900 dark:bg-slate-700 dark:text-slate-100",
+            "#64748b",
+        ),
+        ScaleStatus::Ok | ScaleStatus::AtMin => (
+            "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
+            "#059669",
+        ),
+    }
+}
+
+/// An autoscaler's status as a coloured word.
+#[component]
+pub fn ScaleBadge(status: ScaleStatus) -> impl IntoView {
+    view! { <span class=format!("badge {}", colour(status).0) data-testid="scale-status" data-status=status.id()>{status.id()}</span> }
+}
+
+/// The min..max gauge: the allowed range shaded, current filled, desired as an outline.
+fn gauge(a: &AutoscalerView) -> impl IntoView {
+    let width = 320.0;
+    let scale = f64::from(a.max.max(a.current).max(a.desired).max(1));
+    let x = |v: i32| 10.0 + (width - 20.0) * f64::from(v) / scale;
+    let fill = colour(a.status).1;
+    let label = format!(
+        "{} of {} to {} replicas ({}), desired {}",
+        a.current,
+        a.min,
+        a.max,
+        a.status.id(),
+        a.desired
+    );
+    let title = label.clone();
+    view! {
+        <svg viewBox="0 0 320 46" class="w-full max-w-md" role="img" aria-label=label.clone() data-testid="gauge"
+             data-current=a.current data-max=a.max data-min=a.min>
+            <title>{title}</title>
+            <rect x="10" y="14" width=format!("{}", width - 20.0) height="12" rx="3" class="fill-slate-200 dark:fill-slate-700"/>
+            <rect x=format!("{}", x(a.min)) y="14" width=format!("{}", (x(a.max) - x(a.min)).max(1.0)) height="12" rx="3" class="fill-slate-300 dark:fill-slate-600"/>
+            <rect x="10" y="14" width=format!("{}", (x(a.current) - 10.0).max(0.0)) height="12" rx="3" fill=fill/>
+            <line x1=format!("{}", x(a.desired)) x2=format!("{}", x(a.desired)) y1="8" y2="32" stroke="currentColor" stroke-width="2" stroke-dasharray="3 2"/>
+            <text x=format!("{}", x(a.min)) y="42" font-size="9" text-anchor="middle" class="fill-current">{format!("min {}", a.min)}</text>
+            <text x=format!("{}", x(a.max)) y="42" font-size="9" text-anchor="middle" class="fill-current">{format!("max {}", a.max)}</text>
+            <text x=format!("{}", x(a.current)) y="9" font-size="9" text-anchor="middle" class="fill-current">{format!("{}", a.current)}</text>
+        </svg>
+    }
+}
+
+fn number(v: f64) -> String {
+    if (v - v.round()).abs() < 0.05 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A metric as a bar against its target (the target line at two thirds of the width).
+fn metric_bar(m: &MetricView) -> impl IntoView {
+    let ratio = m.ratio.unwrap_or(0.0);
+    let width = (ratio / 1.5).clamp(0.0, 1.0) * 100.0;
+    let over = ratio > 1.0;
+    let text = match m.current {
+        Some(c) => format!(
+            "{}{} of target {}{}",
+            number(c),
+            m.unit,
+            number(m.target),
+            m.unit
+        ),
+        None => format!("unknown (target {}{})", number(m.target), m.unit),
+    };
+    view! {
+        <div class="text-sm" data-testid="metric" data-name=m.name.clone()>
+            <div class="flex justify-between gap-2"><span>{format!("{} {} ({})", m.kind, m.name, m.target_type)}</span><span data-testid="metric-value">{text}</span></div>
+            <div class="relative h-2 w-full rounded bg-slate-200 dark:bg-slate-700" role="presentation">
+                <div class=if over { "h-2 rounded bg-rose-500" } else { "h-2 rounded bg-sky-600" } style=format!("width: {width:.0}%")></div>
+                <div class="absolute top-[-3px] h-3.5 w-0.5 bg-slate-900 dark:bg-slate-100" style="left: 66.6%" title="target"></div>
+            </div>
+        </div>
+    }
+}
+
+/// The last hour of replicas as a step line.
+fn sparkline(points: &[ReplicaPoint], max: i32) -> impl IntoView {
+    if points.len() < 2 {
+        return view! { <p class="text-xs text-muted" data-testid="sparkline-empty">"No change in the last hour (since Wayfinder started watching)."</p> }.into_any();
+    }
+    let top = f64::from(
+        points
+            .iter()
+            .map(|p| p.replicas)
+            .max()
+            .unwrap_or(1)
+            .max(max)
+            .max(1),
+    );
+    let x = |s: i64| 200.0 - 200.0 * (s as f64) / 3600.0;
+    let y = |r: i32| 38.0 - 36.0 * f64::from(r) / top;
+    let mut path = String::new();
+    for (i, p) in points.iter().enumerate() {
+        if i == 0 {
+            path.push_str(&format!("M{:.1},{:.1}", x(p.seconds_ago), y(p.replicas)));
+        } else {
+            path.push_str(&format!(" H{:.1} V{:.1}", x(p.seconds_ago), y(p.replicas)));
+        }
+    }
+    let label = format!(
+        "Replicas over the last hour: {}",
+        points
+            .iter()
+            .map(|p| p.replicas.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let title = label.clone();
+    view! {
+        <svg viewBox="0 0 200 40" class="h-10 w-48" role="img" aria-label=label.clone() data-testid="sparkline">
+            <title>{title}</title>
+            <line x1="0" x2="200" y1=format!("{:.1}", y(max)) y2=format!("{:.1}", y(max)) stroke="#e11d48" stroke-width="0.5" stroke-dasharray="2 2"/>
+            <path d=path fill="none" stroke="currentColor" stroke-width="1.5"/>
+        </svg>
+    }
+    .into_any()
+}
+
+fn autoscaler_card(a: AutoscalerView) -> impl IntoView {
+    view! {
+        <article class="card" data-testid="autoscaler" data-cluster=a.cluster.clone() data-status=a.status.id() data-name=a.name.clone()>
+            <header class="mb-2 flex flex-wrap items-center gap-2">
+                <h4 class="font-semibold">{format!("{} · {}", a.cluster, a.name)}</h4>
+                <ScaleBadge status=a.status/>
+                <span class="text-xs text-muted">{format!("{} · scales {}", a.region, a.target)}</span>
+            </header>
+            <p class="text-sm" data-testid="replicas">{format!("{} replicas (desired {}), allowed {}–{}", a.current, a.desired, a.min, a.max)}</p>
+            {gauge(&a)}
+            <div class="mt-3 space-y-2">{a.metrics.iter().map(metric_bar).collect_view()}</div>
+            <div class="mt-3 flex flex-wrap items-end justify-between gap-4">
+                <ul class="text-xs" data-testid="conditions">
+                    {a.conditions.iter().map(|c| view! {
+                        <li><span class=if c.status == "True" { "font-medium" } else { "font-medium text-rose-700 dark:text-rose-300" }>{format!("{} {}", c.kind, c.status)}</span>
+                        {c.reason.clone().map(|r| format!(" ({r})"))}{c.message.clone().map(|m| format!(": {m}"))}</li>
+                    }).collect_view()}
+                </ul>
+                {sparkline(&a.history, a.max)}
+            </div>
+            {a.behavior.clone().map(|b| view! { <p class="mt-2 text-xs text-muted">{format!("Behaviour: {b}")}</p> })}
+            {a.last_scale_time.clone().map(|t| view! { <p class="text-xs text-muted">{format!("Last scaled {t}")}</p> })}
+        </article>
+    }
+}
+
+/// Share of the service's replicas per cluster and region.
+fn spread_chart(entries: &[SpreadEntry], what: &str) -> impl IntoView {
+    view! {
+        <table class="data-table" data-testid=format!("spread-{what}")>
+            <thead><tr><th scope="col">{if what == "clusters" { "Cluster" } else { "Region" }}</th><th scope="col">"Replicas / max"</th><th scope="col">"Share"</th><th scope="col">"Load vs target"</th><th scope="col">"Status"</th></tr></thead>
+            <tbody>
+                {entries.iter().map(|e| {
+                    let share = (e.share * 100.0).round();
+                    let label = if what == "clusters" { format!("{} ({})", e.cluster, e.region) } else { e.region.clone() };
+                    view! {
+                        <tr data-testid="spread-row" data-name=if what == "clusters" { e.cluster.clone() } else { e.region.clone() }>
+                            <td>{label}</td>
+                            <td>{format!("{}/{}", e.replicas, e.max)}</td>
+                            <td class="w-1/3">
+                                <div class="flex items-center gap-2">
+                                    <div class="h-2 flex-1 rounded bg-slate-200 dark:bg-slate-700"><div class="h-2 rounded" style=format!("width: {share}%; background: {}", colour(e.status).1)></div></div>
+                                    <span class="text-xs">{format!("{share}%")}</span>
+                                </div>
+                            </td>
+                            <td>{e.load.map(|l| format!("{:.0}%", l * 100.0)).unwrap_or_else(|| "—".into())}</td>
+                            <td><ScaleBadge status=e.status/></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The whole tab.
+pub fn autoscaling_tab(s: &ServiceDetail) -> impl IntoView {
+    let fixed = s.fixed_replicas.clone();
+    view! {
+        {if s.autoscalers.is_empty() {
+            view! { <p class="mb-4 rounded border border-dashed p-6 text-center" data-testid="no-autoscalers">"No HorizontalPodAutoscaler scales this service: its replicas are fixed."</p> }.into_any()
+        } else {
+            view! {
+                <section class="mb-8">
+                    <h2 class="mb-2 text-xl font-semibold">"Load across clusters"</h2>
+                    {s.spread.notes.iter().map(|n| view! { <p class="mb-2 rounded border border-amber-300 bg-amber-50 p-3 text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100" data-testid="spread-note">{n.clone()}</p> }).collect_view()}
+                    <div class="grid gap-4 lg:grid-cols-2">
+                        {spread_chart(&s.spread.regions, "regions")}
+                        {spread_chart(&s.spread.clusters, "clusters")}
+                    </div>
+                </section>
+                <section>
+                    <h2 class="mb-2 text-xl font-semibold">"Autoscalers"</h2>
+                    <div class="grid gap-4 lg:grid-cols-2">{s.autoscalers.iter().cloned().map(autoscaler_card).collect_view()}</div>
+                </section>
+            }.into_any()
+        }}
+        {(!fixed.is_empty()).then(|| view! {
+            <section class="mt-8">
+                <h2 class="mb-2 text-xl font-semibold">"Fixed replicas"</h2>
+                <table class="data-table" data-testid="fixed-replicas">
+                    <thead><tr><th scope="col">"Cluster"</th><th scope="col">"Workload"</th><th scope="col">"Namespace"</th><th scope="col">"Replicas"</th></tr></thead>
+                    <tbody>{fixed.into_iter().map(|f| view! {
+                        <tr><td>{format!("{} ({})", f.cluster, f.region)}</td><td>{format!("{} {}", f.kind, f.name)}</td><td>{f.namespace}</td><td>{f.replicas}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            </section>
+        })}
+    }
+}

@@ -1,0 +1,190 @@
+//! The errors tab (`/services/:name/errors`) and the small health markers other pages reuse.
+
+use crate::model::{Finding, HealthSummary, ScaleStatus, ServiceDetail, Severity};
+use crate::pages::autoscaling_tab::ScaleBadge;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use std::collections::BTreeSet;
+
+/// A severity as a coloured word.
+#[component]
+pub fn SeverityBadge(severity: Severity) -> impl IntoView {
+    let colour = match severity {
+        Severity::Critical => "bg-rose-700 text-white dark:bg-rose-600",
+        Severity::Error => "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100",
+        Severity::Warning => "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
+        Severity::Info => "bg-slate-100 text-slate-900 dark:bg-slate-700 dark:text-slate-100",
+    };
+    view! { <span class=format!("badge {colour}") data-testid="severity" data-severity=severity.id()>{severity.id()}</span> }
+}
+
+/// A service's health in one cell: the worst finding and, when it matters, the autoscaling status.
+#[component]
+pub fn HealthCell(health: HealthSummary, name: String) -> impl IntoView {
+    let scaling = health.scaling.filter(|s| {
+        matches!(
+            s,
+            ScaleStatus::AtMax | ScaleStatus::NearMax | ScaleStatus::Inactive
+        )
+    });
+    view! {
+        <span class="inline-flex flex-wrap items-center gap-1" data-testid="health-cell" data-worst=health.worst.map(|w| w.id()).unwrap_or("none")>
+            {match health.worst {
+                Some(w) => {
+                    let n: usize = health.counts.values().sum();
+                    view! {
+                        <a href=format!("/services/{name}/errors") class="inline-flex items-center gap-1">
+                            <SeverityBadge severity=w/>
+                            <span class="text-xs text-muted">{format!("{n} finding{}", if n == 1 { "" } else { "s" })}</span>
+                        </a>
+                    }.into_any()
+                }
+                None => view! { <span class="text-xs text-muted">"no findings"</span> }.into_any(),
+            }}
+            {scaling.map(|s| view! { <a href=format!("/services/{name}/autoscaling")><ScaleBadge status=s/></a> })}
+        </span>
+    }
+}
+
+/// The affected objects of a finding.
+fn objects_table(f: &Finding) -> impl IntoView {
+    view! {
+        <table class="data-table mt-2" data-testid="finding-objects">
+            <thead><tr><th scope="col">"Cluster"</th><th scope="col">"Namespace"</th><th scope="col">"Kind"</th><th scope="col">"Name"</th></tr></thead>
+            <tbody>
+                {f.objects.iter().map(|o| view! {
+                    <tr><td>{o.cluster.clone()}</td><td>{o.namespace.clone()}</td><td>{o.kind.clone()}</td><td class="font-mono text-xs">{o.name.clone()}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// One finding, expandable to its cause, fix and objects. `open` remembers which are expanded across
+/// live updates.
+pub fn finding_view(
+    f: Finding,
+    open: RwSignal<BTreeSet<String>>,
+    show_service: bool,
+) -> impl IntoView {
+    let key = format!(
+        "{}|{}|{}|{}|{}",
+        f.service, f.rule, f.namespace, f.kind, f.name
+    );
+    let is_open = open.with_untracked(|o| o.contains(&key));
+    let toggle_key = key.clone();
+    let since = f.since.clone().map(|s| format!("since {s}"));
+    view! {
+        <details class="card" data-testid="finding" data-rule=f.rule.clone() data-severity=f.severity.id()
+            open=is_open>
+            // Clicking (or Enter/Space on) the summary toggles the details; remembered so a live
+            // update re-renders it as the user left it.
+            <summary class="cursor-pointer" on:click=move |_| open.update(|o| {
+                if !o.remove(&toggle_key) {
+                    o.insert(toggle_key.clone());
+                }
+            })>
+                <span class="inline-flex flex-wrap items-center gap-2">
+                    <SeverityBadge severity=f.severity/>
+                    <code class="text-xs">{f.rule.clone()}</code>
+                    {show_service.then(|| view! { <a class="link font-medium" href=format!("/services/{}/errors", f.service)>{f.service.clone()}</a> })}
+                    <span data-testid="finding-message">{f.message.clone()}</span>
+                </span>
+                <span class="ml-1 block text-xs text-muted">
+                    {format!("{} {} · {} · ", f.kind, f.name, f.clusters.join(", "))}
+                    {since}
+                </span>
+            </summary>
+            <dl class="mt-3 space-y-2 text-sm">
+                <div><dt class="font-medium">"Cause"</dt><dd data-testid="finding-cause">{f.cause.clone()}</dd></div>
+                <div><dt class="font-medium">"Fix"</dt><dd data-testid="finding-fix">{f.fix.clone()}</dd></div>
+                {f.docs_url.clone().map(|u| view! { <div><a class="link" href=u rel="noopener noreferrer">"Kubernetes documentation"</a></div> })}
+            </dl>
+            {objects_table(&f)}
+        </details>
+    }
+}
+
+/// Findings grouped by severity, then rule.
+pub fn grouped(
+    findings: Vec<Finding>,
+    open: RwSignal<BTreeSet<String>>,
+    show_service: bool,
+) -> impl IntoView {
+    [Severity::Critical, Severity::Error, Severity::Warning, Severity::Info]
+        .into_iter()
+        .filter_map(|sev| {
+            let of: Vec<Finding> = findings.iter().filter(|f| f.severity == sev).cloned().collect();
+            (!of.is_empty()).then(|| {
+                let n = of.len();
+                view! {
+                    <section class="mb-6" data-testid="severity-group" data-severity=sev.id()>
+                        <h3 class="mb-2 flex items-center gap-2 text-lg font-semibold"><SeverityBadge severity=sev/>{format!("{n} finding{}", if n == 1 { "" } else { "s" })}</h3>
+                        <div class="space-y-2">{of.into_iter().map(|f| finding_view(f, open, show_service)).collect_view()}</div>
+                    </section>
+                }
+            })
+        })
+        .collect_view()
+}
+
+/// The errors tab, filtered by `?cluster=` and `?severity=`.
+pub fn errors_tab(s: &ServiceDetail, open: RwSignal<BTreeSet<String>>) -> impl IntoView {
+    let query = use_query_map();
+    let cluster = query.read().get("cluster").unwrap_or_default();
+    let severity = query.read().get("severity").unwrap_or_default();
+    let name = s.summary.name.clone();
+    let all = s.errors.len();
+    let shown: Vec<Finding> = s
+        .errors
+        .iter()
+        .filter(|f| cluster.is_empty() || f.clusters.contains(&cluster))
+        .filter(|f| severity.is_empty() || f.severity.id() == severity)
+        .cloned()
+        .collect();
+    let clusters: Vec<String> = s.clusters.iter().map(|c| c.cluster.clone()).collect();
+    let href = move |c: &str, sev: &str| {
+        let mut q = Vec::new();
+        if !c.is_empty() {
+            q.push(format!("cluster={}", crate::model::encode_component(c)));
+        }
+        if !sev.is_empty() {
+            q.push(format!("severity={sev}"));
+        }
+        let q = if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", q.join("&"))
+        };
+        format!("/services/{name}/errors{q}")
+    };
+    let cluster_links = std::iter::once(String::new())
+        .chain(clusters)
+        .map(|c| {
+            let current = c == cluster;
+            let label = if c.is_empty() { "all clusters".to_string() } else { c.clone() };
+            view! { <a class=if current { "chip font-semibold" } else { "chip" } aria-current=current.then_some("true") href=href(&c, &severity) data-testid="filter-cluster">{label}</a> }
+        })
+        .collect_view();
+    let severity_links = ["", "critical", "error", "warning", "info"]
+        .into_iter()
+        .map(|sev| {
+            let current = sev == severity;
+            let label = if sev.is_empty() { "all severities" } else { sev };
+            view! { <a class=if current { "chip font-semibold" } else { "chip" } aria-current=current.then_some("true") href=href(&cluster, sev) data-testid="filter-severity">{label}</a> }
+        })
+        .collect_view();
+    view! {
+        <div class="mb-4 flex flex-col gap-2" role="group" aria-label="Filters">
+            <div class="flex flex-wrap gap-1">{cluster_links}</div>
+            <div class="flex flex-wrap gap-1">{severity_links}</div>
+        </div>
+        {if all == 0 {
+            view! { <p class="rounded border border-dashed p-8 text-center" data-testid="no-errors">{format!("No problems found in {} clusters.", s.clusters.len())}</p> }.into_any()
+        } else if shown.is_empty() {
+            view! { <p class="rounded border border-dashed p-8 text-center" data-testid="no-errors">"No finding matches these filters."</p> }.into_any()
+        } else {
+            grouped(shown, open, false).into_any()
+        }}
+    }
+}
