@@ -115,7 +115,6 @@ pub struct ServiceDetail {
     pub rollouts: Vec<Rollout>,
     /// Deploys in each of the last 4 weeks, oldest first.
     pub deploys_per_week: Vec<WeekCount>,
-    pub health: HealthSummary,
 }
 
 /// A group's `spec.profile`.
@@ -946,6 +945,47 @@ mod tests {
         let q = CatalogQuery::from_params(|k| (k == "q").then(|| "é".repeat(300)));
         assert!(q.q.len() <= 200);
         assert!(q.q.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn view_types_round_trip_through_json() {
+        // A flattened summary must not share a field name with its detail: the browser could not
+        // read the server's answer (and hydration would fail).
+        let detail = ServiceDetail {
+            summary: ServiceSummary {
+                name: "x".into(),
+                namespace: "default".into(),
+                title: "X".into(),
+                description: String::new(),
+                owner: None,
+                system: None,
+                lifecycle: String::new(),
+                kind: String::new(),
+                tags: Vec::new(),
+                health: HealthSummary::default(),
+                discovered: false,
+                cluster_names: vec!["c".into()],
+                regions: Vec::new(),
+            },
+            links: Vec::new(),
+            labels: Default::default(),
+            provides_apis: Vec::new(),
+            consumes_apis: Vec::new(),
+            depends_on: Vec::new(),
+            kubernetes: Default::default(),
+            source: String::new(),
+            clusters: vec![ServiceCluster::default()],
+            errors: vec![Finding::default()],
+            autoscalers: vec![AutoscalerView::default()],
+            fixed_replicas: Vec::new(),
+            spread: Spread::default(),
+            rollouts: Vec::new(),
+            deploys_per_week: Vec::new(),
+        };
+        let text = serde_json::to_string(&detail).unwrap_or_default();
+        let back: ServiceDetail =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(back, detail);
     }
 
     #[test]

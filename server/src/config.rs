@@ -43,6 +43,10 @@ pub struct Cli {
     #[arg(long, env = "WAYFINDER_NO_DEMO")]
     pub no_demo: bool,
 
+    /// `hpa-near-max` fires when current replicas reach this percentage of maxReplicas (1–100).
+    #[arg(long, env = "WAYFINDER_HPA_NEAR_MAX_PERCENT", default_value_t = 80)]
+    pub hpa_near_max_percent: u8,
+
     /// Directory with the built site (pkg/wayfinder.js, .wasm, .css). Default: $LEPTOS_SITE_ROOT,
     /// else target/site, else `site` next to the binary's directory.
     #[arg(long, env = "WAYFINDER_SITE_ROOT")]
@@ -93,7 +97,7 @@ pub struct CatalogConfig {
 }
 
 /// The settings in force, after flags, variables and the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub listen: SocketAddr,
     pub catalog_paths: Vec<PathBuf>,
@@ -101,6 +105,8 @@ pub struct Settings {
     /// True when no catalog was configured and the demo catalog is used.
     pub demo_catalog: bool,
     pub clusters: ClusterSource,
+    /// Thresholds of the error rules.
+    pub thresholds: crate::health::Thresholds,
 }
 
 /// A configuration mistake, said with the file and the key.
@@ -189,7 +195,19 @@ impl Cli {
         } else {
             ClusterSource::None
         };
+        if !(1..=100).contains(&self.hpa_near_max_percent) {
+            return Err(ConfigError::Invalid {
+                path: "--hpa-near-max-percent".into(),
+                message: format!(
+                    "{} is not a percentage from 1 to 100",
+                    self.hpa_near_max_percent
+                ),
+            });
+        }
         Ok(Settings {
+            thresholds: crate::health::Thresholds {
+                near_max: f64::from(self.hpa_near_max_percent) / 100.0,
+            },
             clusters,
             listen: self
                 .listen

@@ -38,7 +38,9 @@ async fn main() -> ExitCode {
         tracing::info!("no cluster configured: watching the built-in demo fleet (kubesim, in this process; --no-demo turns it off)");
     }
     let services = store.snapshot().kubernetes_selectors();
-    let fleet = Arc::new(server::clusters::Fleet::start(clusters, &services).await);
+    let fleet = Arc::new(
+        server::clusters::Fleet::start_with(clusters, &services, settings.thresholds).await,
+    );
     let follow = server::state::follow_catalog(store.clone(), fleet.clone());
     let portal: SharedPortal = Arc::new(CatalogPortal::new(store, fleet.clone()));
     let site_root = server::find_site_root(cli.site_root.clone());

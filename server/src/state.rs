@@ -121,7 +121,6 @@ impl Portal for CatalogPortal {
                     spread: Default::default(),
                     rollouts: Vec::new(),
                     deploys_per_week: Vec::new(),
-                    health: Default::default(),
                 }
             }
         };
@@ -138,7 +137,6 @@ impl Portal for CatalogPortal {
         d.spread = r.spread;
         d.rollouts = r.rollouts;
         d.deploys_per_week = r.deploys_per_week;
-        d.health = r.health;
         Some(d)
     }
 

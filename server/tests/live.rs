@@ -303,6 +303,55 @@ async fn the_demo_fleet_live_through_the_real_binary() {
     assert!(in_cluster(&auth.clusters, "prod-ap-2").is_none());
     assert!(in_cluster(&auth.clusters, "prod-ap-1").is_some());
 
+    // The demo's scripted troubles, each under its service with the right rule and cluster.
+    let troubles = [
+        ("recommendations", "crash-loop", "prod-us-2"),
+        ("cart", "image-pull", "prod-eu-1"),
+        ("search-indexer", "oom-killed", "prod-us-1"),
+        ("ranking-trainer", "unschedulable", "prod-us-1"),
+        ("label-printer", "config-error", "staging-eu-1"),
+        ("checkout-api", "hpa-at-max", "prod-eu-1"),
+        ("checkout-api", "hpa-near-max", "prod-us-1"),
+        ("reviews", "hpa-metrics-unavailable", "staging-eu-1"),
+        ("shipping-rates", "readiness-failing", "prod-us-2"),
+    ];
+    for (service, rule, cluster) in troubles {
+        eventually(
+            &format!("{rule} on {service} in {cluster}"),
+            Duration::from_secs(60),
+            || async {
+                let d: ServiceDetail = portal.json(&format!("/api/v1/services/{service}")).await;
+                d.errors.iter().any(|f| {
+                    f.rule == rule
+                        && f.clusters == vec![cluster.to_string()]
+                        && !f.cause.is_empty()
+                        && !f.fix.is_empty()
+                })
+            },
+        )
+        .await;
+    }
+    let healthy: ServiceDetail = portal.json("/api/v1/services/config-service").await;
+    assert!(
+        healthy.errors.is_empty(),
+        "a healthy service has no findings: {:?}",
+        healthy.errors
+    );
+    let fleet: app::model::ErrorList = portal
+        .json("/api/v1/errors?team=search&severity=error")
+        .await;
+    assert!(fleet.items.iter().all(|f| matches!(
+        f.severity,
+        app::model::Severity::Critical | app::model::Severity::Error
+    )));
+    assert!(fleet.items.iter().any(|f| f.service == "recommendations"));
+    assert!(
+        !fleet.items.iter().any(|f| f.service == "cart"),
+        "another team's"
+    );
+    let list: ServiceList = portal.json("/api/v1/services?health=scaling").await;
+    assert!(list.items.iter().any(|s| s.name == "checkout-api"));
+
     // kubectl scale / rollout / pod failure reach the JSON API and an open SSE stream.
     match kubectl_path() {
         None => println!("SKIPPED part: kubectl is not installed (/usr/bin/kubectl); scale/rollout/pod-failure via kubectl did not run"),
@@ -331,6 +380,18 @@ async fn the_demo_fleet_live_through_the_real_binary() {
             })
             .await;
             println!("kubectl set image reached the SSE stream in {took:?}");
+
+            // Fixing a problem clears its finding: more room for checkout-api in prod-eu-1.
+            let mut checkout = portal
+                .sse::<ServiceDetail>("/api/v1/services/checkout-api/events", "service")
+                .await;
+            sse_until(&mut checkout, Duration::from_secs(5), |_| true).await;
+            kubectl(&bin, home.path(), &["--context", "prod-eu-1", "-n", "payments", "patch", "hpa", "checkout-api", "--type=merge", "-p", r#"{"spec":{"maxReplicas":40}}"#]).await;
+            let took = sse_until(&mut checkout, Duration::from_secs(1), |v: &ServiceDetail| {
+                !v.errors.iter().any(|f| f.rule == "hpa-at-max" && f.clusters.contains(&"prod-eu-1".to_string()))
+            })
+            .await;
+            println!("raising maxReplicas cleared hpa-at-max on the SSE stream in {took:?}");
 
             let d: ServiceDetail = portal.json("/api/v1/services/config-service").await;
             let pod = in_cluster(&d.clusters, "prod-us-1")

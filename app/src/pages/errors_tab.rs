@@ -87,7 +87,7 @@ pub fn finding_view(
                 <span class="inline-flex flex-wrap items-center gap-2">
                     <SeverityBadge severity=f.severity/>
                     <code class="text-xs">{f.rule.clone()}</code>
-                    {show_service.then(|| view! { <a class="link font-medium" href=format!("/services/{}/errors", f.service)>{f.service.clone()}</a> })}
+                    {show_service.then(|| view! { <span class="font-medium" data-testid="finding-service">{f.service.clone()}</span> })}
                     <span data-testid="finding-message">{f.message.clone()}</span>
                 </span>
                 <span class="ml-1 block text-xs text-muted">
@@ -95,6 +95,7 @@ pub fn finding_view(
                     {since}
                 </span>
             </summary>
+            {show_service.then(|| view! { <p class="mt-2 text-sm"><a class="link" href=format!("/services/{}/errors", f.service)>{format!("Open {}", f.service)}</a></p> })}
             <dl class="mt-3 space-y-2 text-sm">
                 <div><dt class="font-medium">"Cause"</dt><dd data-testid="finding-cause">{f.cause.clone()}</dd></div>
                 <div><dt class="font-medium">"Fix"</dt><dd data-testid="finding-fix">{f.fix.clone()}</dd></div>

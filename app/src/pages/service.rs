@@ -195,7 +195,7 @@ fn header(s: &ServiceDetail, link: RwSignal<crate::live::Link>) -> impl IntoView
                 </div>
                 <div>
                     <dt class="text-xs font-medium text-muted">"Health"</dt>
-                    <dd><HealthCell health=s.health.clone() name=name.clone()/></dd>
+                    <dd><HealthCell health=s.summary.health.clone() name=name.clone()/></dd>
                 </div>
             </dl>
             <div class="mt-3"><Tags tags=s.summary.tags.clone()/></div>
@@ -215,7 +215,7 @@ fn overview(s: &ServiceDetail) -> impl IntoView {
         ),
     };
     let name = s.summary.name.clone();
-    let counts = s.health.counts.clone();
+    let counts = s.summary.health.counts.clone();
     let count = move |sev: &str| counts.get(sev).copied().unwrap_or(0);
     let severities = ["critical", "error", "warning", "info"]
         .into_iter()
@@ -230,7 +230,7 @@ fn overview(s: &ServiceDetail) -> impl IntoView {
             }
         })
         .collect_view();
-    let scaling = s.health.scaling;
+    let scaling = s.summary.health.scaling;
     let weeks = s.deploys_per_week.clone();
     let most = weeks.iter().map(|w| w.count).max().unwrap_or(0).max(1);
     view! {

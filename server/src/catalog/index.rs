@@ -154,7 +154,6 @@ impl Catalog {
             spread: Default::default(),
             rollouts: Vec::new(),
             deploys_per_week: Vec::new(),
-            health: Default::default(),
         })
     }
 

@@ -35,7 +35,7 @@ pub struct ClusterObjects {
 }
 
 /// Settings the rules read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Thresholds {
     /// `hpa-near-max` fires at this share of maxReplicas (0.8 = 80 %).
     pub near_max: f64,
@@ -106,7 +106,7 @@ pub fn raw_findings(objects: &ClusterObjects, now: jiff::Timestamp, t: Threshold
         }
     }
     for d in &objects.deployments {
-        out.extend(workloads::deployment(d));
+        out.extend(workloads::deployment(d, now));
     }
     for s in &objects.statefulsets {
         out.extend(workloads::statefulset(s));

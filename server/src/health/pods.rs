@@ -10,6 +10,10 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 const RECENT: i64 = 3600;
 /// A pod still Pending after this long, for no reason another rule names, is a finding.
 const PENDING_TOO_LONG: i64 = 300;
+/// A container that restarted this many times with a failing exit ...
+const CRASH_LOOP_RESTARTS: i32 = 3;
+/// ... the last time within this many seconds, crash-loops even while it runs for a moment.
+const CRASH_LOOP_WINDOW: i64 = 300;
 /// Beyond its grace period, a terminating pod is stuck after this long.
 const TERMINATING_SLACK: i64 = 60;
 
@@ -133,11 +137,26 @@ pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
         let oom_recent = last_reason(c) == Some("OOMKilled")
             && last_terminated_at(c).is_some_and(|t| secs_since(t, now) <= RECENT);
         let image = c.image.clone();
+        // Between two crashes the container runs for a moment: still a crash loop when it has
+        // restarted a few times recently with a failing exit.
+        let looping_between_crashes = reason.is_empty()
+            && c.restart_count >= CRASH_LOOP_RESTARTS
+            && !c.ready
+            && c.last_state
+                .as_ref()
+                .and_then(|s| s.terminated.as_ref())
+                .is_some_and(|t| t.exit_code != 0)
+            && last_terminated_at(c).is_some_and(|t| secs_since(t, now) <= CRASH_LOOP_WINDOW);
+        let reason = if looping_between_crashes {
+            "CrashLoopBackOff"
+        } else {
+            reason
+        };
         match reason {
             "CrashLoopBackOff" if !oom_recent => {
                 explained = true;
                 out.push(Raw {
-                    message: format!("Container {} of pod {name} keeps crashing: {} restarts, now waiting to restart (CrashLoopBackOff)", c.name, c.restart_count),
+                    message: format!("Container {} of pod {name} keeps crashing: {} restarts (CrashLoopBackOff)", c.name, c.restart_count),
                     cause: last_exit(c).unwrap_or_else(|| message.clone().unwrap_or_else(|| "The container exits soon after it starts.".into())),
                     fix: format!("Read the crashed container's logs: kubectl logs -n {ns} {name} -c {} --previous. Fix the error, or roll back: kubectl rollout undo.", c.name),
                     docs: Some(DEBUG_PODS),
@@ -517,6 +536,37 @@ mod tests {
         for (what, status, spec, want) in cases {
             assert_eq!(rules_of(&pod(status, spec)), want, "{what}");
         }
+    }
+
+    #[test]
+    fn the_clock_at_each_threshold() {
+        let restarted = |secs: i64| {
+            pod(
+                one(
+                    json!({"name": "app", "ready": true, "restartCount": 1, "image": "i", "imageID": "",
+                    "state": {"running": {"startedAt": ago(secs - 1)}},
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": ago(secs)}}}),
+                ),
+                spec(),
+            )
+        };
+        assert_eq!(
+            rules_of(&restarted(3600)),
+            vec!["restarting"],
+            "exactly an hour ago still counts"
+        );
+        assert_eq!(rules_of(&restarted(3601)), Vec::<&str>::new());
+        let pending = |secs: i64| -> Pod {
+            from(
+                json!({"metadata": {"name": "p", "namespace": "ns", "creationTimestamp": ago(secs)}, "spec": spec(), "status": {"phase": "Pending"}}),
+            )
+        };
+        assert_eq!(
+            rules_of(&pending(300)),
+            Vec::<&str>::new(),
+            "five minutes is not too long yet"
+        );
+        assert_eq!(rules_of(&pending(301)), vec!["pending-too-long"]);
     }
 
     #[test]

@@ -24,8 +24,11 @@ fn shortage(ready: i32) -> Severity {
     }
 }
 
+/// A rollout with no replica available at all for this long is not "in progress" but down.
+const DOWN_AFTER: i64 = 60;
+
 /// Deployment rules: `rollout-stuck`, `replicas-unavailable`, `condition-false`.
-pub fn deployment(d: &Deployment) -> Vec<Raw> {
+pub fn deployment(d: &Deployment, now: jiff::Timestamp) -> Vec<Raw> {
     let mut out = Vec::new();
     let name = d.metadata.name.clone().unwrap_or_default();
     let ns = d.metadata.namespace.clone().unwrap_or_default();
@@ -55,15 +58,21 @@ pub fn deployment(d: &Deployment) -> Vec<Raw> {
     let rolling = conditions.iter().any(|c| {
         c.type_ == "Progressing"
             && c.status == "True"
-            && c.reason.as_deref() == Some("ReplicaSetUpdated")
+            && matches!(
+                c.reason.as_deref(),
+                Some("ReplicaSetUpdated" | "NewReplicaSetCreated" | "FoundNewReplicaSet")
+            )
     });
     let unavailable_condition = conditions
         .iter()
         .find(|c| c.type_ == "Available" && c.status == "False");
-    if desired > 0
-        && available < desired
-        && (unavailable_condition.is_some() || (!rolling && !stuck))
-    {
+    // While a rollout progresses (within its deadline) missing replicas are expected; past the
+    // deadline `rollout-stuck` says it.
+    let down_for_long = available == 0
+        && unavailable_condition
+            .and_then(|c| ts(&c.last_transition_time))
+            .is_some_and(|t| super::secs_since(t, now) > DOWN_AFTER);
+    if desired > 0 && available < desired && ((!rolling && !stuck) || down_for_long) {
         out.push(Raw {
             message: format!("{name} has {available} of {desired} replicas available ({ready} ready)"),
             cause: unavailable_condition
@@ -308,9 +317,25 @@ mod tests {
                 vec![("condition-false", Severity::Warning)],
             ),
             ("scaled to zero", dep(0, json!({})), vec![]),
+            (
+                "rolling out but none available for two minutes: down",
+                dep(
+                    2,
+                    json!({"replicas": 2, "availableReplicas": 0, "updatedReplicas": 2, "conditions": [{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable", "message": "no", "lastTransitionTime": ago(120)}, cond("Progressing", "True", "ReplicaSetUpdated")]}),
+                ),
+                vec![("replicas-unavailable", Severity::Critical)],
+            ),
+            (
+                "rolling out, none available for 30 s: still starting",
+                dep(
+                    2,
+                    json!({"replicas": 2, "availableReplicas": 0, "updatedReplicas": 2, "conditions": [{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable", "message": "no", "lastTransitionTime": ago(30)}, cond("Progressing", "True", "ReplicaSetUpdated")]}),
+                ),
+                vec![],
+            ),
         ];
         for (what, d, want) in cases {
-            assert_eq!(rule_ids(deployment(&d)), want, "{what}");
+            assert_eq!(rule_ids(deployment(&d, now())), want, "{what}");
         }
     }
 

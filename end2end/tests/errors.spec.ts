@@ -1,0 +1,80 @@
+import { test, expect, hydrated, screenshot, expectAccessible } from "./fixtures";
+import { DEMO_URL } from "../playwright.config";
+
+test.describe("errors and autoscaling (demo fleet)", () => {
+  test("the crash-looping service's errors tab explains the crash and how to fix it", async ({ page }) => {
+    const response = await page.goto(`${DEMO_URL}/services/recommendations/errors`);
+    expect(response?.status()).toBe(200);
+    await hydrated(page);
+    // The page is live: the crash loop shows as soon as the pods are in back-off.
+    const finding = page.locator('[data-testid="finding"][data-rule="crash-loop"]');
+    await expect(finding).toBeVisible({ timeout: 30_000 });
+    await expect(finding).toHaveAttribute("data-severity", "error");
+    await expect(finding.getByTestId("finding-message")).toContainText("pods of Deployment recommendations in prod-us-2");
+    await finding.locator("summary").click();
+    await expect(finding.getByTestId("finding-cause")).toContainText("exit code 1");
+    await expect(finding.getByTestId("finding-fix")).toContainText("kubectl logs");
+    await expect(finding.getByTestId("finding-objects")).toContainText("prod-us-2");
+    // Worst first.
+    await expect(page.getByTestId("severity-group").first()).toHaveAttribute("data-severity", /critical|error/);
+    await screenshot(page, "errors-tab");
+    await expectAccessible(page);
+    // Filters live in the query string.
+    await page.getByTestId("filter-severity").filter({ hasText: "critical" }).click();
+    await expect(page).toHaveURL(/severity=critical/);
+    await expect(page.locator('[data-testid="finding"][data-rule="crash-loop"]')).toHaveCount(0);
+    await page.reload();
+    await hydrated(page);
+    await expect(page).toHaveURL(/severity=critical/);
+    await expect(page.locator('[data-testid="finding"][data-severity="error"]')).toHaveCount(0);
+  });
+
+  test("the autoscaling tab shows a gauge at max in one region and not in another", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/services/checkout-api/autoscaling`);
+    await hydrated(page);
+    const eu = page.locator('[data-testid="autoscaler"][data-cluster="prod-eu-1"]');
+    const ap = page.locator('[data-testid="autoscaler"][data-cluster="prod-ap-1"]');
+    await expect(eu).toHaveAttribute("data-status", "at-max");
+    await expect(ap).not.toHaveAttribute("data-status", /at-max/);
+    await expect(eu.getByTestId("gauge")).toHaveAttribute("data-max", "10");
+    await expect(eu.getByTestId("metric").first()).toContainText("cpu");
+    await expect(eu.getByTestId("conditions")).toContainText("ScalingLimited");
+    await expect(page.getByTestId("spread-note").first()).toContainText("prod-eu-1 (eu-west-1) is at its maximum");
+    await expect(page.getByTestId("spread-regions").getByTestId("spread-row")).toHaveCount(3);
+    await screenshot(page, "autoscaling-tab");
+    await expectAccessible(page);
+    // The overview sums it up and links to the tabs.
+    await page.getByTestId("tab-overview").click();
+    await expect(page.getByTestId("overview-health")).toContainText("at-max");
+    await expect(page.getByTestId("deploy-week")).toHaveCount(4);
+  });
+
+  test("the catalog's health filter and column", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/?health=scaling`);
+    await hydrated(page);
+    const rows = page.getByTestId("catalog-row");
+    await expect(rows.filter({ hasText: "Checkout API" })).toHaveCount(1);
+    await expect(rows.filter({ hasText: "Checkout API" }).getByTestId("scale-status")).toHaveAttribute("data-status", "at-max");
+    await page.getByTestId("filter-health").selectOption("errors");
+    await expect(page).toHaveURL(/health=errors/);
+    await expect(rows.filter({ hasText: "Recommendations" })).toHaveCount(1);
+    await expect(rows.filter({ hasText: "Recommendations" }).getByTestId("health-cell")).toHaveAttribute("data-worst", /critical|error/);
+  });
+
+  test("the fleet's error list filters by team, cluster and severity", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/errors`);
+    await hydrated(page);
+    await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-link", "live");
+    const findings = page.getByTestId("finding");
+    await expect.poll(() => findings.count()).toBeGreaterThan(5);
+    await page.getByTestId("errors-filter-cluster").selectOption("staging-eu-1");
+    await expect(page).toHaveURL(/cluster=staging-eu-1/);
+    await expect(page.locator('[data-testid="finding"][data-rule="config-error"]')).toBeVisible();
+    await expect(page.locator('[data-testid="finding"][data-rule="crash-loop"]')).toHaveCount(0);
+    await page.getByTestId("errors-filter-severity").selectOption("error");
+    await expect(page).toHaveURL(/severity=error/);
+    await expect(page.locator('[data-testid="finding"][data-severity="warning"]')).toHaveCount(0);
+    await screenshot(page, "fleet-errors");
+    await expectAccessible(page);
+  });
+});
