@@ -58,7 +58,7 @@ fn gauge(a: &AutoscalerView) -> impl IntoView {
             <rect x="10" y="14" width=format!("{}", (x(a.current) - 10.0).max(0.0)) height="12" rx="3" fill=fill/>
             <line x1=format!("{}", x(a.desired)) x2=format!("{}", x(a.desired)) y1="8" y2="32" stroke="currentColor" stroke-width="2" stroke-dasharray="3 2"/>
             <text x=format!("{}", x(a.min)) y="42" font-size="9" text-anchor="middle" class="fill-current">{format!("min {}", a.min)}</text>
-            <text x=format!("{}", x(a.max)) y="42" font-size="9" text-anchor="middle" class="fill-current">{format!("max {}", a.max)}</text>
+            <text x=format!("{}", x(a.max)) y="42" font-size="9" text-anchor="end" class="fill-current">{format!("max {}", a.max)}</text>
             <text x=format!("{}", x(a.current)) y="9" font-size="9" text-anchor="middle" class="fill-current">{format!("{}", a.current)}</text>
         </svg>
     }
@@ -132,11 +132,14 @@ fn sparkline(points: &[ReplicaPoint], max: i32) -> impl IntoView {
     );
     let title = label.clone();
     view! {
-        <svg viewBox="0 0 200 40" class="h-10 w-48" role="img" aria-label=label.clone() data-testid="sparkline">
+        <figure class="text-xs text-muted">
+        <svg viewBox="0 0 200 40" class="h-10 w-48 text-slate-700 dark:text-slate-200" role="img" aria-label=label.clone() data-testid="sparkline">
             <title>{title}</title>
             <line x1="0" x2="200" y1=format!("{:.1}", y(max)) y2=format!("{:.1}", y(max)) stroke="#e11d48" stroke-width="0.5" stroke-dasharray="2 2"/>
             <path d=path fill="none" stroke="currentColor" stroke-width="1.5"/>
         </svg>
+        <figcaption>"replicas, last hour (since Wayfinder started watching)"</figcaption>
+        </figure>
     }
     .into_any()
 }
@@ -155,7 +158,7 @@ fn autoscaler_card(a: AutoscalerView) -> impl IntoView {
             <div class="mt-3 flex flex-wrap items-end justify-between gap-4">
                 <ul class="text-xs" data-testid="conditions">
                     {a.conditions.iter().map(|c| view! {
-                        <li><span class=if c.status == "True" { "font-medium" } else { "font-medium text-rose-700 dark:text-rose-300" }>{format!("{} {}", c.kind, c.status)}</span>
+                        <li><span class=if (c.kind == "ScalingLimited") == (c.status == "True") { "font-medium text-rose-700 dark:text-rose-300" } else { "font-medium" }>{format!("{} {}", c.kind, c.status)}</span>
                         {c.reason.clone().map(|r| format!(" ({r})"))}{c.message.clone().map(|m| format!(": {m}"))}</li>
                     }).collect_view()}
                 </ul>

@@ -99,8 +99,8 @@ pub fn finding_view(
             <dl class="mt-3 space-y-2 text-sm">
                 <div><dt class="font-medium">"Cause"</dt><dd data-testid="finding-cause">{f.cause.clone()}</dd></div>
                 <div><dt class="font-medium">"Fix"</dt><dd data-testid="finding-fix">{f.fix.clone()}</dd></div>
-                {f.docs_url.clone().map(|u| view! { <div><a class="link" href=u rel="noopener noreferrer">"Kubernetes documentation"</a></div> })}
             </dl>
+            {f.docs_url.clone().map(|u| view! { <p class="mt-2 text-sm"><a class="link" href=u rel="noopener noreferrer">"Kubernetes documentation"</a></p> })}
             {objects_table(&f)}
         </details>
     }

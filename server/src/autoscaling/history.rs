@@ -10,10 +10,13 @@ const WINDOW_SECONDS: i64 = 3600;
 /// At most this many points per HPA (one change every 15 s for an hour).
 const MAX_POINTS: usize = 240;
 
+/// (seconds, replicas) points, oldest first.
+type Series = VecDeque<(i64, i32)>;
+
 /// Replica counts by (namespace, name), per cluster.
 #[derive(Default)]
 pub struct ReplicaHistory {
-    series: Mutex<HashMap<(String, String), VecDeque<(i64, i32)>>>,
+    series: Mutex<HashMap<(String, String), Series>>,
 }
 
 impl ReplicaHistory {

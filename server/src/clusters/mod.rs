@@ -264,7 +264,9 @@ impl Fleet {
             regions,
             notes,
         };
-        r.deploys_per_week = deploys_per_week(&r.rollouts, now);
+        if !r.rollouts.is_empty() {
+            r.deploys_per_week = deploys_per_week(&r.rollouts, now);
+        }
         r.health = summarize(&r.errors, &r.autoscalers);
         self.remember(service, &r.errors, r.health.clone(), now);
         r

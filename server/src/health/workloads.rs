@@ -262,7 +262,8 @@ mod tests {
     #[test]
     fn deployment_rules() {
         let cond = |t: &str, s: &str, reason: &str| json!({"type": t, "status": s, "reason": reason, "message": format!("{t} {reason}")});
-        let cases: Vec<(&str, Deployment, Vec<(&str, Severity)>)> = vec![
+        type Case = (&'static str, Deployment, Vec<(&'static str, Severity)>);
+        let cases: Vec<Case> = vec![
             (
                 "healthy",
                 dep(
