@@ -59,6 +59,13 @@ test.describe("errors and autoscaling (demo fleet)", () => {
     await expect(page).toHaveURL(/health=errors/);
     await expect(rows.filter({ hasText: "Recommendations" })).toHaveCount(1);
     await expect(rows.filter({ hasText: "Recommendations" }).getByTestId("health-cell")).toHaveAttribute("data-worst", /critical|error/);
+    // The team page has the same health column and leads to its filtered catalog.
+    await page.goto(`${DEMO_URL}/teams/payments`);
+    await hydrated(page);
+    await expect(page.getByTestId("catalog-row").filter({ hasText: "Checkout API" }).getByTestId("scale-status")).toBeVisible();
+    await page.getByTestId("team-near-max").click();
+    await expect(page).toHaveURL(/owner=payments&health=scaling/);
+    await expect(page.getByTestId("catalog-row").filter({ hasText: "Checkout API" })).toHaveCount(1);
   });
 
   test("the fleet's error list filters by team, cluster and severity", async ({ page }) => {

@@ -2,7 +2,7 @@
 
 use crate::api::get_team;
 use crate::components::{EntityLinks, EntityRefLink, ErrorBox, Loading, NotFound, ServiceTable};
-use crate::model::TeamDetail;
+use crate::model::{encode_component, ScaleStatus, Severity, TeamDetail};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -57,7 +57,18 @@ fn team_view(t: TeamDetail) -> impl IntoView {
                 <EntityLinks links=t.systems.clone()/>
             </div>
         </div>
-        <h2 class="mb-2 text-xl font-semibold">{format!("Services ({count})")}</h2>
+        <div class="mb-2 flex flex-wrap items-baseline gap-4">
+            <h2 class="text-xl font-semibold">{format!("Services ({count})")}</h2>
+            {(count > 0).then(|| {
+                let errors = t.services.iter().filter(|s| matches!(s.health.worst, Some(Severity::Critical | Severity::Error))).count();
+                let scaling = t.services.iter().filter(|s| matches!(s.health.scaling, Some(ScaleStatus::AtMax | ScaleStatus::NearMax))).count();
+                view! {
+                    <a class="link text-sm" data-testid="team-with-errors" href=format!("/?owner={}&health=errors", encode_component(&t.name))>{format!("{errors} with errors")}</a>
+                    <a class="link text-sm" data-testid="team-near-max" href=format!("/?owner={}&health=scaling", encode_component(&t.name))>{format!("{scaling} at or near max replicas")}</a>
+                    <a class="link text-sm" href=format!("/errors?team={}", encode_component(&t.name))>"All the team's findings"</a>
+                }
+            })}
+        </div>
         {if count == 0 {
             view! { <p class="text-muted" data-testid="team-no-services">"This team owns no service in the catalog."</p> }.into_any()
         } else {
