@@ -1012,7 +1012,7 @@ fn expire_events(store: &Store, now: i64) {
 }
 
 /// Demand at `t` for an HPA, in replicas at the target utilisation: a daily cycle (compressed to
-/// 10 minutes so a demo moves) plus short bursts.
+/// 10 minutes so a demo moves) plus short bursts; a `kubesim.io/load` ending in `!` holds steady.
 pub fn demand(hpa: &Value, t: i64) -> f64 {
     let min = i(hpa, "/spec/minReplicas", 1) as f64;
     let max = i(hpa, "/spec/maxReplicas", 1) as f64;
@@ -1021,10 +1021,17 @@ pub fn demand(hpa: &Value, t: i64) -> f64 {
         .bytes()
         .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
         % 1000) as f64;
-    let base = s(hpa, "/metadata/annotations/kubesim.io~1load")
+    let annotation = s(hpa, "/metadata/annotations/kubesim.io~1load");
+    // `0.85!`: a steady load, no cycle and no bursts (for a demo state that must hold).
+    let steady = annotation.ends_with('!');
+    let base = annotation
+        .trim_end_matches('!')
         .parse::<f64>()
         .map(|l| l * max)
         .unwrap_or(min + (max - min) * 0.4);
+    if steady {
+        return base.max(0.1);
+    }
     let cycle = (std::f64::consts::TAU * (t as f64) / 600.0 + phase).sin();
     let burst = if (t / 60 + phase as i64) % 7 == 0 {
         0.15
@@ -1237,5 +1244,9 @@ mod tests {
         assert_eq!(schedule_minutes("0 2 * * *"), 60);
         let hpa = json!({"metadata": {"name": "x", "annotations": {"kubesim.io/load": "1.5"}}, "spec": {"minReplicas": 2, "maxReplicas": 10}});
         assert!(demand(&hpa, 0) > 10.0, "pinned above max");
+        let steady = json!({"metadata": {"name": "x", "annotations": {"kubesim.io/load": "0.85!"}}, "spec": {"minReplicas": 2, "maxReplicas": 10}});
+        for t in (0..1200).step_by(7) {
+            assert!((demand(&steady, t) - 8.5).abs() < 1e-9, "steady at {t}");
+        }
     }
 }
