@@ -14,17 +14,35 @@ pub enum Link {
     Reconnecting,
 }
 
-/// Follows `url`'s `event: <event>` messages. The first value is `None`: the page shows its
-/// server-rendered data until a message arrives.
-pub fn use_live<T>(
-    url: impl Fn() -> String + Send + Sync + 'static,
-    event: &'static str,
-) -> (RwSignal<Option<T>>, RwSignal<Link>)
+/// A page's live data: the latest message (`None` until one arrives: the page shows its
+/// server-rendered data), whether the stream is up, and seconds since the data was made (ticks every
+/// second, so "synced N s ago" stays true between messages).
+pub struct Live<T: Send + Sync + 'static> {
+    pub data: RwSignal<Option<T>>,
+    pub link: RwSignal<Link>,
+    pub since: RwSignal<i64>,
+}
+
+/// Follows `url`'s `event: <event>` messages.
+pub fn use_live<T>(url: impl Fn() -> String + Send + Sync + 'static, event: &'static str) -> Live<T>
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
     let data = RwSignal::new(None::<T>);
     let link = RwSignal::new(Link::Connecting);
+    let since = RwSignal::new(0_i64);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let tick = set_interval_with_handle(
+            move || since.update(|s| *s += 1),
+            std::time::Duration::from_secs(1),
+        );
+        on_cleanup(move || {
+            if let Ok(t) = tick {
+                t.clear();
+            }
+        });
+    });
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use send_wrapper::SendWrapper;
@@ -62,7 +80,7 @@ where
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (url, event);
-    (data, link)
+    Live { data, link, since }
 }
 
 /// The small live/stale indicator pages show next to their title.

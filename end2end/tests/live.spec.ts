@@ -33,6 +33,10 @@ test.describe("cluster map and live updates", () => {
     const eu = page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]');
     await expect(eu.getByTestId("cluster-state")).toHaveAttribute("data-state", "synced");
     await expect(eu).toContainText(/synced \d+ s ago/);
+    // The age keeps counting between messages.
+    const age = async () => Number((await eu.getByTestId("freshness").textContent())?.match(/\d+/)?.[0]);
+    const first = await age();
+    await expect.poll(age, { timeout: 5_000 }).not.toBe(first);
     const workload = eu.locator('[data-testid="workload"][data-name="checkout-api"]');
     await expect(workload).toContainText("Deployment");
     await expect(workload).toContainText("registry.example.com/payments/checkout-api:");

@@ -34,7 +34,12 @@ pub fn HealthBadge(health: Health) -> impl IntoView {
 }
 
 /// The cluster map of one service (the page keeps it live).
-pub fn cluster_map(name: String, list: Vec<ServiceCluster>, configured: usize) -> impl IntoView {
+pub fn cluster_map(
+    name: String,
+    list: Vec<ServiceCluster>,
+    configured: usize,
+    since: RwSignal<i64>,
+) -> impl IntoView {
     view! {
         <div class="mb-4 flex items-center justify-between">
             <h2 class="text-xl font-semibold">"Where it runs"</h2>
@@ -59,7 +64,7 @@ pub fn cluster_map(name: String, list: Vec<ServiceCluster>, configured: usize) -
                     {by_region.into_iter().map(|(region, clusters)| view! {
                         <section data-testid="region" data-region=region.clone() aria-label=format!("Region {region}")>
                             <h3 class="mb-3 text-lg font-semibold">{region.clone()}</h3>
-                            <div class="space-y-4">{clusters.into_iter().map(cluster_card).collect_view()}</div>
+                            <div class="space-y-4">{clusters.into_iter().map(|c| cluster_card(c, since)).collect_view()}</div>
                         </section>
                     }).collect_view()}
                 </div>
@@ -104,9 +109,10 @@ pub fn rollout_history(rollouts: &[Rollout]) -> impl IntoView {
     })
 }
 
-fn cluster_card(c: ServiceCluster) -> impl IntoView {
-    let fresh = match c.sync_age_seconds {
-        Some(age) => format!("synced {age} s ago"),
+fn cluster_card(c: ServiceCluster, since: RwSignal<i64>) -> impl IntoView {
+    let age = c.sync_age_seconds;
+    let fresh = move || match age {
+        Some(age) => format!("synced {} s ago", age + since.get()),
         None => "never synced".into(),
     };
     let hidden = (!c.hidden_namespaces.is_empty()).then(|| {

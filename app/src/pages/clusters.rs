@@ -2,7 +2,7 @@
 
 use crate::api::list_clusters;
 use crate::components::{ErrorBox, Loading};
-use crate::live::{use_live, LiveIndicator};
+use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ClusterState, ClusterStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,18 +27,14 @@ pub fn ClusterStateBadge(state: ClusterState) -> impl IntoView {
     view! { <span class=format!("badge {colour}") data-testid="cluster-state" data-state=state.id()>{state.id()}</span> }
 }
 
-/// "synced 3 s ago", or why not.
-pub fn freshness(c: &ClusterStatus) -> String {
-    match c.sync_age_seconds {
-        Some(age) => format!("synced {age} s ago"),
-        None => "never synced".into(),
-    }
-}
-
 /// The clusters table, kept live by `/api/v1/events`.
 #[component]
 fn LiveClusters(initial: Vec<ClusterStatus>) -> impl IntoView {
-    let (live, link) = use_live::<Vec<ClusterStatus>>(|| "/api/v1/events".to_string(), "clusters");
+    let Live {
+        data: live,
+        link,
+        since,
+    } = use_live::<Vec<ClusterStatus>>(|| "/api/v1/events".to_string(), "clusters");
     let list = move || live.get().unwrap_or_else(|| initial.clone());
     view! {
         <div class="mb-2 flex justify-end"><LiveIndicator link/></div>
@@ -59,7 +55,11 @@ fn LiveClusters(initial: Vec<ClusterStatus>) -> impl IntoView {
                     {move || list().into_iter().map(|c| {
                         let count = |k: &str| c.objects.get(k).copied().unwrap_or(0);
                         let workloads = count("deployments") + count("statefulsets") + count("daemonsets") + count("cronjobs");
-                        let fresh = freshness(&c);
+                        let age = c.sync_age_seconds;
+                        let fresh = move || match age {
+                            Some(age) => format!("synced {} s ago", age + since.get()),
+                            None => "never synced".into(),
+                        };
                         view! {
                             <tr data-testid="cluster-row" data-cluster=c.name.clone()>
                                 <td class="font-medium">

@@ -3,7 +3,7 @@
 
 use crate::api::list_errors;
 use crate::components::{ErrorBox, Loading};
-use crate::live::{use_live, LiveIndicator};
+use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ErrorList, ErrorQuery, FacetValue};
 use crate::pages::errors_tab::grouped;
 use leptos::prelude::*;
@@ -39,7 +39,9 @@ pub fn ErrorsPage() -> impl IntoView {
 #[component]
 fn LiveErrors(initial: ErrorList, query: ErrorQuery) -> impl IntoView {
     let q = query.clone();
-    let (live, link) = use_live::<ErrorList>(
+    let Live {
+        data: live, link, ..
+    } = use_live::<ErrorList>(
         move || format!("/api/v1/errors/events{}", q.with("", "")),
         "errors",
     );

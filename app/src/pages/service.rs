@@ -4,7 +4,7 @@ use crate::api::{clusters_configured, get_service};
 use crate::components::{
     EntityLinks, EntityRefLink, ErrorBox, LifecycleBadge, Loading, NotFound, Tags,
 };
-use crate::live::{use_live, LiveIndicator};
+use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::ServiceDetail;
 use crate::pages::autoscaling_tab::autoscaling_tab;
 use crate::pages::autoscaling_tab::ScaleBadge;
@@ -95,7 +95,11 @@ fn service_view(s: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
 fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoView {
     let name = initial.summary.name.clone();
     let url_name = name.clone();
-    let (live, link) = use_live::<ServiceDetail>(
+    let Live {
+        data: live,
+        link,
+        since,
+    } = use_live::<ServiceDetail>(
         move || {
             format!(
                 "/api/v1/services/{}/events",
@@ -135,7 +139,7 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
                     Tab::Overview => overview(&s).into_any(),
                     _ if clusters == 0 => cluster_tab(tab, clusters).into_any(),
                     Tab::Clusters => view! {
-                        {cluster_map(s.summary.name.clone(), s.clusters.clone(), clusters)}
+                        {cluster_map(s.summary.name.clone(), s.clusters.clone(), clusters, since)}
                         {rollout_history(&s.rollouts)}
                     }
                     .into_any(),
