@@ -117,6 +117,29 @@ pub struct ServiceDetail {
     pub deploys_per_week: Vec<WeekCount>,
 }
 
+impl ServiceDetail {
+    /// A service with only its summary: no links, APIs or cluster data yet.
+    pub fn new(summary: ServiceSummary) -> Self {
+        Self {
+            summary,
+            links: Vec::new(),
+            labels: Default::default(),
+            provides_apis: Vec::new(),
+            consumes_apis: Vec::new(),
+            depends_on: Vec::new(),
+            kubernetes: KubernetesSelector::default(),
+            source: String::new(),
+            clusters: Vec::new(),
+            errors: Vec::new(),
+            autoscalers: Vec::new(),
+            fixed_replicas: Vec::new(),
+            spread: Spread::default(),
+            rollouts: Vec::new(),
+            deploys_per_week: Vec::new(),
+        }
+    }
+}
+
 /// A group's `spec.profile`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -952,7 +975,10 @@ mod tests {
         // A flattened summary must not share a field name with its detail: the browser could not
         // read the server's answer (and hydration would fail).
         let detail = ServiceDetail {
-            summary: ServiceSummary {
+            clusters: vec![ServiceCluster::default()],
+            errors: vec![Finding::default()],
+            autoscalers: vec![AutoscalerView::default()],
+            ..ServiceDetail::new(ServiceSummary {
                 name: "x".into(),
                 namespace: "default".into(),
                 title: "X".into(),
@@ -966,21 +992,7 @@ mod tests {
                 discovered: false,
                 cluster_names: vec!["c".into()],
                 regions: Vec::new(),
-            },
-            links: Vec::new(),
-            labels: Default::default(),
-            provides_apis: Vec::new(),
-            consumes_apis: Vec::new(),
-            depends_on: Vec::new(),
-            kubernetes: Default::default(),
-            source: String::new(),
-            clusters: vec![ServiceCluster::default()],
-            errors: vec![Finding::default()],
-            autoscalers: vec![AutoscalerView::default()],
-            fixed_replicas: Vec::new(),
-            spread: Spread::default(),
-            rollouts: Vec::new(),
-            deploys_per_week: Vec::new(),
+            })
         };
         let text = serde_json::to_string(&detail).unwrap_or_default();
         let back: ServiceDetail =

@@ -105,23 +105,7 @@ impl Portal for CatalogPortal {
             None => {
                 let placements = self.fleet.placements();
                 let p = placements.get(name).filter(|p| p.discovered)?;
-                ServiceDetail {
-                    summary: discovered_summary(name, p),
-                    links: Vec::new(),
-                    labels: Default::default(),
-                    provides_apis: Vec::new(),
-                    consumes_apis: Vec::new(),
-                    depends_on: Vec::new(),
-                    kubernetes: Default::default(),
-                    source: String::new(),
-                    clusters: Vec::new(),
-                    errors: Vec::new(),
-                    autoscalers: Vec::new(),
-                    fixed_replicas: Vec::new(),
-                    spread: Default::default(),
-                    rollouts: Vec::new(),
-                    deploys_per_week: Vec::new(),
-                }
+                ServiceDetail::new(discovered_summary(name, p))
             }
         };
         let r = self.fleet.report(&d.summary.name);

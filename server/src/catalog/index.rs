@@ -139,7 +139,6 @@ impl Catalog {
         let d = &self.entities[*self.components.get(&name.to_ascii_lowercase())?];
         let refs = |list: &[String], kind: &str| self.links(d, list, kind);
         Some(ServiceDetail {
-            summary: self.summary(d),
             links: d.links.clone(),
             labels: d.labels.clone(),
             provides_apis: refs(&d.spec.provides_apis, "api"),
@@ -147,13 +146,7 @@ impl Catalog {
             depends_on: refs(&d.spec.depends_on, "component"),
             kubernetes: selector_of(d),
             source: d.location.to_string(),
-            clusters: Vec::new(),
-            errors: Vec::new(),
-            autoscalers: Vec::new(),
-            fixed_replicas: Vec::new(),
-            spread: Default::default(),
-            rollouts: Vec::new(),
-            deploys_per_week: Vec::new(),
+            ..ServiceDetail::new(self.summary(d))
         })
     }
 
