@@ -48,6 +48,23 @@ pub mod ssr {
         fn clusters(&self) -> Vec<ClusterStatus>;
         /// Every finding in the fleet matching the filters.
         fn errors(&self, query: &crate::model::ErrorQuery) -> crate::model::ErrorList;
+        /// [`Portal::service`] encoded for `GET /api/v1/services/{name}`: JSON, and the same
+        /// gzip-compressed when the portal keeps it so. The server answers from a copy kept until
+        /// the service changes (its `generatedAt` says when it was computed).
+        fn service_json(&self, name: &str) -> Option<EncodedJson> {
+            let json = serde_json::to_vec(&self.service(name)?).ok()?;
+            Some(EncodedJson {
+                json: json.into(),
+                gzip: None,
+            })
+        }
+    }
+
+    /// A response body ready to send, and its gzip encoding when there is one.
+    #[derive(Clone, Debug)]
+    pub struct EncodedJson {
+        pub json: Arc<[u8]>,
+        pub gzip: Option<Arc<[u8]>>,
     }
 
     /// The handle pages receive through the context.

@@ -115,6 +115,9 @@ pub struct ServiceDetail {
     pub rollouts: Vec<Rollout>,
     /// Deploys in each of the last 4 weeks, oldest first.
     pub deploys_per_week: Vec<WeekCount>,
+    /// When the server worked this out (RFC 3339); ages in it are as of then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<String>,
 }
 
 impl ServiceDetail {
@@ -133,9 +136,32 @@ impl ServiceDetail {
             errors: Vec::new(),
             autoscalers: Vec::new(),
             fixed_replicas: Vec::new(),
+            generated_at: None,
             spread: Spread::default(),
             rollouts: Vec::new(),
             deploys_per_week: Vec::new(),
+        }
+    }
+
+    /// Moves the view `seconds` on: every age in it grows by that much.
+    pub fn age_by(&mut self, seconds: i64) {
+        if seconds <= 0 {
+            return;
+        }
+        for c in &mut self.clusters {
+            for a in c.sync_age_seconds.iter_mut() {
+                *a += seconds;
+            }
+            for w in &mut c.workloads {
+                for a in w.age_seconds.iter_mut() {
+                    *a += seconds;
+                }
+            }
+            for p in &mut c.pods {
+                for a in p.age_seconds.iter_mut() {
+                    *a += seconds;
+                }
+            }
         }
     }
 }
@@ -269,6 +295,12 @@ pub struct CatalogQuery {
     /// `asc` (default) or `desc`.
     #[serde(default)]
     pub dir: String,
+    /// Which page of results, from 1 (default 1).
+    #[serde(default)]
+    pub page: String,
+    /// Services per page, 1–1000 (default [`CatalogQuery::DEFAULT_LIMIT`]).
+    #[serde(default)]
+    pub limit: String,
 }
 
 /// One value a filter can take and how many services carry it.
@@ -299,9 +331,16 @@ pub struct Facets {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceList {
+    /// The services of the page asked for.
     pub items: Vec<ServiceSummary>,
     /// How many services the catalog has before filtering.
     pub total: usize,
+    /// How many match the filters (on every page).
+    pub matched: usize,
+    /// This page, from 1, of `pages`, with `limit` services per page.
+    pub page: usize,
+    pub pages: usize,
+    pub limit: usize,
     pub facets: Facets,
     /// How many catalog problems there are, for the banner linking to them.
     pub problem_count: usize,
@@ -814,6 +853,8 @@ impl CatalogQuery {
             health: read("health"),
             sort: read("sort"),
             dir: read("dir"),
+            page: read("page"),
+            limit: read("limit"),
         }
         .bounded()
     }
@@ -833,6 +874,8 @@ impl CatalogQuery {
             &mut self.health,
             &mut self.sort,
             &mut self.dir,
+            &mut self.page,
+            &mut self.limit,
         ] {
             if v.len() > MAX_FILTER {
                 let mut end = MAX_FILTER;
@@ -861,6 +904,36 @@ impl CatalogQuery {
         ]
         .iter()
         .any(|v| !v.trim().is_empty())
+    }
+
+    /// Services per page when the query does not say.
+    pub const DEFAULT_LIMIT: usize = 100;
+    /// The most services one page may hold.
+    pub const MAX_LIMIT: usize = 1000;
+
+    /// The page asked for, from 1.
+    pub fn page_number(&self) -> usize {
+        self.page.trim().parse::<usize>().unwrap_or(1).max(1)
+    }
+
+    /// Services per page, within 1..=[`CatalogQuery::MAX_LIMIT`].
+    pub fn page_size(&self) -> usize {
+        self.limit
+            .trim()
+            .parse::<usize>()
+            .unwrap_or(Self::DEFAULT_LIMIT)
+            .clamp(1, Self::MAX_LIMIT)
+    }
+
+    /// The same query on page `page` (1 leaves the key out).
+    pub fn on_page(&self, page: usize) -> Self {
+        let mut next = self.clone();
+        next.page = if page <= 1 {
+            String::new()
+        } else {
+            page.to_string()
+        };
+        next
     }
 
     /// True when sorting descending.
@@ -893,6 +966,8 @@ impl CatalogQuery {
             ("health", &self.health),
             ("sort", &self.sort),
             ("dir", &self.dir),
+            ("page", &self.page),
+            ("limit", &self.limit),
         ];
         let encoded: Vec<String> = pairs
             .iter()
@@ -906,9 +981,10 @@ impl CatalogQuery {
         }
     }
 
-    /// The same filters sorted by `column`; the direction flips when it already sorts by it.
+    /// The same filters sorted by `column` (from the first page); the direction flips when it
+    /// already sorts by it.
     pub fn sorted_by(&self, column: &str) -> Self {
-        let mut next = self.clone();
+        let mut next = self.on_page(1);
         let flip = self.sort_column() == column && !self.descending();
         next.sort = if column == "name" {
             String::new()

@@ -95,6 +95,8 @@ pub struct ClusterApi {
     pub anonymous: Option<String>,
     pub faults: Mutex<Faults>,
     pub requests: Mutex<Vec<RequestRecord>>,
+    /// Requests received since start (never trimmed): (all, watches).
+    served: (std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64),
     pub bookmark_every: Duration,
     counter: Mutex<u64>,
 }
@@ -113,6 +115,7 @@ impl ClusterApi {
             anonymous,
             faults: Mutex::new(Faults::default()),
             requests: Mutex::new(Vec::new()),
+            served: Default::default(),
             bookmark_every: Duration::from_secs(30),
             counter: Mutex::new(0),
         }
@@ -124,6 +127,13 @@ impl ClusterApi {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// How many requests arrived since start, and how many of them were watches (the log keeps
+    /// only the newest [`MAX_RECORDS`]; these counts are never trimmed).
+    pub fn request_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.served.0.load(Relaxed), self.served.1.load(Relaxed))
     }
 
     /// Replaces the fault plan.
@@ -209,6 +219,14 @@ async fn handle(
             .or_else(|| api.anonymous.as_deref().and_then(|n| api.user(n))),
     };
     {
+        use std::sync::atomic::Ordering::Relaxed;
+        api.served.0.fetch_add(1, Relaxed);
+        if uri
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"))
+        {
+            api.served.1.fetch_add(1, Relaxed);
+        }
         let mut log = api.requests.lock().unwrap_or_else(PoisonError::into_inner);
         if log.len() >= MAX_RECORDS {
             log.drain(..MAX_RECORDS / 10);

@@ -128,7 +128,7 @@ pub fn resource_of(object: &Value) -> Option<&'static Resource> {
 }
 
 /// Teams that own the synthetic services, one namespace each.
-const SYNTHETIC_TEAMS: [&str; 20] = [
+pub const SYNTHETIC_TEAMS: [&str; 20] = [
     "payments",
     "storefront",
     "search",

@@ -70,8 +70,33 @@ fn lookup<T: Serialize>(
         .ok_or_else(|| ApiError::NotFound(format!("no {what} named “{name}” in the catalog")))
 }
 
-async fn service(State(state): State<AppState>, Path(name): Path<String>) -> impl IntoResponse {
-    lookup("service", &name, |n| state.portal.service(n))
+/// Answered from the service's computed view, kept (with its gzip) until the service changes.
+async fn service(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some(encoded) = valid_name(&name)
+        .then(|| state.portal.service_json(&name))
+        .flatten()
+    else {
+        return ApiError::NotFound(format!("no service named “{name}” in the catalog"))
+            .into_response();
+    };
+    let accepts_gzip = crate::assets::accepts_gzip(&headers);
+    use axum::http::header;
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    let vary = [(header::VARY, "accept-encoding")];
+    match encoded.gzip {
+        Some(gz) if accepts_gzip => (
+            json,
+            vary,
+            [(header::CONTENT_ENCODING, "gzip")],
+            axum::body::Bytes::from_owner(gz),
+        )
+            .into_response(),
+        _ => (json, vary, axum::body::Bytes::from_owner(encoded.json)).into_response(),
+    }
 }
 
 async fn team(State(state): State<AppState>, Path(name): Path<String>) -> impl IntoResponse {

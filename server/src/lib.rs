@@ -1,6 +1,7 @@
 //! The `wayfinder` server: configuration, the catalog, the JSON API and the web app's host.
 
 pub mod api;
+pub mod assets;
 pub mod autoscaling;
 pub mod catalog;
 pub mod clusters;

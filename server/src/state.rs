@@ -3,7 +3,7 @@
 use crate::catalog::query;
 use crate::catalog::CatalogStore;
 use crate::clusters::{Fleet, Placement};
-use app::api::ssr::{Portal, SharedPortal};
+use app::api::ssr::{EncodedJson, Portal, SharedPortal};
 use app::model::{
     CatalogProblem, CatalogQuery, ClusterStatus, ErrorList, ErrorQuery, FacetValue, Finding,
     ServiceDetail, ServiceList, ServiceSummary, Severity, SystemDetail, TeamDetail,
@@ -11,7 +11,8 @@ use app::model::{
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 /// Axum state: Leptos options for rendering and the portal for data.
 #[derive(Clone, FromRef)]
@@ -26,12 +27,104 @@ pub struct AppState {
 pub struct CatalogPortal {
     store: Arc<CatalogStore>,
     fleet: Arc<Fleet>,
+    details: Mutex<HashMap<String, Arc<Computed>>>,
+}
+
+/// How long a service's computed view is used while nothing it shows changes (rules that read the
+/// clock, such as `pending-too-long`, move on without events; ages are moved on when served).
+const DETAIL_TTL: Duration = Duration::from_secs(10);
+
+/// A service's view as computed from the caches, with what it was computed from.
+struct Computed {
+    catalog: Arc<crate::catalog::Catalog>,
+    version: (u64, u64),
+    at: Instant,
+    generated: jiff::Timestamp,
+    detail: ServiceDetail,
+    encoded: OnceLock<EncodedJson>,
 }
 
 impl CatalogPortal {
     /// Wraps a store and the watched clusters; every call reads their current state.
     pub fn new(store: Arc<CatalogStore>, fleet: Arc<Fleet>) -> Self {
-        Self { store, fleet }
+        Self {
+            store,
+            fleet,
+            details: Mutex::default(),
+        }
+    }
+
+    /// The service's view: the one computed before while neither the catalog nor anything of the
+    /// service changed and it is younger than [`DETAIL_TTL`], else computed now and kept.
+    fn computed(&self, name: &str) -> Option<Arc<Computed>> {
+        let catalog = self.store.snapshot();
+        // Read before computing: a change landing meanwhile makes the copy stale at once.
+        let version = self.fleet.version_of(name);
+        let lock = || self.details.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = lock().get(name) {
+            if Arc::ptr_eq(&c.catalog, &catalog)
+                && c.version == version
+                && c.at.elapsed() < DETAIL_TTL
+            {
+                return Some(c.clone());
+            }
+        }
+        let Some(mut detail) = self.compute(name, &catalog) else {
+            lock().remove(name);
+            return None;
+        };
+        let generated = jiff::Timestamp::now();
+        detail.generated_at = Some(crate::clusters::watch::rfc3339(generated));
+        let c = Arc::new(Computed {
+            catalog,
+            version,
+            at: Instant::now(),
+            generated,
+            detail,
+            encoded: OnceLock::new(),
+        });
+        lock().insert(name.to_string(), c.clone());
+        Some(c)
+    }
+
+    fn compute(&self, name: &str, catalog: &crate::catalog::Catalog) -> Option<ServiceDetail> {
+        let mut d = match catalog.service(name) {
+            Some(d) => d,
+            None => {
+                let placements = self.fleet.placements();
+                let p = placements.get(name).filter(|p| p.discovered)?;
+                ServiceDetail::new(discovered_summary(name, p))
+            }
+        };
+        let r = self.fleet.report(&d.summary.name);
+        d.summary.cluster_names = r.clusters.iter().map(|c| c.cluster.clone()).collect();
+        let regions: BTreeSet<String> = r.clusters.iter().map(|c| c.region.clone()).collect();
+        d.summary.regions = regions.into_iter().collect();
+        d.summary.health = r.health.clone();
+        d.clusters = r.clusters;
+        d.errors = r.errors;
+        d.autoscalers = r.autoscalers;
+        d.fixed_replicas = r.fixed;
+        d.spread = r.spread;
+        d.rollouts = r.rollouts;
+        d.deploys_per_week = r.deploys_per_week;
+        Some(d)
+    }
+}
+
+/// JSON and gzip of a view, each made once.
+fn encode(detail: &ServiceDetail) -> EncodedJson {
+    use std::io::Write;
+    let json = serde_json::to_vec(detail).unwrap_or_default();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let gzip = gz
+        .write_all(&json)
+        .and_then(|()| gz.finish())
+        .ok()
+        .map(Arc::from);
+    EncodedJson {
+        json: json.into(),
+        gzip,
     }
 }
 
@@ -91,37 +184,21 @@ impl CatalogPortal {
 impl Portal for CatalogPortal {
     fn services(&self, query: &CatalogQuery) -> ServiceList {
         let (all, problem_count) = self.all_services();
-        ServiceList {
-            items: query::filter_and_sort(&all, query),
-            total: all.len(),
-            facets: query::facets(&all),
-            problem_count,
-        }
+        query::list(&all, query, problem_count)
     }
 
     fn service(&self, name: &str) -> Option<ServiceDetail> {
-        let mut d = match self.store.snapshot().service(name) {
-            Some(d) => d,
-            None => {
-                let placements = self.fleet.placements();
-                let p = placements.get(name).filter(|p| p.discovered)?;
-                ServiceDetail::new(discovered_summary(name, p))
-            }
-        };
-        let r = self.fleet.report(&d.summary.name);
-        d.summary.cluster_names = r.clusters.iter().map(|c| c.cluster.clone()).collect();
-        let regions: std::collections::BTreeSet<String> =
-            r.clusters.iter().map(|c| c.region.clone()).collect();
-        d.summary.regions = regions.into_iter().collect();
-        d.summary.health = r.health.clone();
-        d.clusters = r.clusters;
-        d.errors = r.errors;
-        d.autoscalers = r.autoscalers;
-        d.fixed_replicas = r.fixed;
-        d.spread = r.spread;
-        d.rollouts = r.rollouts;
-        d.deploys_per_week = r.deploys_per_week;
+        let c = self.computed(name)?;
+        let now = jiff::Timestamp::now();
+        let mut d = c.detail.clone();
+        d.age_by(now.as_second() - c.generated.as_second());
+        d.generated_at = Some(crate::clusters::watch::rfc3339(now));
         Some(d)
+    }
+
+    fn service_json(&self, name: &str) -> Option<EncodedJson> {
+        let c = self.computed(name)?;
+        Some(c.encoded.get_or_init(|| encode(&c.detail)).clone())
     }
 
     fn team(&self, name: &str) -> Option<TeamDetail> {

@@ -34,6 +34,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::render))
+        .route("/pkg/{file}", get(crate::assets::pkg))
         .nest("/api/v1", api::router())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -46,7 +47,9 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             crate::metrics::track,
         ))
-        .layer(CompressionLayer::new())
+        // Pages and API answers change with every request: compress them fast. The bundle is
+        // compressed once, at the best level (crate::assets), and passes through untouched.
+        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

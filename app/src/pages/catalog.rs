@@ -25,6 +25,8 @@ pub fn CatalogPage() -> impl IntoView {
         Callback::new(move |(key, value, replace): (&'static str, String, bool)| {
             let mut map = query_map.get_untracked();
             map.remove(key);
+            // A new filter or search starts again on the first page.
+            map.remove("page");
             if !value.is_empty() {
                 map.insert(key, value);
             }
@@ -115,14 +117,40 @@ fn catalog_results(list: ServiceList, q: CatalogQuery, set_param: SetParam) -> i
     } else {
         view! { <ServiceTable items=list.items.clone() sort=q.clone()/> }.into_any()
     };
+    let count = if list.pages > 1 && !list.items.is_empty() {
+        let first = (list.page - 1) * list.limit + 1;
+        let last = first + list.items.len() - 1;
+        format!(
+            "{} of {} services, showing {first}–{last}",
+            list.matched, list.total
+        )
+    } else {
+        format!("{} of {} services", list.matched, list.total)
+    };
     view! {
         {filters}
         {problems}
-        <p class="mb-2 text-sm text-muted" data-testid="result-count" aria-live="polite">
-            {format!("{} of {} services", list.items.len(), list.total)}
-        </p>
+        <p class="mb-2 text-sm text-muted" data-testid="result-count" aria-live="polite">{count}</p>
         {body}
+        {pager(&list, &q)}
     }
+}
+
+/// Previous / next links when the matching services fill more than one page.
+fn pager(list: &ServiceList, q: &CatalogQuery) -> Option<impl IntoView> {
+    (list.pages > 1).then(|| {
+        let link = |page: usize, label: &'static str, rel: &'static str| {
+            let href = format!("/{}", q.on_page(page).to_query_string());
+            view! { <a class="link" href=href rel=rel data-testid=format!("page-{rel}")>{label}</a> }
+        };
+        view! {
+            <nav class="mt-3 flex items-center gap-4 text-sm" aria-label="Pages" data-testid="pager">
+                {(list.page > 1).then(|| link(list.page - 1, "← Previous", "prev"))}
+                <span class="text-muted">{format!("Page {} of {}", list.page, list.pages)}</span>
+                {(list.page < list.pages).then(|| link(list.page + 1, "Next →", "next"))}
+            </nav>
+        }
+    })
 }
 
 fn filter_select(

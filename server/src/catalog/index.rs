@@ -115,12 +115,7 @@ impl Catalog {
 
     /// The catalog table for a query.
     pub fn query(&self, q: &CatalogQuery) -> ServiceList {
-        ServiceList {
-            items: query::filter_and_sort(&self.services, q),
-            total: self.services.len(),
-            facets: query::facets(&self.services),
-            problem_count: self.problems.len(),
-        }
+        query::list(&self.services, q, self.problems.len())
     }
 
     /// Each service's name with its Kubernetes annotations, for mapping objects to services.

@@ -1,35 +1,64 @@
 //! Catalog search, filters and sorting: pure functions over service summaries.
 
-use app::model::{CatalogQuery, FacetValue, Facets, ServiceSummary};
+use app::model::{CatalogQuery, FacetValue, Facets, ServiceList, ServiceSummary};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+/// The catalog table for a query: the page asked for of the services matching every filter, with
+/// the facets of all of them.
+pub fn list(services: &[ServiceSummary], q: &CatalogQuery, problem_count: usize) -> ServiceList {
+    let matching = matching(services, q);
+    let limit = q.page_size();
+    let pages = matching.len().div_ceil(limit).max(1);
+    let page = q.page_number().min(pages);
+    let items = matching
+        .iter()
+        .skip((page - 1) * limit)
+        .take(limit)
+        .map(|s| (*s).clone())
+        .collect();
+    ServiceList {
+        items,
+        total: services.len(),
+        matched: matching.len(),
+        page,
+        pages,
+        limit,
+        facets: facets(services),
+        problem_count,
+    }
+}
+
 /// The services matching every filter, in the requested order.
 pub fn filter_and_sort(services: &[ServiceSummary], q: &CatalogQuery) -> Vec<ServiceSummary> {
+    matching(services, q).into_iter().cloned().collect()
+}
+
+/// [`filter_and_sort`] without copying: each sort key is lowered once, not per comparison.
+fn matching<'a>(services: &'a [ServiceSummary], q: &CatalogQuery) -> Vec<&'a ServiceSummary> {
     let terms: Vec<String> = q.q.split_whitespace().map(str::to_lowercase).collect();
-    let mut items: Vec<ServiceSummary> = services
+    let column = q.sort_column();
+    let mut keyed: Vec<(Option<String>, String, &ServiceSummary)> = services
         .iter()
         .filter(|s| matches_filters(s, q) && terms.iter().all(|t| matches_text(s, t)))
-        .cloned()
+        .map(|s| {
+            let primary = match column {
+                "owner" => sort_key(&s.owner),
+                "system" => sort_key(&s.system),
+                "lifecycle" => non_empty(&s.lifecycle),
+                "type" => non_empty(&s.kind),
+                _ => None,
+            };
+            (primary, s.title.to_lowercase(), s)
+        })
         .collect();
-    let column = q.sort_column();
-    items.sort_by(|a, b| {
-        let primary = match column {
-            "owner" => cmp_opt(sort_key(&a.owner), sort_key(&b.owner), q.descending()),
-            "system" => cmp_opt(sort_key(&a.system), sort_key(&b.system), q.descending()),
-            "lifecycle" => cmp_opt(
-                non_empty(&a.lifecycle),
-                non_empty(&b.lifecycle),
-                q.descending(),
-            ),
-            "type" => cmp_opt(non_empty(&a.kind), non_empty(&b.kind), q.descending()),
-            _ => Ordering::Equal,
+    keyed.sort_by(|(pa, ta, a), (pb, tb, b)| {
+        let primary = if column == "name" {
+            Ordering::Equal
+        } else {
+            cmp_opt(pa.as_deref(), pb.as_deref(), q.descending())
         };
-        let by_name = a
-            .title
-            .to_lowercase()
-            .cmp(&b.title.to_lowercase())
-            .then(a.name.cmp(&b.name));
+        let by_name = ta.cmp(tb).then(a.name.cmp(&b.name));
         let by_name = if q.descending() && column == "name" {
             by_name.reverse()
         } else {
@@ -37,7 +66,7 @@ pub fn filter_and_sort(services: &[ServiceSummary], q: &CatalogQuery) -> Vec<Ser
         };
         primary.then(by_name)
     });
-    items
+    keyed.into_iter().map(|(_, _, s)| s).collect()
 }
 
 fn sort_key(link: &Option<app::model::EntityLink>) -> Option<String> {
@@ -49,10 +78,10 @@ fn non_empty(value: &str) -> Option<String> {
 }
 
 /// Present values first in the requested direction, missing ones last either way.
-fn cmp_opt(a: Option<String>, b: Option<String>, descending: bool) -> Ordering {
+fn cmp_opt(a: Option<&str>, b: Option<&str>, descending: bool) -> Ordering {
     match (a, b) {
-        (Some(a), Some(b)) if descending => b.cmp(&a),
-        (Some(a), Some(b)) => a.cmp(&b),
+        (Some(a), Some(b)) if descending => b.cmp(a),
+        (Some(a), Some(b)) => a.cmp(b),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,

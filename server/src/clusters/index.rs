@@ -72,7 +72,8 @@ pub struct ObjKey {
 /// What the index needs to know of an object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fact {
-    pub labels: BTreeMap<String, String>,
+    /// Shared between objects with the same labels (a Deployment's pods all carry the same).
+    pub labels: Arc<BTreeMap<String, String>>,
     /// Owner references, scale target or event subject: objects this one belongs to.
     pub links: Vec<(Kind, String)>,
     /// True when an owner reference says a controller manages it.
@@ -184,6 +185,13 @@ struct Inner {
     by_service: HashMap<Arc<str>, BTreeSet<ObjKey>>,
     /// Services found only in the cluster, with how many workloads and pods make them exist.
     discovered: HashMap<Arc<str>, usize>,
+    /// Every distinct label set in `facts`, so equal ones are stored once.
+    label_sets: HashSet<Arc<BTreeMap<String, String>>>,
+    /// `label_sets`' size after its last sweep.
+    swept_at: usize,
+    /// Bumped whenever a service appears in or leaves `by_service` (or everything is rebuilt), so
+    /// readers can keep what they derived from the set of services until it moves.
+    generation: u64,
 }
 
 /// One cluster's object → service index.
@@ -242,6 +250,7 @@ impl ClusterIndex {
     pub fn apply(&self, key: ObjKey, fact: Fact) {
         let mapper = self.mapper();
         let mut inner = self.lock();
+        let fact = inner.intern(fact);
         let mut touched = inner.unlink(&key);
         let services = inner.resolve(&mapper, &key, &fact);
         touched.extend(services.iter().cloned());
@@ -266,7 +275,10 @@ impl ClusterIndex {
         inner
             .facts
             .retain(|k, _| k.kind != kind || namespace.is_some_and(|ns| k.namespace != ns));
-        inner.facts.extend(facts);
+        for (key, fact) in facts {
+            let fact = inner.intern(fact);
+            inner.facts.insert(key, fact);
+        }
         drop(inner);
         self.rebuild();
     }
@@ -277,6 +289,7 @@ impl ClusterIndex {
         let mapper = self.mapper();
         let mut inner = self.lock();
         let before = std::mem::take(&mut inner.by_service);
+        inner.generation += 1;
         inner.members.clear();
         inner.discovered.clear();
         let mut keys: Vec<ObjKey> = inner.facts.keys().cloned().collect();
@@ -320,6 +333,11 @@ impl ClusterIndex {
             .is_some_and(|objs| objs.iter().any(|k| k.kind.is_workload()))
     }
 
+    /// Changes whenever a service appears here or leaves (see [`ClusterIndex::running_services`]).
+    pub fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
     /// Services with workloads or pods here.
     pub fn running_services(&self) -> Vec<Arc<str>> {
         self.lock()
@@ -347,6 +365,22 @@ impl ClusterIndex {
 }
 
 impl Inner {
+    /// The fact with its labels shared with an equal set already stored. Sets no object uses any
+    /// more are dropped whenever the pool has doubled since the last sweep.
+    fn intern(&mut self, mut fact: Fact) -> Fact {
+        match self.label_sets.get(&*fact.labels) {
+            Some(shared) => fact.labels = shared.clone(),
+            None => {
+                self.label_sets.insert(fact.labels.clone());
+                if self.label_sets.len() > 2 * self.swept_at.max(512) {
+                    self.label_sets.retain(|l| Arc::strong_count(l) > 1);
+                    self.swept_at = self.label_sets.len();
+                }
+            }
+        }
+        fact
+    }
+
     fn unlink(&mut self, key: &ObjKey) -> BTreeSet<Arc<str>> {
         let old = self.members.remove(key).unwrap_or_default();
         for s in &old {
@@ -354,6 +388,7 @@ impl Inner {
                 set.remove(key);
                 if set.is_empty() {
                     self.by_service.remove(s);
+                    self.generation += 1;
                 }
             }
             if key.kind.is_workload() {
@@ -370,10 +405,11 @@ impl Inner {
 
     fn link(&mut self, mapper: &Mapper, key: ObjKey, services: Vec<Arc<str>>) {
         for s in &services {
-            self.by_service
-                .entry(s.clone())
-                .or_default()
-                .insert(key.clone());
+            let set = self.by_service.entry(s.clone()).or_insert_with(|| {
+                self.generation += 1;
+                BTreeSet::new()
+            });
+            set.insert(key.clone());
             if key.kind.is_workload() && !mapper.is_described(s) {
                 *self.discovered.entry(s.clone()).or_default() += 1;
             }
@@ -460,10 +496,12 @@ mod tests {
 
     fn fact(labels: &[(&str, &str)], links: &[(Kind, &str)]) -> Fact {
         Fact {
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            labels: Arc::new(
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
             links: links.iter().map(|(k, n)| (*k, n.to_string())).collect(),
             controlled: !links.is_empty(),
         }

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod index;
+pub mod slim;
 pub mod view;
 pub mod watch;
 
@@ -30,6 +31,14 @@ struct HealthCache {
     entries: HashMap<String, (i64, Arc<Vec<Finding>>, HealthSummary)>,
 }
 
+/// How often each service changed, and how often anything every service shows changed (a cluster's
+/// status, or a lagging change feed): what a cached view of a service was computed from.
+#[derive(Default)]
+struct Versions {
+    epoch: u64,
+    services: HashMap<Arc<str>, u64>,
+}
+
 /// Every watched cluster, the shared catalog mapping and the change feed pages subscribe to.
 pub struct Fleet {
     pub clusters: Vec<Arc<ClusterWatch>>,
@@ -37,8 +46,16 @@ pub struct Fleet {
     changes: broadcast::Sender<Change>,
     thresholds: Thresholds,
     health: Arc<Mutex<HealthCache>>,
+    versions: Arc<Mutex<Versions>>,
+    placements: Mutex<Option<(PlacementKey, Arc<Placements>)>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
+
+/// Where every running service runs, by service name.
+pub type Placements = BTreeMap<String, Placement>;
+
+/// What [`Fleet::placements`] depends on: the mapper, each cluster's set of services and region.
+type PlacementKey = (usize, Vec<(u64, String)>);
 
 impl Default for Fleet {
     fn default() -> Self {
@@ -48,6 +65,8 @@ impl Default for Fleet {
             changes: broadcast::channel(CHANGE_BUFFER).0,
             thresholds: Thresholds::default(),
             health: Arc::default(),
+            versions: Arc::default(),
+            placements: Mutex::default(),
             tasks: Vec::new(),
         }
     }
@@ -149,19 +168,26 @@ impl Fleet {
         let mut fleet = Self::default();
         fleet.thresholds = thresholds;
         // Findings stay cached until a change touches their service.
-        let (cache, mut rx) = (fleet.health.clone(), fleet.changes.subscribe());
+        let (cache, versions, mut rx) = (
+            fleet.health.clone(),
+            fleet.versions.clone(),
+            fleet.changes.subscribe(),
+        );
         fleet.tasks.push(tokio::spawn(async move {
             loop {
                 let change = rx.recv().await;
                 let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut versions = versions.lock().unwrap_or_else(PoisonError::into_inner);
                 match change {
                     Ok(Change::Objects { services, .. }) => {
                         for s in services.iter() {
                             cache.entries.remove(&**s);
+                            *versions.services.entry(s.clone()).or_default() += 1;
                         }
                     }
                     Ok(Change::Status { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                        cache.entries.clear()
+                        cache.entries.clear();
+                        versions.epoch += 1;
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
@@ -195,6 +221,13 @@ impl Fleet {
         for c in &self.clusters {
             c.index.rebuild();
         }
+    }
+
+    /// Changes when anything `service`'s views show may have changed: its objects, or any cluster's
+    /// status. Read it before computing a view to cache, and compare before using the view.
+    pub fn version_of(&self, service: &str) -> (u64, u64) {
+        let v = self.versions.lock().unwrap_or_else(PoisonError::into_inner);
+        (v.epoch, v.services.get(service).copied().unwrap_or(0))
     }
 
     /// A feed of changes: which services' objects changed in which cluster, and cluster status.
@@ -340,14 +373,37 @@ impl Fleet {
         self.clusters.iter().any(|c| c.index.runs(service))
     }
 
-    /// Where every running service runs, described or discovered.
-    pub fn placements(&self) -> BTreeMap<String, Placement> {
+    /// Where every running service runs, described or discovered. Kept until a service appears or
+    /// leaves somewhere, a region is learnt or the catalog changes.
+    pub fn placements(&self) -> Arc<Placements> {
         let mapper = self
             .mapper
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        let mut out: BTreeMap<String, Placement> = BTreeMap::new();
+        let key: PlacementKey = (
+            Arc::as_ptr(&mapper) as usize,
+            self.clusters
+                .iter()
+                .map(|c| (c.index.generation(), c.region()))
+                .collect(),
+        );
+        let mut cached = self
+            .placements
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((k, p)) = cached.as_ref() {
+            if *k == key {
+                return p.clone();
+            }
+        }
+        let fresh = Arc::new(self.compute_placements(&mapper));
+        *cached = Some((key, fresh.clone()));
+        fresh
+    }
+
+    fn compute_placements(&self, mapper: &Mapper) -> Placements {
+        let mut out: Placements = BTreeMap::new();
         for c in &self.clusters {
             let region = c.region();
             for s in c.index.running_services() {

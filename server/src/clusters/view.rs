@@ -2,6 +2,7 @@
 
 use super::index::Kind;
 use super::watch::{age_seconds, rfc3339, ClusterWatch};
+use crate::clusters::slim::Pod;
 use crate::health::ClusterObjects;
 use app::model::{
     AutoscalerView, FixedWorkload, Health, PodView, Replicas, Revision, Rollout, ServiceCluster,
@@ -9,7 +10,7 @@ use app::model::{
 };
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 fn when(t: &Option<Time>) -> (Option<String>, Option<i64>) {

@@ -3,17 +3,18 @@
 
 use super::config::{Access, Cluster};
 use super::index::{ClusterIndex, Fact, Kind, ObjKey};
+use super::slim::Pod;
 use crate::autoscaling::history::ReplicaHistory;
 use app::model::{ClusterState, ClusterStatus};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, PodTemplateSpec, Service};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::watcher;
 use kube::{Api, Client, Config, Resource};
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, BTreeSet};
@@ -256,12 +257,15 @@ impl Trim for ReplicaSet {
     }
 }
 
+/// A slim Pod never reads env, args or command off the wire (see `slim`). Its labels and
+/// annotations are read by the index before the cache keeps the pod, and no view reads them: with
+/// hundreds of thousands of pods they are dropped.
 impl Trim for Pod {
     fn trim(&mut self) {
-        trim_meta(self);
-        if let Some(spec) = self.spec.as_mut() {
-            trim_pod_spec(spec);
-        }
+        let meta = &mut self.metadata;
+        meta.managed_fields = None;
+        meta.labels = None;
+        meta.annotations = None;
     }
 }
 
@@ -316,7 +320,7 @@ pub trait Watched:
                 name: meta.name.clone().unwrap_or_default(),
             },
             Fact {
-                labels: meta.labels.clone().unwrap_or_default(),
+                labels: Arc::new(meta.labels.clone().unwrap_or_default()),
                 links: self.links(),
                 controlled: meta
                     .owner_references
@@ -456,7 +460,7 @@ impl<K: Watched> Shards<K> {
 
     /// How many objects are cached.
     pub fn len(&self) -> usize {
-        self.read().values().map(|s| s.state().len()).sum()
+        self.read().values().map(|s| s.len()).sum()
     }
 
     /// True when nothing is cached.
@@ -515,8 +519,13 @@ pub struct ClusterWatch {
     pub index: Arc<ClusterIndex>,
     /// The last hour of each autoscaler's replica count.
     pub history: Arc<ReplicaHistory>,
+    /// The region learnt from the Nodes, with the node count and time it was worked out at.
+    learnt_region: std::sync::Mutex<Option<(usize, std::time::Instant, String)>>,
     tasks: Vec<JoinHandle<()>>,
 }
+
+/// How long a region learnt from Node labels is trusted while the number of Nodes stays the same.
+const REGION_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Drop for ClusterWatch {
     fn drop(&mut self) {
@@ -571,20 +580,10 @@ async fn supervise<K: Watched>(
     }
     ctx.status.update(kind, &None, |_| {});
     let (reader, writer) = reflector::store();
-    shards.insert(None, reader.clone());
+    shards.insert(None, reader);
     let api: Api<K> = Api::all(ctx.client.clone());
     let fallback = K::NAMESPACED;
-    run_watch(
-        &ctx,
-        kind,
-        None,
-        api,
-        config.clone(),
-        reader,
-        writer,
-        fallback,
-    )
-    .await;
+    run_watch(&ctx, kind, None, api, config.clone(), writer, fallback).await;
     // Only reached when a namespaced kind may not be listed cluster-wide.
     shards.remove(&None);
     if let Some(k) = K::KIND {
@@ -649,13 +648,13 @@ async fn per_namespace<K: Watched>(
             let scope = Some(ns.clone());
             ctx.status.update(kind, &scope, |_| {});
             let (reader, writer) = reflector::store();
-            shards.insert(scope.clone(), reader.clone());
+            shards.insert(scope.clone(), reader);
             let api = K::api_in(ctx.client.clone(), ns);
             let (c, cfg) = (ctx.clone(), config.clone());
             running.0.insert(
                 ns.clone(),
                 tokio::spawn(async move {
-                    run_watch(&c, kind, scope, api, cfg, reader, writer, false).await;
+                    run_watch(&c, kind, scope, api, cfg, writer, false).await;
                 }),
             );
         }
@@ -715,14 +714,12 @@ fn reader_synced(status: &WatchStatus, kind: &'static str, scope: &Scope) -> boo
 
 /// Runs one reflector until the task is dropped, recreating the watcher after errors. Returns only
 /// when `stop_if_forbidden` and the apiserver refuses the list before it ever synced.
-#[allow(clippy::too_many_arguments)]
 async fn run_watch<K: Watched>(
     ctx: &Ctx,
     kind: &'static str,
     scope: Scope,
     api: Api<K>,
     config: watcher::Config,
-    reader: Store<K>,
     mut writer: reflector::store::Writer<K>,
     stop_if_forbidden: bool,
 ) {
@@ -736,21 +733,40 @@ async fn run_watch<K: Watched>(
     loop {
         // A fresh watcher after any error: it relists, so a recovery is always seen as a sync.
         // (A stream the apiserver merely closes is resumed inside the watcher, without a relist.)
-        let stream = watcher(api.clone(), config.clone()).modify(Trim::trim);
+        let stream = watcher(api.clone(), config.clone());
         let mut stream = std::pin::pin!(stream);
         let mut delay = backoff;
+        // What the index learns of a relist, gathered until it is complete.
+        let mut relisted: Vec<(ObjKey, Fact)> = Vec::new();
         while let Some(event) = stream.next().await {
             match event {
                 Ok(event) => {
+                    // The index reads the whole object (labels included); the cache keeps it
+                    // trimmed.
+                    let fact = match &event {
+                        watcher::Event::Apply(o) => o.fact(),
+                        watcher::Event::InitApply(o) => {
+                            relisted.extend(o.fact());
+                            None
+                        }
+                        watcher::Event::Init => {
+                            relisted.clear();
+                            None
+                        }
+                        _ => None,
+                    };
+                    let event = event.modify(Trim::trim);
                     writer.apply_watcher_event(&event);
                     let now = jiff::Timestamp::now();
                     match &event {
                         watcher::Event::InitDone => {
                             backoff = MIN_BACKOFF;
                             if let Some(k) = K::KIND {
-                                let facts =
-                                    reader.state().iter().filter_map(|o| o.fact()).collect();
-                                ctx.index.replace(k, scope.as_deref(), facts);
+                                ctx.index.replace(
+                                    k,
+                                    scope.as_deref(),
+                                    std::mem::take(&mut relisted),
+                                );
                             }
                             changed(status.update(kind, &scope, |k| {
                                 k.synced = true;
@@ -769,7 +785,7 @@ async fn run_watch<K: Watched>(
                         watcher::Event::InitApply(o) => sample(ctx, o, now),
                         watcher::Event::Apply(o) => {
                             sample(ctx, o, now);
-                            if let Some((key, fact)) = o.fact() {
+                            if let Some((key, fact)) = fact {
                                 ctx.index.apply(key, fact);
                             }
                             status.update(kind, &scope, |k| {
@@ -915,6 +931,7 @@ impl ClusterWatch {
                     status,
                     index,
                     history,
+                    learnt_region: Default::default(),
                     tasks,
                 };
             }
@@ -956,6 +973,7 @@ impl ClusterWatch {
             status,
             index,
             history,
+            learnt_region: Default::default(),
             tasks,
         }
     }
@@ -965,6 +983,23 @@ impl ClusterWatch {
         if let Some(r) = &self.cluster.region {
             return r.clone();
         }
+        // Every page asks, and a cluster may have thousands of Nodes: count them rarely.
+        let nodes = self.stores.nodes.len();
+        let mut learnt = self
+            .learnt_region
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((n, at, r)) = learnt.as_ref() {
+            if *n == nodes && at.elapsed() < REGION_TTL {
+                return r.clone();
+            }
+        }
+        let r = self.region_from_nodes();
+        *learnt = Some((nodes, std::time::Instant::now(), r.clone()));
+        r
+    }
+
+    fn region_from_nodes(&self) -> String {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for n in self.stores.nodes.state() {
             if let Some(r) = n

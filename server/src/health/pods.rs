@@ -3,8 +3,8 @@
 //! hour ago on a pod that is healthy since is not a finding.
 
 use super::{secs_since, ts, Raw};
+use crate::clusters::slim::{ContainerStatus, Pod};
 use app::model::Severity;
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 
 /// Restarts older than this are history, not a problem.
 const RECENT: i64 = 3600;

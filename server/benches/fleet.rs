@@ -1,0 +1,1143 @@
+//! `make bench`: the real `wayfinder` (release build) against a kubesim fleet at scale, over HTTPS.
+//!
+//! Measures initial sync, memory, page latency under concurrent clients, freshness of changes in
+//! the API and on SSE streams, apiserver requests per page view, a Backstage-style fan-out for the
+//! same service side by side, and the first-load transfer of the WASM, JS and CSS. Prints a table
+//! and writes `target/bench/results.json`.
+
+use bytes::Bytes;
+use clap::Parser;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::mpsc;
+
+/// Benchmark sizes and durations.
+#[derive(Parser, Clone, Debug)]
+#[command(name = "bench", about = "Wayfinder at scale against kubesim")]
+struct Args {
+    /// Simulated clusters.
+    #[arg(long, default_value_t = 14)]
+    clusters: usize,
+    /// Services (each runs in up to 3 clusters).
+    #[arg(long, default_value_t = 1600)]
+    services: usize,
+    /// Pods in all (default: 25 per service).
+    #[arg(long)]
+    pods: Option<usize>,
+    /// Seconds each latency run lasts.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Concurrent clients in each latency run.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Changes made in kubesim for the freshness run.
+    #[arg(long, default_value_t = 200)]
+    changes: usize,
+    /// Simulated apiserver latency for the fan-out reference, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    cluster_latency_ms: u64,
+    /// Seconds the fan-out reference runs.
+    #[arg(long, default_value_t = 10)]
+    reference_seconds: u64,
+    /// Concurrent clients of the fan-out reference.
+    #[arg(long, default_value_t = 4)]
+    reference_clients: usize,
+    /// The wayfinder binary (default: target/release/wayfinder, built by `make build`).
+    #[arg(long)]
+    wayfinder: Option<PathBuf>,
+    /// Where results.json and the generated catalog go (default: target/bench).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// The 13 list calls Backstage's Kubernetes plugin makes per cluster per request
+/// (`DEFAULT_OBJECTS` in `KubernetesFanOutHandler.ts`).
+const BACKSTAGE_OBJECTS: [&str; 13] = [
+    "/api/v1/pods",
+    "/api/v1/services",
+    "/api/v1/configmaps",
+    "/api/v1/limitranges",
+    "/api/v1/resourcequotas",
+    "/apis/apps/v1/deployments",
+    "/apis/apps/v1/replicasets",
+    "/apis/apps/v1/statefulsets",
+    "/apis/apps/v1/daemonsets",
+    "/apis/autoscaling/v2/horizontalpodautoscalers",
+    "/apis/batch/v1/jobs",
+    "/apis/batch/v1/cronjobs",
+    "/apis/networking.k8s.io/v1/ingresses",
+];
+
+fn main() {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(&format!("cannot start tokio: {e}")));
+    if let Err(e) = runtime.block_on(run(args)) {
+        fail(&e);
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("bench: {message}");
+    std::process::exit(1)
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn service_name(s: usize) -> String {
+    format!("svc-{s:05}")
+}
+
+/// Latencies of one run, with errors and how long it lasted.
+#[derive(Default)]
+struct Samples {
+    micros: Vec<u64>,
+    errors: usize,
+    seconds: f64,
+}
+
+impl Samples {
+    /// The samples of every task, over the time since `start`.
+    async fn gather(tasks: Vec<tokio::task::JoinHandle<Samples>>, start: Instant) -> Samples {
+        let mut all = Samples::default();
+        for t in tasks {
+            if let Ok(s) = t.await {
+                all.micros.extend(s.micros);
+                all.errors += s.errors;
+            }
+        }
+        all.seconds = start.elapsed().as_secs_f64();
+        all
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.micros.is_empty() {
+            return f64::NAN;
+        }
+        let mut v = self.micros.clone();
+        v.sort_unstable();
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v[i.min(v.len() - 1)] as f64 / 1000.0
+    }
+
+    fn max(&self) -> f64 {
+        self.micros.iter().copied().max().unwrap_or(0) as f64 / 1000.0
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "requests": self.micros.len(),
+            "errors": self.errors,
+            "p50Ms": round(self.percentile(0.5)),
+            "p99Ms": round(self.percentile(0.99)),
+            "maxMs": round(self.max()),
+            "perSecond": round(self.micros.len() as f64 / self.seconds.max(0.001)),
+        })
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A keep-alive HTTP/1 connection to the portal.
+struct Conn {
+    addr: String,
+    sender: Option<hyper::client::conn::http1::SendRequest<Empty<Bytes>>>,
+}
+
+impl Conn {
+    fn new(addr: &str) -> Self {
+        Self {
+            addr: addr.to_string(),
+            sender: None,
+        }
+    }
+
+    /// GETs `path` and reads the whole body: (status, body bytes as sent).
+    async fn get(&mut self, path: &str, gzip: bool) -> Result<(u16, Bytes), String> {
+        if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
+            let stream = tokio::net::TcpStream::connect(&self.addr)
+                .await
+                .map_err(|e| format!("connect {}: {e}", self.addr))?;
+            stream.set_nodelay(true).map_err(|e| e.to_string())?;
+            let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| e.to_string())?;
+            tokio::spawn(conn);
+            self.sender = Some(sender);
+        }
+        let Some(sender) = self.sender.as_mut() else {
+            return Err("no connection".into());
+        };
+        sender.ready().await.map_err(|e| e.to_string())?;
+        let mut request = hyper::Request::get(path).header("host", "wayfinder");
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        let request = request
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| format!("GET {path}: {e}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("GET {path}: {e}"))?
+            .to_bytes();
+        Ok((status, body))
+    }
+
+    async fn json(&mut self, path: &str) -> Result<Value, String> {
+        let (status, body) = self.get(path, false).await?;
+        if status != 200 {
+            return Err(format!(
+                "GET {path}: {status} {}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("GET {path}: {e}"))
+    }
+}
+
+/// The portal under test, stopped when dropped.
+struct Portal {
+    child: tokio::process::Child,
+    addr: String,
+    pid: u32,
+}
+
+impl Drop for Portal {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Resident and peak memory of a process, in bytes.
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Descriptors for the synthetic services: one Group per team, a Component per service except every
+/// 20th, which stays a service found only in the clusters.
+fn write_catalog(dir: &Path, services: usize) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut text = String::new();
+    for team in kubesim::scenario::SYNTHETIC_TEAMS {
+        text.push_str(&format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: {team}\nspec:\n  type: team\n  children: []\n---\n"
+        ));
+    }
+    let teams = kubesim::scenario::SYNTHETIC_TEAMS.len();
+    for s in (0..services).filter(|s| s % 20 != 19) {
+        let name = service_name(s);
+        let team = kubesim::scenario::SYNTHETIC_TEAMS[s % teams];
+        text.push_str(&format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  description: Synthetic service {s} of team {team}\n  annotations:\n    backstage.io/kubernetes-id: {name}\n  tags: [bench, tier-{}]\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/{team}\n---\n",
+            s % 3
+        ));
+    }
+    let file = dir.join("catalog-info.yaml");
+    std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+async fn start_portal(
+    binary: &Path,
+    kubeconfig: &Path,
+    catalog: &Path,
+    log: &Path,
+) -> Result<Portal, String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let log_file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err_file = log_file.try_clone().map_err(|e| e.to_string())?;
+    let child = tokio::process::Command::new(binary)
+        .arg("--listen")
+        .arg(&addr)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .arg("--catalog")
+        .arg(catalog)
+        .arg("--site-root")
+        .arg(root().join("target/site"))
+        .env("RUST_LOG", "warn")
+        .stdout(log_file)
+        .stderr(err_file)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let pid = child.id().unwrap_or(0);
+    Ok(Portal { child, addr, pid })
+}
+
+/// Waits until every cluster says `synced`; returns the statuses.
+async fn wait_synced(portal: &Portal, clusters: usize) -> Result<Vec<Value>, String> {
+    let mut conn = Conn::new(&portal.addr);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        if let Ok(Value::Array(list)) = conn.json("/api/v1/clusters").await {
+            let synced = list.iter().filter(|c| c["state"] == "synced").count();
+            if list.len() == clusters && synced == clusters {
+                return Ok(list);
+            }
+        } else {
+            conn = Conn::new(&portal.addr);
+        }
+        if Instant::now() > deadline {
+            return Err("the clusters did not sync within 10 minutes".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Apiserver requests since start, all and watches, summed over the fleet.
+fn apiserver_requests(fleet: &kubesim::fleet::Fleet) -> (u64, u64) {
+    fleet
+        .clusters
+        .iter()
+        .map(|c| c.api.request_counts())
+        .fold((0, 0), |(a, w), (x, y)| (a + x, w + y))
+}
+
+/// `clients` connections GETting `path_of(random)` for `duration`.
+async fn load(
+    addr: &str,
+    clients: usize,
+    duration: Duration,
+    path_of: Arc<dyn Fn(u64) -> String + Send + Sync>,
+) -> Samples {
+    let start = Instant::now();
+    let deadline = start + duration;
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (addr, path_of) = (addr.to_string(), path_of.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::new(&addr);
+            let mut rng: u64 =
+                0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            let mut s = Samples::default();
+            while Instant::now() < deadline {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let path = path_of(rng);
+                let t = Instant::now();
+                match conn.get(&path, true).await {
+                    Ok((200, _)) => s.micros.push(t.elapsed().as_micros() as u64),
+                    _ => {
+                        s.errors += 1;
+                        conn = Conn::new(&addr);
+                    }
+                }
+            }
+            s
+        }));
+    }
+    Samples::gather(tasks, start).await
+}
+
+/// One kind of change the freshness run makes, and how to see it in a service's JSON.
+#[derive(Clone, Debug)]
+enum Expect {
+    Restarts {
+        cluster: String,
+        pod: String,
+        restarts: i64,
+    },
+    Desired {
+        cluster: String,
+        deployment: String,
+        replicas: i64,
+    },
+    Image {
+        cluster: String,
+        image: String,
+    },
+}
+
+impl Expect {
+    fn seen(&self, detail: &Value) -> bool {
+        let cluster_of = |name: &str| -> Option<&Value> {
+            detail["clusters"]
+                .as_array()?
+                .iter()
+                .find(|c| c["cluster"] == name)
+        };
+        match self {
+            Expect::Restarts {
+                cluster,
+                pod,
+                restarts,
+            } => cluster_of(cluster)
+                .and_then(|c| c["pods"].as_array())
+                .is_some_and(|pods| {
+                    pods.iter()
+                        .any(|p| p["name"] == pod.as_str() && p["restarts"] == *restarts)
+                }),
+            Expect::Desired {
+                cluster,
+                deployment,
+                replicas,
+            } => cluster_of(cluster)
+                .and_then(|c| c["workloads"].as_array())
+                .is_some_and(|ws| {
+                    ws.iter().any(|w| {
+                        w["kind"] == "Deployment"
+                            && w["name"] == deployment.as_str()
+                            && w["replicas"]["desired"] == *replicas
+                    })
+                }),
+            Expect::Image { cluster, image } => cluster_of(cluster)
+                .and_then(|c| c["workloads"].as_array())
+                .is_some_and(|ws| {
+                    ws.iter().any(|w| {
+                        w["images"]
+                            .as_array()
+                            .is_some_and(|i| i.iter().any(|x| x == image.as_str()))
+                    })
+                }),
+        }
+    }
+}
+
+/// Opens `GET /api/v1/services/{name}/events`; each `event: service` message arrives parsed, with
+/// the moment it arrived.
+async fn sse(addr: &str, name: &str) -> Result<mpsc::UnboundedReceiver<(Instant, Value)>, String> {
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    let path = format!("/api/v1/services/{name}/events");
+    let request = hyper::Request::get(&path)
+        .header("host", "wayfinder")
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("GET {path}: {e}"))?;
+    if response.status() != 200 {
+        return Err(format!("GET {path}: {}", response.status()));
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    let body = response.into_body().into_data_stream();
+    let reader = tokio_util_reader(body);
+    tokio::spawn(async move {
+        let mut lines = reader.lines();
+        let (mut event, mut data) = (String::new(), String::new());
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(e) = line.strip_prefix("event: ") {
+                event = e.to_string();
+            } else if let Some(d) = line.strip_prefix("data: ") {
+                data.push_str(d);
+            } else if line.is_empty() {
+                if event == "service" {
+                    if let Ok(v) = serde_json::from_str::<Value>(&data) {
+                        if tx.send((Instant::now(), v)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                event.clear();
+                data.clear();
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// A body stream as an `AsyncBufRead`.
+fn tokio_util_reader(
+    body: http_body_util::BodyDataStream<hyper::body::Incoming>,
+) -> impl tokio::io::AsyncBufRead + Send + Unpin {
+    use futures::TryStreamExt;
+    let stream = body.map_err(std::io::Error::other);
+    tokio::io::BufReader::new(StreamReader::new(stream))
+}
+
+/// Minimal `tokio_util::io::StreamReader`: reads a stream of byte chunks.
+struct StreamReader<S> {
+    stream: S,
+    chunk: Bytes,
+}
+
+impl<S> StreamReader<S> {
+    fn new(stream: S) -> Self {
+        Self {
+            stream,
+            chunk: Bytes::new(),
+        }
+    }
+}
+
+impl<S> tokio::io::AsyncRead for StreamReader<S>
+where
+    S: futures::Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
+{
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        while self.chunk.is_empty() {
+            match futures::ready!(std::pin::Pin::new(&mut self.stream).poll_next(cx)) {
+                Some(Ok(b)) => self.chunk = b,
+                Some(Err(e)) => return Poll::Ready(Err(e)),
+                None => return Poll::Ready(Ok(())),
+            }
+        }
+        let n = self.chunk.len().min(buf.remaining());
+        buf.put_slice(&self.chunk.split_to(n));
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A change to make in kubesim and what the portal should then show.
+fn make_change(
+    fleet: &kubesim::fleet::Fleet,
+    i: usize,
+    service: &str,
+    namespace: &str,
+    cluster: &str,
+) -> Result<Expect, String> {
+    let c = fleet
+        .cluster(cluster)
+        .ok_or_else(|| format!("no cluster {cluster}"))?;
+    let store = &c.api.store;
+    let pods = kubesim::resources::find("", "v1", "pods").ok_or("kubesim has no pods")?;
+    let deployments = kubesim::resources::find("apps", "v1", "deployments")
+        .ok_or("kubesim has no deployments")?;
+    match i % 3 {
+        0 => {
+            let pod = format!("{service}-7d4b9c8f6-00000");
+            let mut restarts = 0;
+            store
+                .modify(pods, namespace, &pod, |p| {
+                    let cs = &mut p["status"]["containerStatuses"][0];
+                    restarts = cs["restartCount"].as_i64().unwrap_or(0) + 1;
+                    cs["restartCount"] = json!(restarts);
+                    cs["ready"] = json!(false);
+                    cs["state"] = json!({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s restarting failed container=app"}});
+                    cs["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error"}});
+                    p["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
+                })
+                .ok_or_else(|| format!("{cluster}: no pod {namespace}/{pod}"))?;
+            Ok(Expect::Restarts {
+                cluster: cluster.into(),
+                pod,
+                restarts,
+            })
+        }
+        1 => {
+            let mut replicas = 0;
+            store
+                .modify(deployments, namespace, service, |d| {
+                    replicas = d["spec"]["replicas"].as_i64().unwrap_or(1) + 1;
+                    d["spec"]["replicas"] = json!(replicas);
+                    d["status"]["replicas"] = json!(replicas);
+                })
+                .ok_or_else(|| format!("{cluster}: no deployment {namespace}/{service}"))?;
+            Ok(Expect::Desired {
+                cluster: cluster.into(),
+                deployment: service.into(),
+                replicas,
+            })
+        }
+        _ => {
+            let image = format!("registry.example.com/{namespace}/{service}:bench-{i}");
+            store
+                .modify(deployments, namespace, service, |d| {
+                    d["spec"]["template"]["spec"]["containers"][0]["image"] = json!(image);
+                    let generation = d["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
+                    d["metadata"]["generation"] = json!(generation);
+                })
+                .ok_or_else(|| format!("{cluster}: no deployment {namespace}/{service}"))?;
+            Ok(Expect::Image {
+                cluster: cluster.into(),
+                image,
+            })
+        }
+    }
+}
+
+/// Time until each change shows in the JSON API (polled) and on an open SSE stream.
+async fn freshness(
+    fleet: &kubesim::fleet::Fleet,
+    addr: &str,
+    size: &kubesim::scenario::Synthetic,
+    changes: usize,
+) -> Result<(Samples, Samples), String> {
+    let teams = &kubesim::scenario::SYNTHETIC_TEAMS;
+    // 20 described services spread over the catalog, each with the clusters it runs in.
+    let picked: Vec<usize> = (0..20)
+        .map(|k| (k * size.services / 20) % size.services.max(1))
+        .map(|s| if s % 20 == 19 { s - 1 } else { s })
+        .collect();
+    let deployments =
+        kubesim::resources::find("apps", "v1", "deployments").ok_or("no deployments")?;
+    let mut targets = Vec::new();
+    for s in picked {
+        let (name, ns) = (service_name(s), teams[s % teams.len()]);
+        let clusters: Vec<String> = fleet
+            .clusters
+            .iter()
+            .filter(|c| c.api.store.get(deployments.store, ns, &name).is_some())
+            .map(|c| c.name().to_string())
+            .collect();
+        if clusters.is_empty() {
+            continue;
+        }
+        let stream = sse(addr, &name).await?;
+        targets.push((name, ns, clusters, stream));
+    }
+    if targets.is_empty() {
+        return Err("no service to change".into());
+    }
+    let (mut api, mut pushed) = (Samples::default(), Samples::default());
+    let limit = Duration::from_secs(10);
+    let mut conn = Conn::new(addr);
+    let start = Instant::now();
+    for i in 0..changes {
+        let n = targets.len();
+        let (name, ns, clusters, stream) = &mut targets[i % n];
+        let cluster = clusters[(i / n) % clusters.len()].clone();
+        // Whatever the stream had before the change is history.
+        while stream.try_recv().is_ok() {}
+        let t0 = Instant::now();
+        let expect = make_change(fleet, i, name, ns, &cluster)?;
+        let path = format!("/api/v1/services/{name}");
+        let polled = async {
+            loop {
+                if let Ok(v) = conn.json(&path).await {
+                    if expect.seen(&v) {
+                        return Some(t0.elapsed());
+                    }
+                }
+                if t0.elapsed() > limit {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        let streamed = async {
+            loop {
+                match tokio::time::timeout_at((t0 + limit).into(), stream.recv()).await {
+                    Ok(Some((at, v))) if expect.seen(&v) => return Some(at - t0),
+                    Ok(Some(_)) => continue,
+                    _ => return None,
+                }
+            }
+        };
+        let (a, b) = tokio::join!(polled, streamed);
+        match a {
+            Some(d) => api.micros.push(d.as_micros() as u64),
+            None => api.errors += 1,
+        }
+        match b {
+            Some(d) => pushed.micros.push(d.as_micros() as u64),
+            None => pushed.errors += 1,
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    api.seconds = start.elapsed().as_secs_f64();
+    pushed.seconds = api.seconds;
+    Ok((api, pushed))
+}
+
+/// Backstage's way, side by side: per page view, 13 list calls per cluster in parallel with the
+/// service's label selector, nothing cached.
+async fn fan_out(
+    fleet: &kubesim::fleet::Fleet,
+    services: usize,
+    clients: usize,
+    duration: Duration,
+) -> Result<Samples, String> {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&fleet.kubeconfig())
+        .map_err(|e| format!("kubeconfig: {e}"))?;
+    let mut kube_clients = Vec::new();
+    for c in &fleet.clusters {
+        let options = kube::config::KubeConfigOptions {
+            context: Some(c.name().to_string()),
+            ..Default::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
+            .await
+            .map_err(|e| format!("{}: {e}", c.name()))?;
+        kube_clients
+            .push(kube::Client::try_from(config).map_err(|e| format!("{}: {e}", c.name()))?);
+    }
+    let kube_clients = Arc::new(kube_clients);
+    let start = Instant::now();
+    let deadline = start + duration;
+    let mut tasks = Vec::new();
+    for k in 0..clients {
+        let kube_clients = kube_clients.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut s = Samples::default();
+            let mut n = k;
+            while Instant::now() < deadline {
+                n = (n * 7919 + 13) % services.max(1);
+                let selector = format!("backstage.io%2Fkubernetes-id%3D{}", service_name(n));
+                let t = Instant::now();
+                let calls = kube_clients.iter().flat_map(|client| {
+                    BACKSTAGE_OBJECTS.iter().map({
+                        let selector = selector.clone();
+                        move |path| {
+                            let request =
+                                http::Request::get(format!("{path}?labelSelector={selector}"))
+                                    .body(Vec::new());
+                            async move {
+                                match request {
+                                    Ok(r) => client
+                                        .request::<Value>(r)
+                                        .await
+                                        .map(|_| ())
+                                        .map_err(|e| e.to_string()),
+                                    Err(e) => Err(e.to_string()),
+                                }
+                            }
+                        }
+                    })
+                });
+                let results = futures::future::join_all(calls).await;
+                if results.iter().all(Result::is_ok) {
+                    s.micros.push(t.elapsed().as_micros() as u64);
+                } else {
+                    s.errors += 1;
+                }
+            }
+            s
+        }));
+    }
+    Ok(Samples::gather(tasks, start).await)
+}
+
+/// Bytes of each asset the first page load fetches: (path, raw, gzip as served).
+async fn first_load(addr: &str) -> Result<Vec<(String, usize, usize)>, String> {
+    let mut conn = Conn::new(addr);
+    let (_, html) = conn.get("/", false).await?;
+    let html = String::from_utf8_lossy(&html).to_string();
+    let mut assets: Vec<String> = Vec::new();
+    for ext in [".js", ".wasm", ".css"] {
+        let mut rest = html.as_str();
+        while let Some(i) = rest.find("/pkg/") {
+            let tail = &rest[i..];
+            let end = tail.find(['"', '\'', ' ', ')']).unwrap_or(tail.len());
+            let path = &tail[..end];
+            if path.ends_with(ext) && !assets.iter().any(|a| a == path) {
+                assets.push(path.to_string());
+            }
+            rest = &tail[end..];
+        }
+    }
+    if !assets.iter().any(|a| a.ends_with(".wasm")) {
+        // The hydration script names the .wasm inside the JS; it sits next to it.
+        if let Some(js) = assets.iter().find(|a| a.ends_with(".js")).cloned() {
+            assets.push(js.replace(".js", ".wasm"));
+        }
+    }
+    let mut out = Vec::new();
+    for a in assets {
+        let (s1, raw) = conn.get(&a, false).await?;
+        let (s2, gz) = conn.get(&a, true).await?;
+        if s1 != 200 || s2 != 200 {
+            eprintln!(
+                "bench: the page names {a}, which answers {s1}: a wasted request in every browser"
+            );
+            continue;
+        }
+        out.push((a, raw.len(), gz.len()));
+    }
+    Ok(out)
+}
+
+fn kib(bytes: f64) -> String {
+    format!("{:.1} KiB", bytes / 1024.0)
+}
+
+fn mib(bytes: f64) -> String {
+    format!("{:.0} MiB", bytes / 1024.0 / 1024.0)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "NOT MET"
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root().join("target/bench"));
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let binary = args
+        .wayfinder
+        .clone()
+        .unwrap_or_else(|| root().join("target/release/wayfinder"));
+    if !binary.exists() {
+        return Err(format!(
+            "{} is missing: run `make build` first (make bench does)",
+            binary.display()
+        ));
+    }
+    let size = kubesim::scenario::Synthetic {
+        clusters: args.clusters,
+        services: args.services,
+        pods: args.pods.unwrap_or(args.services * 25),
+    };
+    println!(
+        "bench: {} clusters, {} services, {} pods; {} clients for {} s per page",
+        size.clusters, size.services, size.pods, args.clients, args.duration
+    );
+
+    // kubesim in this process, HTTPS, static (objects stay as written until the bench changes them).
+    let t = Instant::now();
+    let options = kubesim::fleet::FleetOptions::default();
+    let fleet = size.start(&options).await?;
+    let generate_seconds = t.elapsed().as_secs_f64();
+    println!("bench: kubesim filled in {generate_seconds:.1} s");
+    let kubeconfig = out_dir.join("kubeconfig");
+    fleet
+        .write_kubeconfig(&kubeconfig)
+        .map_err(|e| format!("{}: {e}", kubeconfig.display()))?;
+    let catalog = out_dir.join("catalog");
+    write_catalog(&catalog, size.services)?;
+
+    // Initial sync.
+    let t = Instant::now();
+    let portal = start_portal(
+        &binary,
+        &kubeconfig,
+        &catalog,
+        &out_dir.join("wayfinder.log"),
+    )
+    .await?;
+    let statuses = wait_synced(&portal, fleet.clusters.len()).await?;
+    let sync_seconds = t.elapsed().as_secs_f64();
+    let objects: u64 = statuses
+        .iter()
+        .filter_map(|s| s["objects"].as_object())
+        .flat_map(|o| o.values().filter_map(Value::as_u64))
+        .sum();
+    let pods: u64 = statuses
+        .iter()
+        .filter_map(|s| s["objects"]["pods"].as_u64())
+        .sum();
+    // Let the allocator settle (list pages freed, first caches filled) before reading memory.
+    let mut warm = Conn::new(&portal.addr);
+    warm.get("/", true).await?;
+    warm.get("/api/v1/services", true).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (rss, peak) = memory(portal.pid);
+    println!(
+        "bench: synced in {sync_seconds:.1} s; RSS {}",
+        mib(rss as f64)
+    );
+
+    // Page latency, apiserver requests counted around it.
+    let names: Arc<Vec<String>> = Arc::new((0..size.services).map(service_name).collect());
+    let (before, watches_before) = apiserver_requests(&fleet);
+    let duration = Duration::from_secs(args.duration);
+    let mut runs: Vec<(&str, Samples)> = Vec::new();
+    let pages = [
+        ("catalog page (/)", 0usize),
+        ("service page (SSR)", 1),
+        ("GET /api/v1/services/{name}", 2),
+    ];
+    for (label, which) in pages {
+        let names = names.clone();
+        let path_of: Arc<dyn Fn(u64) -> String + Send + Sync> = Arc::new(move |r: u64| {
+            let name = &names[(r % names.len() as u64) as usize];
+            match which {
+                0 => match r % 4 {
+                    0 => "/".to_string(),
+                    1 => format!("/?q={}", &name[..7]),
+                    2 => format!(
+                        "/?owner={}",
+                        kubesim::scenario::SYNTHETIC_TEAMS[(r % 20) as usize]
+                    ),
+                    _ => format!("/?page={}", 1 + (r % 10)),
+                },
+                1 => format!("/services/{name}"),
+                _ => format!("/api/v1/services/{name}"),
+            }
+        });
+        let s = load(&portal.addr, args.clients, duration, path_of).await;
+        println!(
+            "bench: {label}: p50 {:.2} ms, p99 {:.2} ms, {} errors",
+            s.percentile(0.5),
+            s.percentile(0.99),
+            s.errors
+        );
+        runs.push((label, s));
+    }
+    let (after, watches_after) = apiserver_requests(&fleet);
+    let views: usize = runs.iter().map(|(_, s)| s.micros.len() + s.errors).sum();
+    let non_watch = (after - before) - (watches_after - watches_before);
+    let per_view = non_watch as f64 / views.max(1) as f64;
+    let (rss_loaded, _) = memory(portal.pid);
+
+    // Freshness.
+    let (api_fresh, sse_fresh) = freshness(&fleet, &portal.addr, &size, args.changes).await?;
+    println!(
+        "bench: freshness p99 API {:.0} ms, SSE {:.0} ms",
+        api_fresh.percentile(0.99),
+        sse_fresh.percentile(0.99)
+    );
+
+    // The fan-out reference, with simulated apiserver latency.
+    for c in &fleet.clusters {
+        c.api.set_faults(kubesim::api::Faults {
+            latency_ms: args.cluster_latency_ms,
+            ..Default::default()
+        });
+    }
+    let reference = fan_out(
+        &fleet,
+        size.services,
+        args.reference_clients,
+        Duration::from_secs(args.reference_seconds),
+    )
+    .await?;
+    for c in &fleet.clusters {
+        c.api.set_faults(kubesim::api::Faults::default());
+    }
+    // Ours for the same service pages at the reference's concurrency, right after it.
+    let json_names = names.clone();
+    let same = load(
+        &portal.addr,
+        args.reference_clients,
+        Duration::from_secs(args.reference_seconds),
+        Arc::new(move |r: u64| {
+            format!(
+                "/api/v1/services/{}",
+                json_names[(r % json_names.len() as u64) as usize]
+            )
+        }),
+    )
+    .await;
+    let ours_json = &runs[2].1;
+    let ratio = reference.percentile(0.5) / same.percentile(0.5);
+    let ratio_p99 = reference.percentile(0.99) / same.percentile(0.99);
+    println!(
+        "bench: fan-out reference p50 {:.0} ms; ours at {} clients {:.2} ms ({ratio:.0}×)",
+        reference.percentile(0.5),
+        args.reference_clients,
+        same.percentile(0.5)
+    );
+
+    let assets = first_load(&portal.addr).await?;
+    let (raw_total, gz_total): (usize, usize) = assets
+        .iter()
+        .fold((0, 0), |(r, g), (_, a, b)| (r + a, g + b));
+    let (rss_end, peak_end) = memory(portal.pid);
+
+    // The table.
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!();
+    println!("Wayfinder bench — {} clusters, {} services, {} pods ({} objects cached) — {cores} cores, {cpu}", size.clusters, size.services, pods, objects);
+    println!(
+        "{:<34} {:>12} {:>12} {:>10} {:>10} {:>8}",
+        "", "p50", "p99", "max", "req/s", "errors"
+    );
+    for (label, s) in &runs {
+        println!(
+            "{:<34} {:>9.2} ms {:>9.2} ms {:>7.1} ms {:>10.0} {:>8}",
+            label,
+            s.percentile(0.5),
+            s.percentile(0.99),
+            s.max(),
+            s.micros.len() as f64 / s.seconds,
+            s.errors
+        );
+    }
+    println!(
+        "{:<34} {:>9.2} ms {:>9.2} ms {:>7.1} ms {:>10.1} {:>8}",
+        "fan-out reference (Backstage way)",
+        reference.percentile(0.5),
+        reference.percentile(0.99),
+        reference.max(),
+        reference.micros.len() as f64 / reference.seconds,
+        reference.errors
+    );
+    println!(
+        "{:<34} {:>9.2} ms {:>9.2} ms {:>7.1} ms {:>10.1} {:>8}",
+        format!("  ours, same {} clients", args.reference_clients),
+        same.percentile(0.5),
+        same.percentile(0.99),
+        same.max(),
+        same.micros.len() as f64 / same.seconds,
+        same.errors
+    );
+    println!(
+        "{:<34} {:>9.0} ms {:>9.0} ms {:>7.0} ms {:>10} {:>8}",
+        "freshness: JSON API",
+        api_fresh.percentile(0.5),
+        api_fresh.percentile(0.99),
+        api_fresh.max(),
+        "",
+        api_fresh.errors
+    );
+    println!(
+        "{:<34} {:>9.0} ms {:>9.0} ms {:>7.0} ms {:>10} {:>8}",
+        "freshness: SSE stream",
+        sse_fresh.percentile(0.5),
+        sse_fresh.percentile(0.99),
+        sse_fresh.max(),
+        "",
+        sse_fresh.errors
+    );
+    println!();
+    let ssr_p99 = runs[1].1.percentile(0.99);
+    let json_p99 = ours_json.percentile(0.99);
+    let bytes_per_pod = rss as f64 / pods.max(1) as f64;
+    let goals = [
+        (
+            "initial sync",
+            format!("{sync_seconds:.1} s"),
+            "< 30 s",
+            sync_seconds < 30.0,
+        ),
+        (
+            "RSS after sync",
+            format!("{} (peak {})", mib(rss as f64), mib(peak as f64)),
+            "< 2 GiB",
+            rss < 2 << 30,
+        ),
+        (
+            "RSS per pod",
+            kib(bytes_per_pod),
+            "< 5 KiB",
+            bytes_per_pod < 5.0 * 1024.0,
+        ),
+        (
+            "apiserver requests per page view",
+            format!("{per_view:.3} ({non_watch} in {views} views)"),
+            "0",
+            non_watch == 0,
+        ),
+        (
+            "service page SSR p99",
+            format!("{ssr_p99:.2} ms"),
+            "< 20 ms",
+            ssr_p99 < 20.0,
+        ),
+        (
+            "JSON p99",
+            format!("{json_p99:.2} ms"),
+            "< 5 ms",
+            json_p99 < 5.0,
+        ),
+        (
+            "faster than fan-out (p50, p99)",
+            format!("{ratio:.0}×, {ratio_p99:.0}×"),
+            "≥ 100×",
+            ratio >= 100.0,
+        ),
+        (
+            "freshness p99 API / SSE",
+            format!(
+                "{:.0} / {:.0} ms",
+                api_fresh.percentile(0.99),
+                sse_fresh.percentile(0.99)
+            ),
+            "< 1 s",
+            api_fresh.percentile(0.99) < 1000.0
+                && sse_fresh.percentile(0.99) < 1000.0
+                && api_fresh.errors == 0
+                && sse_fresh.errors == 0,
+        ),
+        (
+            "first-load WASM+JS+CSS gzip",
+            format!("{} (raw {})", kib(gz_total as f64), kib(raw_total as f64)),
+            "< 400 KiB",
+            gz_total < 400 * 1024,
+        ),
+    ];
+    println!("{:<34} {:<34} target", "goal", "measured");
+    for (what, measured, target, ok) in &goals {
+        println!("{what:<34} {measured:<34} {target:<10} {}", verdict(*ok));
+    }
+    for (path, raw, gz) in &assets {
+        println!(
+            "  {path:<40} {:>12} raw {:>12} gzip",
+            kib(*raw as f64),
+            kib(*gz as f64)
+        );
+    }
+
+    let results = json!({
+        "size": {"clusters": size.clusters, "services": size.services, "pods": pods, "objectsCached": objects},
+        "machine": {"cores": cores, "cpu": cpu},
+        "kubesimFillSeconds": round(generate_seconds),
+        "syncSeconds": round(sync_seconds),
+        "rssBytes": rss, "rssPeakBytes": peak, "rssAfterLoadBytes": rss_loaded, "rssEndBytes": rss_end, "rssPeakEndBytes": peak_end,
+        "rssBytesPerPod": bytes_per_pod.round(),
+        "pages": runs.iter().map(|(l, s)| { let mut v = s.json(); v["page"] = json!(l); v }).collect::<Vec<_>>(),
+        "clients": args.clients,
+        "durationSeconds": args.duration,
+        "apiserverRequestsPerPageView": per_view,
+        "apiserverRequestsDuringLoad": non_watch,
+        "watchRequestsDuringLoad": watches_after - watches_before,
+        "freshness": {"changes": args.changes, "api": api_fresh.json(), "sse": sse_fresh.json()},
+        "reference": {"clusterLatencyMs": args.cluster_latency_ms, "clients": args.reference_clients, "callsPerView": BACKSTAGE_OBJECTS.len() * fleet.clusters.len(), "latency": reference.json(), "oursSameClients": same.json(), "ratioP50": round(ratio), "ratioP99": round(ratio_p99)},
+        "firstLoad": {"assets": assets.iter().map(|(p, r, g)| json!({"path": p, "rawBytes": r, "gzipBytes": g})).collect::<Vec<_>>(), "rawBytes": raw_total, "gzipBytes": gz_total},
+        "goals": goals.iter().map(|(w, m, t, ok)| json!({"goal": w, "measured": m, "target": t, "met": ok})).collect::<Vec<_>>(),
+    });
+    let file = out_dir.join("results.json");
+    std::fs::write(
+        &file,
+        serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", file.display()))?;
+    println!("\nwritten: {}", file.display());
+    drop(portal);
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! Pods as the portal keeps them: only the fields views and rules read.
+//!
+//! k8s-openapi's `Pod` holds every field of the API inline, present or not: an empty `Container`
+//! alone is about 2 KiB, a `Pod` about 2 KiB more. Pods are most of what a fleet caches (300 000
+//! of them at the large bench size), so these types keep the same field names and shapes as
+//! k8s-openapi for what is used and never read the rest off the wire — container `env`, `args` and
+//! `command` included, so their values are not even in memory.
+
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::NamespaceResourceScope;
+use serde::{Deserialize, Serialize};
+
+/// A Pod (`v1`, `pods`), as much as the portal reads of it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pod {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Option<PodSpec>,
+    #[serde(default)]
+    pub status: Option<PodStatus>,
+}
+
+impl k8s_openapi::Resource for Pod {
+    const API_VERSION: &'static str = "v1";
+    const GROUP: &'static str = "";
+    const KIND: &'static str = "Pod";
+    const VERSION: &'static str = "v1";
+    const URL_PATH_SEGMENT: &'static str = "pods";
+    type Scope = NamespaceResourceScope;
+}
+
+impl k8s_openapi::ListableResource for Pod {
+    const LIST_KIND: &'static str = "PodList";
+}
+
+impl k8s_openapi::Metadata for Pod {
+    type Ty = ObjectMeta;
+
+    fn metadata(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default)]
+    pub containers: Vec<Container>,
+    #[serde(default)]
+    pub init_containers: Option<Vec<Container>>,
+    #[serde(default)]
+    pub node_name: Option<String>,
+}
+
+/// A container of the spec: its name, image, resources and readiness probe.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub resources: Option<Box<core::ResourceRequirements>>,
+    #[serde(default)]
+    pub readiness_probe: Option<Box<Probe>>,
+}
+
+/// The timing of a probe (what it calls is not needed).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    #[serde(default)]
+    pub initial_delay_seconds: Option<i32>,
+    #[serde(default)]
+    pub period_seconds: Option<i32>,
+    #[serde(default)]
+    pub failure_threshold: Option<i32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    #[serde(default)]
+    pub phase: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub conditions: Option<Vec<core::PodCondition>>,
+    #[serde(default)]
+    pub container_statuses: Option<Vec<ContainerStatus>>,
+    #[serde(default)]
+    pub init_container_statuses: Option<Vec<ContainerStatus>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatus {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default)]
+    pub ready: bool,
+    #[serde(default)]
+    pub restart_count: i32,
+    #[serde(default)]
+    pub state: Option<ContainerState>,
+    #[serde(default)]
+    pub last_state: Option<ContainerState>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerState {
+    #[serde(default)]
+    pub running: Option<ContainerStateRunning>,
+    #[serde(default)]
+    pub terminated: Option<Box<ContainerStateTerminated>>,
+    #[serde(default)]
+    pub waiting: Option<ContainerStateWaiting>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStateRunning {
+    #[serde(default)]
+    pub started_at: Option<Time>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStateTerminated {
+    #[serde(default)]
+    pub exit_code: i32,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<Time>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStateWaiting {
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pod_reads_what_the_portal_needs_and_drops_secrets_in_env() {
+        let p: Pod = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "cart-1", "namespace": "shop", "labels": {"app": "cart"}},
+            "spec": {"nodeName": "n1", "volumes": [{"name": "v"}], "containers": [{"name": "app", "image": "r/cart:1",
+                "env": [{"name": "DB_PASSWORD", "value": "hunter2"}], "args": ["--token=abc"],
+                "resources": {"limits": {"memory": "128Mi"}}, "readinessProbe": {"httpGet": {"port": 80}, "periodSeconds": 5}}]},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "app", "image": "r/cart:1", "imageID": "", "ready": true,
+                "restartCount": 2, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}},
+                "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}]}
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = &p
+            .spec
+            .as_ref()
+            .map(|s| s.containers.clone())
+            .unwrap_or_default()[0];
+        assert_eq!(c.image.as_deref(), Some("r/cart:1"));
+        assert_eq!(
+            c.readiness_probe.as_ref().and_then(|p| p.period_seconds),
+            Some(5)
+        );
+        let text = serde_json::to_string(&p).unwrap_or_default();
+        assert!(
+            !text.contains("hunter2") && !text.contains("--token"),
+            "{text}"
+        );
+        let s = &p
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.clone())
+            .unwrap_or_default()[0];
+        assert_eq!(s.restart_count, 2);
+        assert_eq!(
+            s.last_state
+                .as_ref()
+                .and_then(|l| l.terminated.as_ref())
+                .map(|t| t.exit_code),
+            Some(137)
+        );
+        assert!(
+            std::mem::size_of::<Container>() < 200,
+            "{}",
+            std::mem::size_of::<Container>()
+        );
+    }
+}
