@@ -9,7 +9,7 @@ CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup setup-rust setup-node setup-browser build build-kubesim run test lint unit e2e kubesim soak clean
+.PHONY: help setup setup-rust setup-node setup-browser build build-kubesim run test lint unit e2e kubesim soak bench bench-large clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,13 @@ test: setup setup-browser lint unit e2e ## Everything: set-up, lint, cargo tests
 
 kubesim: ## Serve the simulated demo fleet alone (writes kubesim.kubeconfig for kubectl).
 	cargo run --release -p kubesim -- serve --scenario demo --kubeconfig-out kubesim.kubeconfig
+
+BENCH_ARGS ?=
+bench: build ## Speed, memory, freshness and apiserver load at seed scale (14 clusters, 1,600 services); table + target/bench/results.json.
+	cargo bench -p server --bench fleet -- $(BENCH_ARGS)
+
+bench-large: build ## make bench at the large size: 50 clusters, 5,000 services, 300,000 pods.
+	cargo bench -p server --bench fleet -- --clusters 50 --services 5000 --pods 300000 $(BENCH_ARGS)
 
 soak: ## kubesim's demo fleet for 10 minutes under kube-rs watches of every kind, memory sampled.
 	cargo run --release -p kubesim --example soak -- 10

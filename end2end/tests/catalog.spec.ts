@@ -37,6 +37,28 @@ test.describe("service catalog", () => {
     await expect(catalog.rows()).toHaveCount(42);
   });
 
+  test("a long list comes in pages; a new search starts again on the first", async ({ page }) => {
+    const catalog = new CatalogPage(page);
+    await page.goto("/?limit=20");
+    await hydrated(page);
+    await expect(catalog.rows()).toHaveCount(20);
+    await expect(page.getByTestId("result-count")).toHaveText("42 of 42 services, showing 1–20");
+    await expect(page.getByTestId("page-prev")).toHaveCount(0);
+    const first = await catalog.names();
+    await page.getByTestId("page-next").click();
+    await expect(page).toHaveURL(/[?&]page=2/);
+    await expect(page.getByTestId("result-count")).toHaveText("42 of 42 services, showing 21–40");
+    await expect(page.getByTestId("pager")).toContainText("Page 2 of 3");
+    const second = await catalog.names();
+    expect(second.filter((n) => first.includes(n))).toEqual([]);
+    await page.getByTestId("page-next").click();
+    await expect(catalog.rows()).toHaveCount(2);
+    await expect(page.getByTestId("page-next")).toHaveCount(0);
+    await catalog.search().fill("a");
+    await expect(page).not.toHaveURL(/page=/);
+    await expect(page.getByTestId("result-count")).toContainText("showing 1–20");
+  });
+
   const filters: Array<[key: "owner" | "system" | "lifecycle" | "type" | "tag", value: string, expected: string[]]> = [
     ["owner", "payments", ["checkout-api", "fraud-scoring", "invoice-renderer", "ledger", "payments-gateway", "refunds-worker"]],
     ["system", "search", ["autocomplete", "ranking-trainer", "recommendations", "search-api", "search-indexer"]],
