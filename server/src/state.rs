@@ -28,6 +28,19 @@ pub struct CatalogPortal {
     store: Arc<CatalogStore>,
     fleet: Arc<Fleet>,
     details: Mutex<HashMap<String, Arc<Computed>>>,
+    listing: Mutex<Option<Listed>>,
+}
+
+/// How long the catalog's annotated list (where each service runs, its health) is used before it is
+/// worked out again; a catalog reload or a service appearing or leaving a cluster renews it at once.
+const LISTING_TTL: Duration = Duration::from_secs(2);
+
+/// The catalog's list of every service, with what it was worked out from.
+struct Listed {
+    catalog: Arc<crate::catalog::Catalog>,
+    placements: Arc<crate::clusters::Placements>,
+    at: Instant,
+    listing: Arc<query::Listing>,
 }
 
 /// How long a service's computed view is used while nothing it shows changes (rules that read the
@@ -51,7 +64,40 @@ impl CatalogPortal {
             store,
             fleet,
             details: Mutex::default(),
+            listing: Mutex::default(),
         }
+    }
+
+    /// Every service, described or discovered, with where it runs and its health, kept for
+    /// [`LISTING_TTL`] while the catalog and the placements stay the same.
+    fn listing(&self) -> Arc<query::Listing> {
+        let catalog = self.store.snapshot();
+        let placements = self.fleet.placements();
+        let mut cached = self.listing.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(l) = cached.as_ref() {
+            if Arc::ptr_eq(&l.catalog, &catalog)
+                && Arc::ptr_eq(&l.placements, &placements)
+                && l.at.elapsed() < LISTING_TTL
+            {
+                return l.listing.clone();
+            }
+        }
+        let mut all: Vec<ServiceSummary> = catalog.services().to_vec();
+        all.extend(
+            placements
+                .iter()
+                .filter(|(_, p)| p.discovered)
+                .map(|(n, p)| discovered_summary(n, p)),
+        );
+        self.annotate(&mut all);
+        let listing = Arc::new(query::Listing::new(all));
+        *cached = Some(Listed {
+            catalog,
+            placements,
+            at: Instant::now(),
+            listing: listing.clone(),
+        });
+        listing
     }
 
     /// The service's view: the one computed before while neither the catalog nor anything of the
@@ -164,27 +210,10 @@ fn discovered_summary(name: &str, p: &Placement) -> ServiceSummary {
     }
 }
 
-impl CatalogPortal {
-    /// Every service, described or discovered, with where it runs.
-    fn all_services(&self) -> (Vec<ServiceSummary>, usize) {
-        let catalog = self.store.snapshot();
-        let placements = self.fleet.placements();
-        let mut all: Vec<ServiceSummary> = catalog.services().to_vec();
-        all.extend(
-            placements
-                .iter()
-                .filter(|(_, p)| p.discovered)
-                .map(|(n, p)| discovered_summary(n, p)),
-        );
-        self.annotate(&mut all);
-        (all, catalog.problems().len())
-    }
-}
-
 impl Portal for CatalogPortal {
     fn services(&self, query: &CatalogQuery) -> ServiceList {
-        let (all, problem_count) = self.all_services();
-        query::list(&all, query, problem_count)
+        let problem_count = self.store.snapshot().problems().len();
+        self.listing().query(query, problem_count)
     }
 
     fn service(&self, name: &str) -> Option<ServiceDetail> {

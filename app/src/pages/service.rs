@@ -110,8 +110,13 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
     );
     let open = RwSignal::new(std::collections::BTreeSet::<String>::new());
     let title = initial.summary.title.clone();
-    let initial = StoredValue::new(initial);
-    let detail = move || live.get().unwrap_or_else(|| initial.get_value());
+    // Shared, not copied, by every part of the page that reads it (a service with hundreds of pods
+    // is a large value, and the server renders thousands of these pages a second).
+    let initial = StoredValue::new(std::sync::Arc::new(initial));
+    let detail = move || {
+        live.with(|l| l.clone().map(std::sync::Arc::new))
+            .unwrap_or_else(|| initial.get_value())
+    };
     let tabs = Tab::ALL
         .into_iter()
         .map(|t| {

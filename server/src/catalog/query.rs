@@ -7,6 +7,41 @@ use std::collections::BTreeMap;
 /// The catalog table for a query: the page asked for of the services matching every filter, with
 /// the facets of all of them.
 pub fn list(services: &[ServiceSummary], q: &CatalogQuery, problem_count: usize) -> ServiceList {
+    page_of(services, facets(services), q, problem_count)
+}
+
+/// Every service and its facets, worked out once and queried many times ([`Listing::query`]).
+#[derive(Clone, Debug, Default)]
+pub struct Listing {
+    services: Vec<ServiceSummary>,
+    facets: Facets,
+}
+
+impl Listing {
+    /// Sorted in the catalog's default order, so the usual query sorts a sorted list.
+    pub fn new(services: Vec<ServiceSummary>) -> Self {
+        let mut keyed: Vec<(String, ServiceSummary)> = services
+            .into_iter()
+            .map(|s| (s.title.to_lowercase(), s))
+            .collect();
+        keyed.sort_by(|(ta, a), (tb, b)| ta.cmp(tb).then(a.name.cmp(&b.name)));
+        let services: Vec<ServiceSummary> = keyed.into_iter().map(|(_, s)| s).collect();
+        let facets = facets(&services);
+        Self { services, facets }
+    }
+
+    /// The catalog table for a query.
+    pub fn query(&self, q: &CatalogQuery, problem_count: usize) -> ServiceList {
+        page_of(&self.services, self.facets.clone(), q, problem_count)
+    }
+}
+
+fn page_of(
+    services: &[ServiceSummary],
+    facets: Facets,
+    q: &CatalogQuery,
+    problem_count: usize,
+) -> ServiceList {
     let matching = matching(services, q);
     let limit = q.page_size();
     let pages = matching.len().div_ceil(limit).max(1);
@@ -24,7 +59,7 @@ pub fn list(services: &[ServiceSummary], q: &CatalogQuery, problem_count: usize)
         page,
         pages,
         limit,
-        facets: facets(services),
+        facets,
         problem_count,
     }
 }
