@@ -169,8 +169,13 @@ impl Conn {
         }
     }
 
-    /// GETs `path` and reads the whole body: (status, body bytes as sent).
-    async fn get(&mut self, path: &str, gzip: bool) -> Result<(u16, Bytes), String> {
+    /// Sends `GET path` on the kept connection (opened when needed) and returns the response as
+    /// its head arrives.
+    async fn send(
+        &mut self,
+        path: &str,
+        gzip: bool,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             let stream = tokio::net::TcpStream::connect(&self.addr)
                 .await
@@ -193,10 +198,15 @@ impl Conn {
         let request = request
             .body(Empty::<Bytes>::new())
             .map_err(|e| e.to_string())?;
-        let response = sender
+        sender
             .send_request(request)
             .await
-            .map_err(|e| format!("GET {path}: {e}"))?;
+            .map_err(|e| format!("GET {path}: {e}"))
+    }
+
+    /// GETs `path` and reads the whole body: (status, body bytes as sent).
+    async fn get(&mut self, path: &str, gzip: bool) -> Result<(u16, Bytes), String> {
+        let response = self.send(path, gzip).await?;
         let status = response.status().as_u16();
         let body = response
             .into_body()
@@ -434,22 +444,8 @@ impl Expect {
 /// Opens `GET /api/v1/services/{name}/events`; each `event: service` message arrives parsed, with
 /// the moment it arrived.
 async fn sse(addr: &str, name: &str) -> Result<mpsc::UnboundedReceiver<(Instant, Value)>, String> {
-    let stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(conn);
     let path = format!("/api/v1/services/{name}/events");
-    let request = hyper::Request::get(&path)
-        .header("host", "wayfinder")
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| e.to_string())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| format!("GET {path}: {e}"))?;
+    let response = Conn::new(addr).send(&path, false).await?;
     if response.status() != 200 {
         return Err(format!("GET {path}: {}", response.status()));
     }

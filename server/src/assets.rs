@@ -48,9 +48,7 @@ fn safe(name: &str) -> bool {
 fn load(path: &std::path::Path) -> std::io::Result<Asset> {
     let meta = std::fs::metadata(path)?;
     let raw = std::fs::read(path)?;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&raw)?;
-    let gzip = gz.finish()?;
+    let gzip = gzip(&raw, flate2::Compression::best())?;
     // FNV-1a of the content: changes with every build.
     let hash = raw.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
@@ -62,6 +60,13 @@ fn load(path: &std::path::Path) -> std::io::Result<Asset> {
         gzip: gzip.into(),
         etag: format!("\"{hash:016x}\""),
     })
+}
+
+/// `data` gzip-compressed at `level`.
+pub fn gzip(data: &[u8], level: flate2::Compression) -> std::io::Result<Vec<u8>> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), level);
+    gz.write_all(data)?;
+    gz.finish()
 }
 
 /// Whether the client takes gzip (`Accept-Encoding`, without `q=0`).

@@ -160,12 +160,8 @@ impl CatalogPortal {
 
 /// JSON and gzip of a view, each made once.
 fn encode(detail: &ServiceDetail) -> EncodedJson {
-    use std::io::Write;
     let json = serde_json::to_vec(detail).unwrap_or_default();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let gzip = gz
-        .write_all(&json)
-        .and_then(|()| gz.finish())
+    let gzip = crate::assets::gzip(&json, flate2::Compression::default())
         .ok()
         .map(Arc::from);
     EncodedJson {
