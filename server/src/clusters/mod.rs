@@ -28,7 +28,9 @@ const HEALTH_TTL_SECONDS: i64 = 30;
 /// Findings per service, for the catalog's health column and the fleet's error list.
 #[derive(Default)]
 struct HealthCache {
-    entries: HashMap<String, (i64, Arc<Vec<Finding>>, HealthSummary)>,
+    /// (version it was computed at, second, findings, summary).
+    #[allow(clippy::type_complexity)]
+    entries: HashMap<String, ((u64, u64), i64, Arc<Vec<Finding>>, HealthSummary)>,
 }
 
 /// How often each service changed, and how often anything every service shows changed (a cluster's
@@ -263,6 +265,7 @@ impl Fleet {
 
     /// The cluster map, findings, autoscalers, spread and rollouts of one service, from the caches.
     pub fn report(&self, service: &str) -> Report {
+        let version = self.version_of(service);
         let now = jiff::Timestamp::now();
         let near_max = self.thresholds.near_max;
         let mut r = Report::default();
@@ -301,13 +304,16 @@ impl Fleet {
             r.deploys_per_week = deploys_per_week(&r.rollouts, now);
         }
         r.health = summarize(&r.errors, &r.autoscalers);
-        self.remember(service, &r.errors, r.health.clone(), now);
+        self.remember(service, version, &r.errors, r.health.clone(), now);
         r
     }
 
+    /// Keeps findings computed from the state at `version` (read before computing, so findings of
+    /// a state a change has since replaced are never taken for current).
     fn remember(
         &self,
         service: &str,
+        version: (u64, u64),
         errors: &[Finding],
         health: HealthSummary,
         now: jiff::Timestamp,
@@ -318,21 +324,22 @@ impl Fleet {
             .entries
             .insert(
                 service.to_string(),
-                (now.as_second(), Arc::new(errors.to_vec()), health),
+                (version, now.as_second(), Arc::new(errors.to_vec()), health),
             );
     }
 
     /// A service's findings and health in brief, from the cache when nothing touched it since.
     pub fn health_of(&self, service: &str) -> (Arc<Vec<Finding>>, HealthSummary) {
+        let version = self.version_of(service);
         let now = jiff::Timestamp::now();
-        if let Some((at, f, h)) = self
+        if let Some((v, at, f, h)) = self
             .health
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entries
             .get(service)
         {
-            if now.as_second() - at < HEALTH_TTL_SECONDS {
+            if *v == version && now.as_second() - at < HEALTH_TTL_SECONDS {
                 return (f.clone(), h.clone());
             }
         }
@@ -351,7 +358,7 @@ impl Fleet {
         let errors = crate::health::findings(service, &objects, now, self.thresholds);
         let mut health = summarize(&errors, &[]);
         health.scaling = autoscalers.into_iter().min();
-        self.remember(service, &errors, health.clone(), now);
+        self.remember(service, version, &errors, health.clone(), now);
         (Arc::new(errors), health)
     }
 
