@@ -4,7 +4,7 @@
 //! server's caches through [`ssr::Portal`], never from a call to a cluster.
 
 use crate::model::{
-    CatalogProblem, CatalogQuery, ServiceDetail, ServiceList, SystemDetail, TeamDetail,
+    CatalogProblem, CatalogQuery, ServiceDetail, ServiceList, ServicePart, SystemDetail, TeamDetail,
 };
 use leptos::prelude::*;
 
@@ -24,8 +24,8 @@ pub fn valid_name(name: &str) -> bool {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use crate::model::{
-        CatalogProblem, CatalogQuery, ClusterStatus, ServiceDetail, ServiceList, SystemDetail,
-        TeamDetail,
+        CatalogProblem, CatalogQuery, ClusterStatus, ServiceDetail, ServiceList, ServicePart,
+        SystemDetail, TeamDetail,
     };
     use leptos::prelude::*;
     use std::sync::Arc;
@@ -36,6 +36,10 @@ pub mod ssr {
         fn services(&self, query: &CatalogQuery) -> ServiceList;
         /// One service by name, `None` when the catalog has no such service.
         fn service(&self, name: &str) -> Option<ServiceDetail>;
+        /// The part of a service one tab of its page shows ([`ServiceDetail::part`]).
+        fn service_part(&self, name: &str, part: ServicePart) -> Option<ServiceDetail> {
+            Some(self.service(name)?.part(part))
+        }
         /// One team (Backstage `Group`) by name.
         fn team(&self, name: &str) -> Option<TeamDetail>;
         /// One system by name.
@@ -83,13 +87,16 @@ pub async fn list_services(query: CatalogQuery) -> Result<ServiceList, ServerFnE
     Ok(ssr::portal()?.services(&query.bounded()))
 }
 
-/// One service's page data; `None` renders the 404 page.
+/// What one tab of a service's page shows; `None` renders the 404 page.
 #[server]
-pub async fn get_service(name: String) -> Result<Option<ServiceDetail>, ServerFnError> {
+pub async fn get_service(
+    name: String,
+    part: ServicePart,
+) -> Result<Option<ServiceDetail>, ServerFnError> {
     if !valid_name(&name) {
         return Ok(None);
     }
-    Ok(ssr::portal()?.service(&name))
+    Ok(ssr::portal()?.service_part(&name, part))
 }
 
 /// One team's page data; `None` renders the 404 page.

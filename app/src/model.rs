@@ -143,6 +143,59 @@ impl ServiceDetail {
         }
     }
 
+    /// A copy with only what one tab of the service page shows: the summary, links and APIs in
+    /// every part, and the cluster data of `part` alone. A page's first HTML carries its data for
+    /// hydration, so a service with hundreds of pods would otherwise ship them with every tab.
+    pub fn part(&self, part: ServicePart) -> Self {
+        let clusters = match part {
+            ServicePart::Clusters => self.clusters.clone(),
+            _ => self.clusters.iter().map(ServiceCluster::brief).collect(),
+        };
+        let (errors, autoscaling, rollouts) = (
+            part == ServicePart::Errors,
+            part == ServicePart::Autoscaling,
+            part == ServicePart::Clusters,
+        );
+        Self {
+            summary: self.summary.clone(),
+            links: self.links.clone(),
+            labels: self.labels.clone(),
+            provides_apis: self.provides_apis.clone(),
+            consumes_apis: self.consumes_apis.clone(),
+            depends_on: self.depends_on.clone(),
+            kubernetes: self.kubernetes.clone(),
+            source: self.source.clone(),
+            clusters,
+            errors: if errors {
+                self.errors.clone()
+            } else {
+                Vec::new()
+            },
+            autoscalers: if autoscaling {
+                self.autoscalers.clone()
+            } else {
+                Vec::new()
+            },
+            fixed_replicas: if autoscaling {
+                self.fixed_replicas.clone()
+            } else {
+                Vec::new()
+            },
+            spread: if autoscaling {
+                self.spread.clone()
+            } else {
+                Spread::default()
+            },
+            rollouts: if rollouts {
+                self.rollouts.clone()
+            } else {
+                Vec::new()
+            },
+            deploys_per_week: self.deploys_per_week.clone(),
+            generated_at: self.generated_at.clone(),
+        }
+    }
+
     /// Moves the view `seconds` on: every age in it grows by that much.
     pub fn age_by(&mut self, seconds: i64) {
         if seconds <= 0 {
@@ -164,6 +217,18 @@ impl ServiceDetail {
             }
         }
     }
+}
+
+/// The part of a service that one tab of its page shows (the tab's path segment, `overview` for
+/// none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServicePart {
+    #[default]
+    Overview,
+    Clusters,
+    Errors,
+    Autoscaling,
 }
 
 /// A group's `spec.profile`.
@@ -503,6 +568,26 @@ pub struct ServiceCluster {
     pub dashboard_url: Option<String>,
     pub workloads: Vec<WorkloadView>,
     pub pods: Vec<PodView>,
+}
+
+impl ServiceCluster {
+    /// The cluster without its workloads and pods: what the tabs other than the cluster map show.
+    pub fn brief(&self) -> Self {
+        Self {
+            cluster: self.cluster.clone(),
+            title: self.title.clone(),
+            region: self.region.clone(),
+            environment: self.environment.clone(),
+            status: self.status,
+            last_sync: self.last_sync.clone(),
+            sync_age_seconds: self.sync_age_seconds,
+            last_error: self.last_error.clone(),
+            hidden_namespaces: self.hidden_namespaces.clone(),
+            dashboard_url: self.dashboard_url.clone(),
+            workloads: Vec::new(),
+            pods: Vec::new(),
+        }
+    }
 }
 
 /// How bad a finding is; sorts worst first.

@@ -6,7 +6,7 @@ use crate::clusters::{Fleet, Placement};
 use app::api::ssr::{EncodedJson, Portal, SharedPortal};
 use app::model::{
     CatalogProblem, CatalogQuery, ClusterStatus, ErrorList, ErrorQuery, FacetValue, Finding,
-    ServiceDetail, ServiceList, ServiceSummary, Severity, SystemDetail, TeamDetail,
+    ServiceDetail, ServiceList, ServicePart, ServiceSummary, Severity, SystemDetail, TeamDetail,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -213,12 +213,11 @@ impl Portal for CatalogPortal {
     }
 
     fn service(&self, name: &str) -> Option<ServiceDetail> {
-        let c = self.computed(name)?;
-        let now = jiff::Timestamp::now();
-        let mut d = c.detail.clone();
-        d.age_by(now.as_second() - c.generated.as_second());
-        d.generated_at = Some(crate::clusters::watch::rfc3339(now));
-        Some(d)
+        self.aged(name, ServiceDetail::clone)
+    }
+
+    fn service_part(&self, name: &str, part: ServicePart) -> Option<ServiceDetail> {
+        self.aged(name, |d| d.part(part))
     }
 
     fn service_json(&self, name: &str) -> Option<EncodedJson> {
@@ -315,6 +314,20 @@ impl Portal for CatalogPortal {
 }
 
 impl CatalogPortal {
+    /// A copy of (part of) the service's kept view with its ages moved on to now.
+    fn aged(
+        &self,
+        name: &str,
+        copy: impl FnOnce(&ServiceDetail) -> ServiceDetail,
+    ) -> Option<ServiceDetail> {
+        let c = self.computed(name)?;
+        let now = jiff::Timestamp::now();
+        let mut d = copy(&c.detail);
+        d.age_by(now.as_second() - c.generated.as_second());
+        d.generated_at = Some(crate::clusters::watch::rfc3339(now));
+        Some(d)
+    }
+
     /// Adds where each service runs and its health.
     fn annotate(&self, services: &mut [ServiceSummary]) {
         let placements = self.fleet.placements();

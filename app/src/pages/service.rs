@@ -5,7 +5,7 @@ use crate::components::{
     EntityLinks, EntityRefLink, ErrorBox, LifecycleBadge, Loading, NotFound, Tags,
 };
 use crate::live::{use_live, Live, LiveIndicator};
-use crate::model::ServiceDetail;
+use crate::model::{ServiceDetail, ServicePart};
 use crate::pages::autoscaling_tab::autoscaling_tab;
 use crate::pages::autoscaling_tab::ScaleBadge;
 use crate::pages::cluster_map::{cluster_map, rollout_history};
@@ -37,6 +37,16 @@ impl Tab {
         }
     }
 
+    /// What the tab shows of the service, all the server sends for it.
+    fn part(self) -> ServicePart {
+        match self {
+            Tab::Overview => ServicePart::Overview,
+            Tab::Clusters => ServicePart::Clusters,
+            Tab::Errors => ServicePart::Errors,
+            Tab::Autoscaling => ServicePart::Autoscaling,
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Tab::Overview => "Overview",
@@ -62,7 +72,15 @@ pub fn ServicePage() -> impl IntoView {
     let params = use_params_map();
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
     let tab = Memo::new(move |_| Tab::from_segment(params.read().get("tab").as_deref()));
-    let service = Resource::new(move || name.get(), get_service);
+    let service = Resource::new(
+        move || {
+            (
+                name.get(),
+                tab.get().map_or(ServicePart::Overview, Tab::part),
+            )
+        },
+        |(name, part)| get_service(name, part),
+    );
     let clusters = Resource::new(|| (), |_| clusters_configured());
     view! {
         <Suspense fallback=Loading>

@@ -270,27 +270,34 @@ impl ClusterIndex {
     }
 
     /// A watch (re)listed: `facts` replace every object of `kind` (in `namespace`, or everywhere).
+    /// Every service with an object of `kind` there, before or after, is announced: while no
+    /// watch was open its objects may have changed in any way.
     pub fn replace(&self, kind: Kind, namespace: Option<&str>, facts: Vec<(ObjKey, Fact)>) {
+        let relisted = |k: &ObjKey| k.kind == kind && namespace.is_none_or(|ns| k.namespace == ns);
         let mut inner = self.lock();
-        inner
-            .facts
-            .retain(|k, _| k.kind != kind || namespace.is_some_and(|ns| k.namespace != ns));
+        inner.facts.retain(|k, _| !relisted(k));
         for (key, fact) in facts {
             let fact = inner.intern(fact);
             inner.facts.insert(key, fact);
         }
         drop(inner);
-        self.rebuild();
+        self.rebuild_with(&relisted);
     }
 
     /// Recomputes every membership (after a relist or a catalog change) and announces the services
     /// whose objects changed.
     pub fn rebuild(&self) {
+        self.rebuild_with(&|_| false);
+    }
+
+    /// [`ClusterIndex::rebuild`], also announcing every service that has, or had, an object
+    /// `relisted` accepts.
+    fn rebuild_with(&self, relisted: &dyn Fn(&ObjKey) -> bool) {
         let mapper = self.mapper();
         let mut inner = self.lock();
         let before = std::mem::take(&mut inner.by_service);
+        let members_before = std::mem::take(&mut inner.members);
         inner.generation += 1;
-        inner.members.clear();
         inner.discovered.clear();
         let mut keys: Vec<ObjKey> = inner.facts.keys().cloned().collect();
         keys.sort();
@@ -310,6 +317,11 @@ impl ClusterIndex {
         for s in inner.by_service.keys() {
             if !before.contains_key(s) {
                 touched.insert(s.clone());
+            }
+        }
+        for (key, services) in members_before.iter().chain(inner.members.iter()) {
+            if relisted(key) {
+                touched.extend(services.iter().cloned());
             }
         }
         drop(inner);
@@ -627,6 +639,36 @@ mod tests {
         );
         let objs: Vec<String> = ix.objects_of("a").iter().map(|k| k.name.clone()).collect();
         assert_eq!(objs, vec!["d", "p"]);
+    }
+
+    #[test]
+    fn a_relist_announces_every_service_with_objects_of_that_kind() {
+        // Objects may change while no watch is open: after a relist every service with an object
+        // of the relisted kind (in its namespace) is told, even when its set of objects is the same.
+        let services = [
+            ("a", sel(None, None, None)),
+            ("b", sel(None, None, None)),
+            ("c", sel(None, None, None)),
+        ];
+        let (ix, mut rx) = index(&services);
+        ix.apply(key(Kind::Pod, "ns", "pa"), fact(&[("app", "a")], &[]));
+        ix.apply(key(Kind::Pod, "other", "pb"), fact(&[("app", "b")], &[]));
+        ix.apply(key(Kind::Deployment, "ns", "c"), fact(&[("app", "c")], &[]));
+        while rx.try_recv().is_ok() {}
+        ix.replace(
+            Kind::Pod,
+            Some("ns"),
+            vec![(key(Kind::Pod, "ns", "pa"), fact(&[("app", "a")], &[]))],
+        );
+        let Ok(Change::Objects { services, .. }) = rx.try_recv() else {
+            panic!("a relist announces its services");
+        };
+        assert_eq!(names(services.to_vec()), vec!["a"]);
+        ix.replace(Kind::Pod, None, Vec::new());
+        let Ok(Change::Objects { services, .. }) = rx.try_recv() else {
+            panic!("a relist that empties the kind announces who lost objects");
+        };
+        assert_eq!(names(services.to_vec()), vec!["a", "b"]);
     }
 
     #[test]
