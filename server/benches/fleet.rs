@@ -256,27 +256,27 @@ fn memory(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Descriptors for the synthetic services: one Group per team, a Component per service except every
-/// 20th, which stays a service found only in the clusters.
+/// Descriptors for the synthetic services, one file per team as teams keep them: a Group per team,
+/// a Component per service except every 20th, which stays a service found only in the clusters.
 fn write_catalog(dir: &Path, services: usize) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut text = String::new();
-    for team in kubesim::scenario::SYNTHETIC_TEAMS {
-        text.push_str(&format!(
-            "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: {team}\nspec:\n  type: team\n  children: []\n---\n"
-        ));
+    let teams = kubesim::scenario::SYNTHETIC_TEAMS;
+    for (t, team) in teams.iter().enumerate() {
+        let mut text = format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: {team}\nspec:\n  type: team\n  children: []\n"
+        );
+        for s in (t..services).step_by(teams.len()).filter(|s| s % 20 != 19) {
+            let name = service_name(s);
+            text.push_str(&format!(
+                "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  description: Synthetic service {s} of team {team}\n  annotations:\n    backstage.io/kubernetes-id: {name}\n  tags: [bench, tier-{}]\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/{team}\n",
+                s % 3
+            ));
+        }
+        let file = dir.join(format!("{team}.yaml"));
+        std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
     }
-    let teams = kubesim::scenario::SYNTHETIC_TEAMS.len();
-    for s in (0..services).filter(|s| s % 20 != 19) {
-        let name = service_name(s);
-        let team = kubesim::scenario::SYNTHETIC_TEAMS[s % teams];
-        text.push_str(&format!(
-            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  description: Synthetic service {s} of team {team}\n  annotations:\n    backstage.io/kubernetes-id: {name}\n  tags: [bench, tier-{}]\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/{team}\n---\n",
-            s % 3
-        ));
-    }
-    let file = dir.join("catalog-info.yaml");
-    std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))
+    Ok(())
 }
 
 async fn start_portal(
@@ -860,7 +860,19 @@ async fn run(args: Args) -> Result<(), String> {
     // Let the allocator settle (list pages freed, first caches filled) before reading memory.
     let mut warm = Conn::new(&portal.addr);
     warm.get("/", true).await?;
-    warm.get("/api/v1/services", true).await?;
+    // The measured catalog must be the one written: a descriptor the portal refused would turn
+    // its services into discovered ones and measure something else.
+    let problems = warm.json("/api/v1/catalog/problems").await?;
+    if problems.as_array().is_some_and(|p| !p.is_empty()) {
+        return Err(format!(
+            "the portal refused the bench's catalog: {problems}"
+        ));
+    }
+    let described = warm.json("/api/v1/services?origin=catalog").await?["matched"].as_u64();
+    println!(
+        "bench: {} services described in the catalog",
+        described.unwrap_or(0)
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (rss, peak) = memory(portal.pid);
     println!(
