@@ -166,31 +166,11 @@ impl ServiceDetail {
             kubernetes: self.kubernetes.clone(),
             source: self.source.clone(),
             clusters,
-            errors: if errors {
-                self.errors.clone()
-            } else {
-                Vec::new()
-            },
-            autoscalers: if autoscaling {
-                self.autoscalers.clone()
-            } else {
-                Vec::new()
-            },
-            fixed_replicas: if autoscaling {
-                self.fixed_replicas.clone()
-            } else {
-                Vec::new()
-            },
-            spread: if autoscaling {
-                self.spread.clone()
-            } else {
-                Spread::default()
-            },
-            rollouts: if rollouts {
-                self.rollouts.clone()
-            } else {
-                Vec::new()
-            },
+            errors: kept(errors, &self.errors),
+            autoscalers: kept(autoscaling, &self.autoscalers),
+            fixed_replicas: kept(autoscaling, &self.fixed_replicas),
+            spread: kept(autoscaling, &self.spread),
+            rollouts: kept(rollouts, &self.rollouts),
             deploys_per_week: self.deploys_per_week.clone(),
             generated_at: self.generated_at.clone(),
         }
@@ -216,6 +196,15 @@ impl ServiceDetail {
                 }
             }
         }
+    }
+}
+
+/// A copy of `value` when `keep`, else its empty default.
+fn kept<T: Clone + Default>(keep: bool, value: &T) -> T {
+    if keep {
+        value.clone()
+    } else {
+        T::default()
     }
 }
 
