@@ -910,6 +910,29 @@ pub struct ErrorList {
 /// Longest filter value kept; longer input is cut rather than refused.
 const MAX_FILTER: usize = 200;
 
+/// The most characters of free text from a cluster (messages, causes, event text) a view shows.
+pub const MAX_TEXT: usize = 1_000;
+
+/// Cuts text that came from a cluster to [`MAX_TEXT`] characters, saying how much was left out,
+/// so a megabyte-long message can neither bloat a page nor break its layout.
+pub fn clip(text: String) -> String {
+    match text.char_indices().nth(MAX_TEXT) {
+        None => text,
+        // Clipped once already (text is clipped when cached, and again when shown).
+        Some((end, _)) if is_clip_note(&text[end..]) => text,
+        Some((end, _)) => {
+            let rest = text[end..].chars().count();
+            format!("{}… ({rest} more characters)", &text[..end])
+        }
+    }
+}
+
+fn is_clip_note(tail: &str) -> bool {
+    tail.strip_prefix("… (")
+        .and_then(|t| t.strip_suffix(" more characters)"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 impl CatalogQuery {
     /// Reads the filters from a query string's values (missing keys are empty).
     pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
@@ -1087,6 +1110,29 @@ pub fn encode_component(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_cluster_text_is_clipped_at_a_character_boundary_with_what_was_left_out() {
+        assert_eq!(clip("short".into()), "short");
+        let exact = "é".repeat(MAX_TEXT);
+        assert_eq!(clip(exact.clone()), exact);
+        let long = format!("{}{}", "\u{202E}".repeat(MAX_TEXT), "x".repeat(1024 * 1024));
+        let clipped = clip(long);
+        assert_eq!(
+            clipped.chars().filter(|c| *c == '\u{202E}').count(),
+            MAX_TEXT
+        );
+        assert!(
+            clipped.ends_with("… (1048576 more characters)"),
+            "{}",
+            &clipped[clipped.len() - 40..]
+        );
+        assert_eq!(
+            clip(clipped.clone()),
+            clipped,
+            "clipping twice changes nothing"
+        );
+    }
 
     #[test]
     fn query_string_round_trips_the_filters() {

@@ -94,6 +94,8 @@ pub struct ClusterApi {
     /// The user for requests without credentials (plain-HTTP clusters), or None for 401.
     pub anonymous: Option<String>,
     pub faults: Mutex<Faults>,
+    /// Bearer tokens the cluster no longer accepts (`revoke_tokens`).
+    revoked: Mutex<std::collections::HashSet<String>>,
     pub requests: Mutex<Vec<RequestRecord>>,
     /// Requests received since start (never trimmed): (all, watches).
     served: (std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64),
@@ -114,6 +116,7 @@ impl ClusterApi {
             cert_users: HashMap::new(),
             anonymous,
             faults: Mutex::new(Faults::default()),
+            revoked: Mutex::default(),
             requests: Mutex::new(Vec::new()),
             served: Default::default(),
             bookmark_every: Duration::from_secs(30),
@@ -139,6 +142,30 @@ impl ClusterApi {
     /// Replaces the fault plan.
     pub fn set_faults(&self, faults: Faults) {
         *self.faults.lock().unwrap_or_else(PoisonError::into_inner) = faults;
+    }
+
+    /// Stops accepting every bearer token (answering 401) and ends open watches, as revoking a
+    /// service account's tokens does once the clients reconnect.
+    pub fn revoke_tokens(&self) {
+        let mut revoked = self.revoked.lock().unwrap_or_else(PoisonError::into_inner);
+        revoked.extend(self.users.iter().map(|u| u.token.clone()));
+        drop(revoked);
+        self.store.drop_watches();
+    }
+
+    /// Accepts the tokens again.
+    pub fn restore_tokens(&self) {
+        self.revoked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn is_revoked(&self, token: &str) -> bool {
+        self.revoked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(token)
     }
 
     fn faults(&self) -> Faults {
@@ -212,6 +239,7 @@ async fn handle(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let user: Option<&User> = match token {
+        Some(t) if api.is_revoked(t) => None,
         Some(t) => api.users.iter().find(|u| u.token == t),
         None => cert
             .and_then(|Extension(CertIdentity(name))| name)

@@ -130,6 +130,15 @@ impl Cluster {
         self.epoch.send_modify(|e| *e += 1);
     }
 
+    /// An apiserver restart: every connection cut, the watch history lost (clients resuming from
+    /// an older resourceVersion get 410 Gone and relist), then listening again.
+    pub async fn restart(self: &Arc<Self>) -> std::io::Result<()> {
+        self.down();
+        self.api.store.compact();
+        self.api.store.drop_watches();
+        self.up().await
+    }
+
     /// Listens again on the same port.
     pub async fn up(self: &Arc<Self>) -> std::io::Result<()> {
         if self.is_up() {

@@ -196,7 +196,8 @@ impl Fleet {
     }
 }
 
-/// The admin API: `GET /clusters`, and per cluster `POST …/faults|drop-watches|compact|down|up`,
+/// The admin API: `GET /clusters`, and per cluster
+/// `POST …/faults|drop-watches|compact|down|up|restart|revoke-tokens|restore-tokens`,
 /// `GET …/requests`.
 pub fn admin_router(fleet: Arc<Fleet>) -> Router {
     Router::new()
@@ -206,6 +207,9 @@ pub fn admin_router(fleet: Arc<Fleet>) -> Router {
         .route("/clusters/{name}/compact", post(compact))
         .route("/clusters/{name}/down", post(down))
         .route("/clusters/{name}/up", post(up))
+        .route("/clusters/{name}/restart", post(restart))
+        .route("/clusters/{name}/revoke-tokens", post(revoke_tokens))
+        .route("/clusters/{name}/restore-tokens", post(restore_tokens))
         .route("/clusters/{name}/requests", get(requests))
         .with_state(fleet)
 }
@@ -262,14 +266,38 @@ async fn down(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Resp
     .await
 }
 
-async fn up(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
-    with_cluster(&fleet, &name, async |c| match c.up().await {
+/// The answer to a request that makes a cluster listen again.
+fn listening(result: std::io::Result<()>) -> Response {
+    match result {
         Ok(()) => "ok\n".into_response(),
         Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot listen again: {e}\n"),
         )
             .into_response(),
+    }
+}
+
+async fn up(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
+    with_cluster(&fleet, &name, async |c| listening(c.up().await)).await
+}
+
+async fn restart(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
+    with_cluster(&fleet, &name, async |c| listening(c.restart().await)).await
+}
+
+async fn revoke_tokens(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
+    with_cluster(&fleet, &name, async |c| {
+        c.api.revoke_tokens();
+        "ok\n".into_response()
+    })
+    .await
+}
+
+async fn restore_tokens(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
+    with_cluster(&fleet, &name, async |c| {
+        c.api.restore_tokens();
+        "ok\n".into_response()
     })
     .await
 }

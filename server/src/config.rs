@@ -11,7 +11,7 @@ pub const DEMO_CATALOG: &str = "examples/catalog";
 
 /// Wayfinder: a developer portal showing where each service runs, what is broken and how close it is
 /// to its autoscaling limits.
-#[derive(Debug, Parser)]
+#[derive(Clone, Debug, Parser)]
 #[command(name = "wayfinder", version, about)]
 pub struct Cli {
     /// Address to serve the portal on.
@@ -51,6 +51,11 @@ pub struct Cli {
     /// else target/site, else `site` next to the binary's directory.
     #[arg(long, env = "WAYFINDER_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+
+    /// Behind an authenticating proxy: the header it sets on every request it let through (e.g.
+    /// X-Forwarded-Email). Requests without it are refused (401), except /healthz, /readyz, /metrics.
+    #[arg(long, env = "WAYFINDER_IDENTITY_HEADER")]
+    pub identity_header: Option<String>,
 }
 
 /// How logs are written.
@@ -71,6 +76,16 @@ pub struct FileConfig {
     pub kubeconfig: Option<PathBuf>,
     #[serde(default)]
     pub clusters: Vec<crate::clusters::config::ClusterConfig>,
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// The `auth:` section: who may see the portal is decided by a proxy in front of it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuthConfig {
+    /// The header the proxy sets on every request it let through.
+    pub identity_header: Option<String>,
 }
 
 /// Where the clusters come from.
@@ -107,6 +122,8 @@ pub struct Settings {
     pub clusters: ClusterSource,
     /// Thresholds of the error rules.
     pub thresholds: crate::health::Thresholds,
+    /// The auth proxy's identity header, when requests must carry one.
+    pub identity_header: Option<axum::http::HeaderName>,
 }
 
 /// A configuration mistake, said with the file and the key.
@@ -204,7 +221,22 @@ impl Cli {
                 ),
             });
         }
+        let identity_header = match (&self.identity_header, &file.auth.identity_header) {
+            (Some(flag), _) => Some(header_name("--identity-header", flag)?),
+            (None, Some(key)) => Some(header_name(
+                &format!(
+                    "{}: auth.identityHeader",
+                    self.config
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                ),
+                key,
+            )?),
+            (None, None) => None,
+        };
         Ok(Settings {
+            identity_header,
             thresholds: crate::health::Thresholds {
                 near_max: f64::from(self.hpa_near_max_percent) / 100.0,
             },
@@ -218,6 +250,14 @@ impl Cli {
             demo_catalog,
         })
     }
+}
+
+/// A header name from the configuration, or an error naming where it was given.
+fn header_name(at: &str, name: &str) -> Result<axum::http::HeaderName, ConfigError> {
+    axum::http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| ConfigError::Invalid {
+        path: at.to_string(),
+        message: format!("“{name}” is not an HTTP header name"),
+    })
 }
 
 /// Reads and checks `wayfinder.yaml`.
@@ -367,5 +407,45 @@ mod tests {
             e.contains("cannot read config file /nonexistent/wayfinder.yaml"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_identity_header_comes_from_the_flag_or_the_file_and_must_be_a_header_name() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("w.yaml");
+        let config = path.display().to_string();
+        std::fs::write(&path, "auth:\n  identityHeader: X-Forwarded-Email\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let header = |args: &[&str]| {
+            cli(args)
+                .settings()
+                .map(|s| s.identity_header.map(|h| h.to_string()))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(header(&[]), Ok(None));
+        assert_eq!(
+            header(&["--config", &config]),
+            Ok(Some("x-forwarded-email".into()))
+        );
+        assert_eq!(
+            header(&[
+                "--config",
+                &config,
+                "--identity-header",
+                "X-Auth-Request-User"
+            ]),
+            Ok(Some("x-auth-request-user".into()))
+        );
+        let e = header(&["--identity-header", "no such header"])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("--identity-header") && e.contains("not an HTTP header name"),
+            "{e}"
+        );
+        std::fs::write(&path, "auth:\n  identityHeader: \"bad:name\"\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = header(&["--config", &config]).err().unwrap_or_default();
+        assert!(e.contains("auth.identityHeader"), "{e}");
     }
 }

@@ -47,6 +47,7 @@ async fn main() -> ExitCode {
         server::clusters::Fleet::start_with(clusters, &services, settings.thresholds).await,
     );
     let follow = server::state::follow_catalog(store.clone(), fleet.clone());
+    let reload = server::reload::spawn(cli.clone(), settings.clone(), fleet.clone());
     let portal: SharedPortal = Arc::new(CatalogPortal::new(store, fleet.clone()));
     let site_root = server::find_site_root(cli.site_root.clone());
     if !site_root.join("pkg").is_dir() {
@@ -60,7 +61,13 @@ async fn main() -> ExitCode {
         portal,
         fleet,
         metrics: Arc::default(),
+        security: server::web::Security {
+            identity_header: settings.identity_header.clone(),
+        },
     };
+    if let Some(h) = &settings.identity_header {
+        tracing::info!("requests must carry the {h} header set by the authentication proxy");
+    }
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -78,6 +85,7 @@ async fn main() -> ExitCode {
         .await;
     refresh.abort();
     follow.abort();
+    reload.abort();
     drop(demo);
     match served {
         Ok(()) => {

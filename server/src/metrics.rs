@@ -95,7 +95,7 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     ];
     let clusters: Vec<_> = state
         .fleet
-        .clusters
+        .clusters()
         .iter()
         .map(|c| (c.view(), c.status.summary()))
         .collect();

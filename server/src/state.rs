@@ -21,6 +21,7 @@ pub struct AppState {
     pub portal: SharedPortal,
     pub fleet: Arc<Fleet>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    pub security: crate::web::Security,
 }
 
 /// The portal over the in-memory catalog.
@@ -242,7 +243,7 @@ impl Portal for CatalogPortal {
     }
 
     fn clusters_configured(&self) -> usize {
-        self.fleet.clusters.len()
+        self.fleet.clusters().len()
     }
 
     fn clusters(&self) -> Vec<ClusterStatus> {

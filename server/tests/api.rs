@@ -1,14 +1,9 @@
 //! The JSON API and the pages, driven through the real router with `oneshot`.
 
-use app::api::ssr::SharedPortal;
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use server::catalog::CatalogStore;
-use server::state::{AppState, CatalogPortal};
-use std::path::PathBuf;
-use std::sync::Arc;
-use tower::ServiceExt;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/catalog");
 
@@ -20,39 +15,15 @@ fn router() -> axum::Router {
 }
 
 fn build_router() -> axum::Router {
-    let store = Arc::new(CatalogStore::load(vec![PathBuf::from(FIXTURES)]));
-    let fleet = Arc::new(server::clusters::Fleet::default());
-    let portal: SharedPortal = Arc::new(CatalogPortal::new(store, fleet.clone()));
-    let options =
-        server::leptos_options(&PathBuf::from("target/site"), ([127, 0, 0, 1], 3000).into());
-    server::app(AppState {
-        leptos_options: options,
-        portal,
-        fleet,
-        metrics: Default::default(),
-    })
+    common::fixture_router(FIXTURES, Default::default())
 }
 
 async fn get(path: &str) -> (StatusCode, String) {
-    let response = router()
-        .oneshot(
-            Request::get(path)
-                .body(Body::empty())
-                .unwrap_or_else(|e| panic!("{e}")),
-        )
-        .await
-        .unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .to_bytes();
-    (
-        status,
-        String::from_utf8_lossy(&bytes).replace(FIXTURES, "<fixtures>"),
-    )
+    let request = Request::get(path)
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, _, body) = common::send(&router(), request).await;
+    (status, body.replace(FIXTURES, "<fixtures>"))
 }
 
 async fn get_json(path: &str) -> (StatusCode, serde_json::Value) {

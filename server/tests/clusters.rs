@@ -124,8 +124,8 @@ async fn statuses_follow_the_clusters_and_one_never_hides_another() {
         }
     }
     // Container env values never reach the cache.
-    let watch = fleet
-        .clusters
+    let all = fleet.clusters();
+    let watch = all
         .iter()
         .find(|c| c.cluster.name == "prod-eu-1")
         .unwrap_or_else(|| panic!("eu"));
@@ -232,8 +232,8 @@ async fn a_namespace_limited_identity_watches_namespace_by_namespace() {
         fleet.service_clusters("checkout-api").is_empty(),
         "checkout-api runs only in the hidden payments namespace"
     );
-    let watch = fleet
-        .clusters
+    let all = fleet.clusters();
+    let watch = all
         .iter()
         .find(|c| c.cluster.name == "allow-listed")
         .unwrap_or_else(|| panic!("allow-listed"));

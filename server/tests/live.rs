@@ -3,171 +3,12 @@
 //! down and coming back, dropped watches and compaction, a namespace-limited identity, and never a
 //! write or a Secret.
 
-use app::model::{ClusterState, ClusterStatus, ServiceCluster, ServiceDetail, ServiceList};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
-use serde::de::DeserializeOwned;
+mod common;
+
+use app::model::{ClusterState, ClusterStatus, ServiceDetail, ServiceList};
+use common::{desired, eventually, in_cluster, sse_until, state_of, Portal};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncBufReadExt;
-use tokio::sync::mpsc;
-
-const CATALOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/catalog");
-
-/// The portal as a child process, killed when dropped.
-struct Portal {
-    child: tokio::process::Child,
-    addr: String,
-}
-
-impl Drop for Portal {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
-impl Portal {
-    async fn start(args: &[&str]) -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wayfinder"))
-            .args(["--listen", "127.0.0.1:0", "--catalog", CATALOG])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start wayfinder: {e}"));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
-        let (tx, mut rx) = mpsc::channel(1);
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(stdout).lines();
-            let mut tx = Some(tx);
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(i) = line.find("listening on http://") {
-                    let addr = line[i + "listening on http://".len()..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(addr).await;
-                    }
-                }
-            }
-        });
-        let addr = tokio::time::timeout(Duration::from_secs(60), rx.recv())
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| panic!("wayfinder never said where it listens"));
-        Self { child, addr }
-    }
-
-    async fn get(&self, path: &str) -> (u16, hyper::Response<hyper::body::Incoming>) {
-        let stream = tokio::net::TcpStream::connect(&self.addr)
-            .await
-            .unwrap_or_else(|e| panic!("connect {}: {e}", self.addr));
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        tokio::spawn(conn);
-        let request = hyper::Request::get(path)
-            .header("host", "wayfinder")
-            .body(Empty::<Bytes>::new())
-            .unwrap_or_else(|e| panic!("{e}"));
-        let response = sender
-            .send_request(request)
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        (response.status().as_u16(), response)
-    }
-
-    async fn text(&self, path: &str) -> (u16, String) {
-        let (status, response) = self.get(path).await;
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .to_bytes();
-        (status, String::from_utf8_lossy(&body).to_string())
-    }
-
-    async fn json<T: DeserializeOwned>(&self, path: &str) -> T {
-        let (status, body) = self.text(path).await;
-        assert_eq!(status, 200, "GET {path}: {body}");
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}\n{body}"))
-    }
-
-    /// Opens an SSE stream; each `event: <event>` message arrives on the channel, parsed.
-    async fn sse<T: DeserializeOwned + Send + 'static>(
-        &self,
-        path: &str,
-        event: &'static str,
-    ) -> mpsc::Receiver<T> {
-        let (status, response) = self.get(path).await;
-        assert_eq!(status, 200, "GET {path}");
-        let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(async move {
-            let mut body = response.into_body();
-            let mut buf = String::new();
-            while let Some(Ok(frame)) = body.frame().await {
-                if let Ok(data) = frame.into_data() {
-                    buf.push_str(&String::from_utf8_lossy(&data));
-                }
-                while let Some(end) = buf.find("\n\n") {
-                    let message: String = buf.drain(..end + 2).collect();
-                    let data: String = message
-                        .lines()
-                        .filter_map(|l| l.strip_prefix("data: "))
-                        .collect();
-                    if message.contains(&format!("event: {event}\n")) {
-                        if let Ok(v) = serde_json::from_str(&data) {
-                            if tx.send(v).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            }
-        });
-        rx
-    }
-}
-
-async fn eventually<F, Fut>(what: &str, limit: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{what}: not within {limit:?}");
-}
-
-/// Waits for an SSE message that satisfies `f`; how long it took.
-async fn sse_until<T>(
-    rx: &mut mpsc::Receiver<T>,
-    limit: Duration,
-    f: impl Fn(&T) -> bool,
-) -> Duration {
-    let start = Instant::now();
-    loop {
-        match tokio::time::timeout(limit.saturating_sub(start.elapsed()), rx.recv()).await {
-            Ok(Some(v)) if f(&v) => return start.elapsed(),
-            Ok(Some(_)) => continue,
-            _ => panic!("the SSE stream did not bring the change within {limit:?}"),
-        }
-    }
-}
 
 fn kubectl_path() -> Option<PathBuf> {
     ["/usr/bin/kubectl", "/usr/local/bin/kubectl"]
@@ -191,22 +32,6 @@ async fn kubectl(bin: &Path, home: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn in_cluster<'a>(d: &'a [ServiceCluster], cluster: &str) -> Option<&'a ServiceCluster> {
-    d.iter().find(|c| c.cluster == cluster)
-}
-
-fn desired(d: &[ServiceCluster], cluster: &str, name: &str) -> Option<i32> {
-    in_cluster(d, cluster)?
-        .workloads
-        .iter()
-        .find(|w| w.name == name)
-        .map(|w| w.replicas.desired)
-}
-
-fn state_of(list: &[ClusterStatus], name: &str) -> Option<ClusterState> {
-    list.iter().find(|c| c.name == name).map(|c| c.state)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

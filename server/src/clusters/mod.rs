@@ -43,7 +43,11 @@ struct Versions {
 
 /// Every watched cluster, the shared catalog mapping and the change feed pages subscribe to.
 pub struct Fleet {
-    pub clusters: Vec<Arc<ClusterWatch>>,
+    /// The watched clusters, in configuration order; replaced whole when the configuration is
+    /// reloaded ([`Fleet::reconcile`]).
+    clusters: RwLock<Arc<Vec<Arc<ClusterWatch>>>>,
+    /// Counts reconfigurations, so nothing cached survives a cluster being swapped for another.
+    reconfigured: std::sync::atomic::AtomicU64,
     mapper: Arc<RwLock<Arc<Mapper>>>,
     changes: broadcast::Sender<Change>,
     thresholds: Thresholds,
@@ -57,12 +61,13 @@ pub struct Fleet {
 pub type Placements = BTreeMap<String, Placement>;
 
 /// What [`Fleet::placements`] depends on: the mapper, each cluster's set of services and region.
-type PlacementKey = (usize, Vec<(u64, String)>);
+type PlacementKey = (usize, u64, Vec<(u64, String)>);
 
 impl Default for Fleet {
     fn default() -> Self {
         Self {
-            clusters: Vec::new(),
+            clusters: RwLock::default(),
+            reconfigured: std::sync::atomic::AtomicU64::new(0),
             mapper: Arc::default(),
             changes: broadcast::channel(CHANGE_BUFFER).0,
             thresholds: Thresholds::default(),
@@ -205,8 +210,62 @@ impl Fleet {
             ));
             out.push(Arc::new(ClusterWatch::start(c, index).await));
         }
-        fleet.clusters = out;
+        *fleet
+            .clusters
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(out);
         fleet
+    }
+
+    /// The watched clusters, in configuration order (a snapshot: a reload does not change it).
+    pub fn clusters(&self) -> Arc<Vec<Arc<ClusterWatch>>> {
+        self.clusters
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Watches exactly `wanted` from now on: clusters whose configuration is unchanged keep their
+    /// watches and caches, new ones start, removed or changed ones stop. Every open page hears of
+    /// it. Returns the names added and removed (a changed cluster is in both).
+    pub async fn reconcile(&self, wanted: Vec<config::Cluster>) -> (Vec<String>, Vec<String>) {
+        let current = self.clusters();
+        let mut next = Vec::with_capacity(wanted.len());
+        let mut added = Vec::new();
+        for c in wanted {
+            match current.iter().find(|w| w.cluster == c) {
+                Some(kept) => next.push(kept.clone()),
+                None => {
+                    added.push(c.name.clone());
+                    let index = Arc::new(ClusterIndex::new(
+                        &c.name,
+                        self.mapper.clone(),
+                        self.changes.clone(),
+                    ));
+                    next.push(Arc::new(ClusterWatch::start(c, index).await));
+                }
+            }
+        }
+        let removed: Vec<String> = current
+            .iter()
+            .filter(|w| !next.iter().any(|n| Arc::ptr_eq(n, w)))
+            .map(|w| w.cluster.name.clone())
+            .collect();
+        if added.is_empty() && removed.is_empty() {
+            return (added, removed);
+        }
+        *self
+            .clusters
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
+        self.reconfigured
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for name in removed.iter().chain(&added) {
+            let _ = self.changes.send(Change::Status {
+                cluster: Arc::from(name.as_str()),
+            });
+        }
+        (added, removed)
     }
 
     fn set_mapper(&self, services: &[(String, KubernetesSelector)]) {
@@ -220,7 +279,7 @@ impl Fleet {
     /// The catalog changed: remaps every cached object and announces what moved.
     pub fn set_catalog(&self, services: &[(String, KubernetesSelector)]) {
         self.set_mapper(services);
-        for c in &self.clusters {
+        for c in self.clusters().iter() {
             c.index.rebuild();
         }
     }
@@ -244,18 +303,18 @@ impl Fleet {
 
     /// Every cluster's status, in configuration order.
     pub fn statuses(&self) -> Vec<ClusterStatus> {
-        self.clusters.iter().map(|c| c.view()).collect()
+        self.clusters().iter().map(|c| c.view()).collect()
     }
 
     /// True once every cluster's watches have synced or failed at least once.
     pub fn ready(&self) -> bool {
-        self.clusters.iter().all(|c| c.status.attempted())
+        self.clusters().iter().all(|c| c.status.attempted())
     }
 
     /// The clusters a service runs in, by region then cluster name.
     pub fn service_clusters(&self, service: &str) -> Vec<ServiceCluster> {
         let mut out: Vec<ServiceCluster> = self
-            .clusters
+            .clusters()
             .iter()
             .filter_map(|c| view::service_cluster(c, service))
             .collect();
@@ -270,7 +329,7 @@ impl Fleet {
         let near_max = self.thresholds.near_max;
         let mut r = Report::default();
         let mut objects = Vec::new();
-        for c in &self.clusters {
+        for c in self.clusters().iter() {
             let Some(o) = view::cluster_objects(c, service) else {
                 continue;
             };
@@ -345,7 +404,7 @@ impl Fleet {
         }
         let mut objects = Vec::new();
         let mut autoscalers = Vec::new();
-        for c in &self.clusters {
+        for c in self.clusters().iter() {
             if let Some(o) = view::cluster_objects(c, service) {
                 autoscalers.extend(
                     o.hpas
@@ -364,7 +423,7 @@ impl Fleet {
 
     /// The region of each cluster.
     pub fn regions(&self) -> BTreeMap<String, String> {
-        self.clusters
+        self.clusters()
             .iter()
             .map(|c| (c.cluster.name.clone(), c.region()))
             .collect()
@@ -377,7 +436,7 @@ impl Fleet {
 
     /// True when some cluster runs `service`.
     pub fn runs(&self, service: &str) -> bool {
-        self.clusters.iter().any(|c| c.index.runs(service))
+        self.clusters().iter().any(|c| c.index.runs(service))
     }
 
     /// Where every running service runs, described or discovered. Kept until a service appears or
@@ -390,7 +449,8 @@ impl Fleet {
             .clone();
         let key: PlacementKey = (
             Arc::as_ptr(&mapper) as usize,
-            self.clusters
+            self.reconfigured.load(std::sync::atomic::Ordering::Relaxed),
+            self.clusters()
                 .iter()
                 .map(|c| (c.index.generation(), c.region()))
                 .collect(),
@@ -411,7 +471,7 @@ impl Fleet {
 
     fn compute_placements(&self, mapper: &Mapper) -> Placements {
         let mut out: Placements = BTreeMap::new();
-        for c in &self.clusters {
+        for c in self.clusters().iter() {
             let region = c.region();
             for s in c.index.running_services() {
                 let p = out.entry(s.to_string()).or_default();

@@ -450,6 +450,11 @@ pub fn service_cluster(c: &ClusterWatch, service: &str) -> Option<ServiceCluster
         }
     }
     for w in &mut workloads {
+        w.message = w.message.take().map(app::model::clip);
+        w.images = std::mem::take(&mut w.images)
+            .into_iter()
+            .map(app::model::clip)
+            .collect();
         w.hpa = hpa_targets.iter().find_map(|(kind, ns, target, hpa)| {
             (kind == &w.kind && ns == &w.namespace && target == &w.name).then(|| hpa.clone())
         });
@@ -457,6 +462,9 @@ pub fn service_cluster(c: &ClusterWatch, service: &str) -> Option<ServiceCluster
     }
     workloads
         .sort_by(|a, b| (&a.namespace, &a.kind, &a.name).cmp(&(&b.namespace, &b.kind, &b.name)));
+    for p in &mut pods {
+        p.reason = p.reason.take().map(app::model::clip);
+    }
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let status = c.view();
     Some(ServiceCluster {

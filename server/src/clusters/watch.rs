@@ -204,8 +204,13 @@ fn trim_meta<K: Resource>(o: &mut K) {
     meta.managed_fields = None;
     if let Some(a) = meta.annotations.as_mut() {
         a.remove("kubectl.kubernetes.io/last-applied-configuration");
+        // No annotation the portal reads is long; a huge one would only cost memory.
+        a.retain(|_, v| v.len() <= MAX_ANNOTATION_BYTES);
     }
 }
+
+/// Annotations longer than this are not kept.
+pub const MAX_ANNOTATION_BYTES: usize = 4 * 1024;
 
 fn trim_template(t: &mut PodTemplateSpec) {
     if let Some(spec) = t.spec.as_mut() {
@@ -229,14 +234,16 @@ fn trim_pod_spec(spec: &mut k8s_openapi::api::core::v1::PodSpec) {
 macro_rules! trim_meta_only {
     ($($t:ty),*) => { $(impl Trim for $t { fn trim(&mut self) { trim_meta(self); } })* };
 }
-trim_meta_only!(
-    Service,
-    Ingress,
-    Event,
-    Namespace,
-    Node,
-    HorizontalPodAutoscaler
-);
+trim_meta_only!(Service, Ingress, Namespace, Node, HorizontalPodAutoscaler);
+
+/// Event text is free text from anyone who can create events: kept short.
+impl Trim for Event {
+    fn trim(&mut self) {
+        trim_meta(self);
+        self.message = self.message.take().map(app::model::clip);
+        self.reason = self.reason.take().map(app::model::clip);
+    }
+}
 
 macro_rules! trim_with_template {
     ($($t:ty),*) => { $(impl Trim for $t {
@@ -908,6 +915,10 @@ pub async fn client_for(cluster: &Cluster) -> Result<Client, String> {
         }
     };
     config.connect_timeout = Some(std::time::Duration::from_secs(5));
+    // kube retries 429/503/504 itself, up to 15 times with a backoff that grows to minutes, and
+    // the watch looks healthy all the while. The watch loop retries instead (0.5 s to 10 s), and
+    // the cluster shows as stale with the apiserver's answer in the meantime.
+    config.default_retry = false;
     Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))
 }
 

@@ -61,8 +61,13 @@ pub fn rules(events: &[Arc<Event>], found: &[Raw], now: jiff::Timestamp) -> Vec<
                 namespace: ns.clone(),
                 name: reason.clone(),
                 owner: Some(("Event".into(), reason.clone())),
-                fix: format!("See them with: kubectl get events -n {ns} --field-selector type=Warning,reason={reason}"),
-                docs: Some("https://kubernetes.io/docs/reference/kubectl/generated/kubectl_events/"),
+                fix: format!(
+                    "See them with: kubectl get events -n {ns} --field-selector {}",
+                    super::shell_word(&format!("type=Warning,reason={reason}"))
+                ),
+                docs: Some(
+                    "https://kubernetes.io/docs/reference/kubectl/generated/kubectl_events/",
+                ),
                 ..Default::default()
             });
         r.count += count;

@@ -166,9 +166,9 @@ pub fn findings(
                 namespace: r.namespace.clone(),
                 kind: gkind,
                 name: gname,
-                message: r.message.clone(),
-                cause: r.cause.clone(),
-                fix: r.fix.clone(),
+                message: app::model::clip(r.message.clone()),
+                cause: app::model::clip(r.cause.clone()),
+                fix: app::model::clip(r.fix.clone()),
                 docs_url: r.docs.map(String::from),
                 since: since.clone(),
                 count: 0,
@@ -229,6 +229,20 @@ pub(crate) fn secs_since(t: jiff::Timestamp, now: jiff::Timestamp) -> i64 {
     (now.as_second() - t.as_second()).max(0)
 }
 
+/// A word for a command a user copies into a shell: as written when it is plain, else single-quoted,
+/// so an event reason like `x; rm -rf ~` stays one harmless argument.
+pub(crate) fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/=,@+".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     //! Objects in the Kubernetes API's own JSON shapes, for the rule tables.
@@ -259,6 +273,17 @@ mod tests {
     use super::fixtures::*;
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn copied_commands_keep_hostile_text_one_quoted_argument() {
+        assert_eq!(
+            shell_word("type=Warning,reason=BackOff"),
+            "type=Warning,reason=BackOff"
+        );
+        assert_eq!(shell_word("reason=x; rm -rf ~"), "'reason=x; rm -rf ~'");
+        assert_eq!(shell_word("it's $(id)"), "'it'\\''s $(id)'");
+        assert_eq!(shell_word(""), "''");
+    }
 
     fn crashing_pod(name: &str) -> Arc<Pod> {
         Arc::new(from(json!({

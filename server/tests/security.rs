@@ -1,0 +1,163 @@
+//! The HTTP surface's guards, through the real router: security headers and the page's script
+//! nonce, body and header limits, and the auth proxy's identity header.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, HeaderName, Request, StatusCode};
+use leptos::server_fn::ServerFn;
+use server::web::Security;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/catalog");
+
+/// An open portal and one behind an auth proxy, built one after the other (Leptos's route-list
+/// generation must not run on several threads at once).
+fn routers() -> &'static (axum::Router, axum::Router) {
+    static ROUTERS: std::sync::OnceLock<(axum::Router, axum::Router)> = std::sync::OnceLock::new();
+    ROUTERS.get_or_init(|| {
+        let open = build(Security::default());
+        let proxied = build(Security {
+            identity_header: Some(HeaderName::from_static("x-forwarded-email")),
+        });
+        (open, proxied)
+    })
+}
+
+fn build(security: Security) -> axum::Router {
+    common::fixture_router(FIXTURES, security)
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path)
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn header_of<'h>(headers: &'h http::HeaderMap, name: &str) -> &'h str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no {name} header in {headers:?}"))
+}
+
+#[tokio::test]
+async fn every_inline_script_of_a_page_carries_the_nonce_its_policy_allows() {
+    let (open, _) = routers();
+    for path in [
+        "/",
+        "/services/checkout",
+        "/teams/payments",
+        "/no/such/page",
+    ] {
+        let (_, headers, html) = common::send(open, get(path)).await;
+        let policy = header_of(&headers, "content-security-policy");
+        let nonce = policy
+            .split(['\'', ' '])
+            .find_map(|word| word.strip_prefix("nonce-"))
+            .unwrap_or_else(|| panic!("{path}: no nonce in {policy}"));
+        assert!(nonce.len() >= 16, "{path}: a short nonce: {nonce}");
+        assert!(
+            policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(!policy.contains("unsafe-eval'") || policy.contains("wasm-unsafe-eval"));
+        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert!(
+            !scripts.is_empty(),
+            "{path}: the page has no hydration script"
+        );
+        for script in scripts {
+            let tag = script.split('>').next().unwrap_or_default();
+            assert!(
+                tag.contains(&format!("nonce=\"{nonce}\"")),
+                "{path}: a script without the response's nonce: <script{tag}>"
+            );
+        }
+        assert_eq!(header_of(&headers, "x-content-type-options"), "nosniff");
+        assert_eq!(header_of(&headers, "referrer-policy"), "no-referrer");
+        assert_eq!(header_of(&headers, "x-frame-options"), "DENY");
+    }
+    // Two responses, two nonces.
+    let nonce = |h: &http::HeaderMap| header_of(h, "content-security-policy").to_string();
+    let (_, a, _) = common::send(open, get("/")).await;
+    let (_, b, _) = common::send(open, get("/")).await;
+    assert_ne!(nonce(&a), nonce(&b));
+}
+
+#[tokio::test]
+async fn api_answers_allow_nothing_to_run() {
+    let (open, _) = routers();
+    let (status, headers, _) = common::send(open, get("/api/v1/services")).await;
+    assert_eq!(status, StatusCode::OK);
+    let policy = header_of(&headers, "content-security-policy");
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    assert_eq!(header_of(&headers, "x-content-type-options"), "nosniff");
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_headers_are_refused_with_their_limits() {
+    let (open, _) = routers();
+    let body = format!("name={}", "a".repeat(server::web::MAX_BODY_BYTES + 1));
+    let request = Request::post(app::api::GetTeam::PATH)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::CONTENT_LENGTH, body.len())
+        .body(Body::from(body))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, _, _) = common::send(open, request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // A normal call to the same function still answers.
+    let request = Request::post(app::api::GetTeam::PATH)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("name=payments"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, _, body) = common::send(open, request).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("payments"), "{body}");
+
+    let mut request = get("/api/v1/services");
+    for i in 0..40 {
+        request.headers_mut().insert(
+            HeaderName::try_from(format!("x-filler-{i}")).unwrap_or_else(|e| panic!("{e}")),
+            "x".repeat(1024).parse().unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    let (status, _, body) = common::send(open, request).await;
+    assert_eq!(status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    assert!(body.contains("at most 32768"), "{body}");
+}
+
+#[tokio::test]
+async fn behind_an_auth_proxy_only_signed_in_requests_and_probes_are_answered() {
+    let (_, proxied) = routers();
+    for path in [
+        "/",
+        "/services/checkout",
+        "/api/v1/services",
+        "/pkg/wayfinder.js",
+    ] {
+        let (status, headers, body) = common::send(proxied, get(path)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(body.contains("x-forwarded-email"), "{path}: {body}");
+        assert!(!body.contains("checkout"), "{path}: {body}");
+        assert_eq!(header_of(&headers, "x-content-type-options"), "nosniff");
+    }
+    let blank = Request::get("/api/v1/services")
+        .header("x-forwarded-email", "  ")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        common::send(proxied, blank).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let (status, _, _) = common::send(proxied, get(path)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let signed_in = Request::get("/api/v1/services")
+        .header("X-Forwarded-Email", "ada@example.com")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, _, body) = common::send(proxied, signed_in).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("checkout"), "{body}");
+}
