@@ -47,6 +47,15 @@ struct Args {
     /// Concurrent clients of the fan-out reference.
     #[arg(long, default_value_t = 4)]
     reference_clients: usize,
+    /// Seconds of the sustained-load run (SSE clients + page requests + churn); 0 skips it.
+    #[arg(long, default_value_t = 60)]
+    load_seconds: u64,
+    /// Live (SSE) clients connected during the sustained-load run; a tenth never read.
+    #[arg(long, default_value_t = 500)]
+    sse_clients: usize,
+    /// Page requests per second during the sustained-load run.
+    #[arg(long, default_value_t = 200)]
+    rps: u64,
     /// The wayfinder binary (default: target/release/wayfinder, built by `make build`).
     #[arg(long)]
     wayfinder: Option<PathBuf>,
@@ -591,22 +600,22 @@ fn make_change(
     }
 }
 
-/// Time until each change shows in the JSON API (polled) and on an open SSE stream.
-async fn freshness(
+/// A service the bench changes: its name, namespace and the clusters it runs in.
+type Target = (String, &'static str, Vec<String>);
+
+/// 20 described services spread over the catalog: what the freshness and load runs change.
+fn changeable(
     fleet: &kubesim::fleet::Fleet,
-    addr: &str,
     size: &kubesim::scenario::Synthetic,
-    changes: usize,
-) -> Result<(Samples, Samples), String> {
+) -> Result<Vec<Target>, String> {
     let teams = &kubesim::scenario::SYNTHETIC_TEAMS;
-    // 20 described services spread over the catalog, each with the clusters it runs in.
     let picked: Vec<usize> = (0..20)
         .map(|k| (k * size.services / 20) % size.services.max(1))
         .map(|s| if s % 20 == 19 { s - 1 } else { s })
         .collect();
     let deployments =
         kubesim::resources::find("apps", "v1", "deployments").ok_or("no deployments")?;
-    let mut targets = Vec::new();
+    let mut out = Vec::new();
     for s in picked {
         let (name, ns) = (service_name(s), teams[s % teams.len()]);
         let clusters: Vec<String> = fleet
@@ -615,14 +624,151 @@ async fn freshness(
             .filter(|c| c.api.store.get(deployments.store, ns, &name).is_some())
             .map(|c| c.name().to_string())
             .collect();
-        if clusters.is_empty() {
-            continue;
+        if !clusters.is_empty() {
+            out.push((name, ns, clusters));
         }
+    }
+    if out.is_empty() {
+        return Err("no service to change".into());
+    }
+    Ok(out)
+}
+
+/// What the sustained-load run saw.
+struct Sustained {
+    pages: Samples,
+    sse_clients: usize,
+    slow_clients: usize,
+    /// Reading clients that got a message after the churn began / all reading clients.
+    updated: usize,
+    reading: usize,
+    messages: u64,
+    changes: usize,
+    rss_before: u64,
+    rss_max: u64,
+    rss_after: u64,
+}
+
+/// `sse_clients` live streams open (a tenth never read a byte), `rps` page requests a second
+/// (service pages and JSON, half each) and a change every 50 ms, for `seconds`; then the slow
+/// clients leave and memory is read again.
+async fn sustained_load(
+    fleet: &kubesim::fleet::Fleet,
+    portal: &Portal,
+    size: &kubesim::scenario::Synthetic,
+    names: Arc<Vec<String>>,
+    args: &Args,
+) -> Result<Sustained, String> {
+    let addr = portal.addr.as_str();
+    let targets = changeable(fleet, size)?;
+    let (rss_before, _) = memory(portal.pid);
+    let slow_every = 10;
+    let mut reading = Vec::new();
+    let mut slow = Vec::new();
+    for i in 0..args.sse_clients {
+        let name = &targets[i % targets.len()].0;
+        if i % slow_every == slow_every - 1 {
+            // Opened, then never read: the portal must not hold up anyone else for it.
+            let path = format!("/api/v1/services/{name}/events");
+            let response = Conn::new(addr).send(&path, false).await?;
+            slow.push(response);
+        } else {
+            reading.push(sse(addr, name).await?);
+        }
+    }
+    let start = Instant::now();
+    let seconds = Duration::from_secs(args.load_seconds);
+    let deadline = start + seconds;
+    // Page requests at a fixed rate, from 20 connections.
+    let workers = 20u64;
+    let every = Duration::from_secs_f64(workers as f64 / args.rps.max(1) as f64);
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let (addr, names) = (addr.to_string(), names.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::new(&addr);
+            let mut s = Samples::default();
+            let mut tick = tokio::time::interval(every);
+            let mut n = w;
+            while Instant::now() < deadline {
+                tick.tick().await;
+                n += workers;
+                let name = &names[(n.wrapping_mul(2_654_435_761) % names.len() as u64) as usize];
+                let path = if n % 2 == 0 {
+                    format!("/services/{name}")
+                } else {
+                    format!("/api/v1/services/{name}")
+                };
+                let t = Instant::now();
+                match conn.get(&path, true).await {
+                    Ok((200, _)) => s.micros.push(t.elapsed().as_micros() as u64),
+                    _ => {
+                        s.errors += 1;
+                        conn = Conn::new(&addr);
+                    }
+                }
+            }
+            s
+        }));
+    }
+    // Churn, and memory sampled, meanwhile.
+    let mut changes = 0;
+    let mut rss_max = rss_before;
+    let mut next_sample = Instant::now();
+    while Instant::now() < deadline {
+        let (name, ns, clusters) = &targets[changes % targets.len()];
+        let cluster = &clusters[(changes / targets.len()) % clusters.len()];
+        make_change(fleet, changes, name, ns, cluster)?;
+        changes += 1;
+        if Instant::now() >= next_sample {
+            rss_max = rss_max.max(memory(portal.pid).0);
+            next_sample += Duration::from_secs(1);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pages = Samples::gather(tasks, start).await;
+    // Every reading client heard of the churn, however many slow ones there were.
+    let (mut updated, mut messages) = (0, 0u64);
+    for rx in &mut reading {
+        let mut got = 0u64;
+        let mut after_start = false;
+        while let Ok((at, _)) = rx.try_recv() {
+            got += 1;
+            after_start |= at > start;
+        }
+        messages += got;
+        updated += usize::from(after_start);
+    }
+    let slow_clients = slow.len();
+    drop(slow);
+    drop(reading);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (rss_after, _) = memory(portal.pid);
+    Ok(Sustained {
+        pages,
+        sse_clients: args.sse_clients,
+        slow_clients,
+        updated,
+        reading: args.sse_clients - slow_clients,
+        messages,
+        changes,
+        rss_before,
+        rss_max,
+        rss_after,
+    })
+}
+
+/// Time until each change shows in the JSON API (polled) and on an open SSE stream.
+async fn freshness(
+    fleet: &kubesim::fleet::Fleet,
+    addr: &str,
+    size: &kubesim::scenario::Synthetic,
+    changes: usize,
+) -> Result<(Samples, Samples), String> {
+    let mut targets = Vec::new();
+    for (name, ns, clusters) in changeable(fleet, size)? {
         let stream = sse(addr, &name).await?;
         targets.push((name, ns, clusters, stream));
-    }
-    if targets.is_empty() {
-        return Err("no service to change".into());
     }
     let (mut api, mut pushed) = (Samples::default(), Samples::default());
     let limit = Duration::from_secs(10);
@@ -931,6 +1077,24 @@ async fn run(args: Args) -> Result<(), String> {
         sse_fresh.percentile(0.99)
     );
 
+    // Sustained load: live clients, slow ones among them, page requests and churn together.
+    let sustained = if args.load_seconds > 0 {
+        let s = sustained_load(&fleet, &portal, &size, names.clone(), &args).await?;
+        println!(
+            "bench: sustained load: {} errors, p99 {:.1} ms, {}/{} live clients updated, RSS {} → max {} → {}",
+            s.pages.errors,
+            s.pages.percentile(0.99),
+            s.updated,
+            s.reading,
+            mib(s.rss_before as f64),
+            mib(s.rss_max as f64),
+            mib(s.rss_after as f64)
+        );
+        Some(s)
+    } else {
+        None
+    };
+
     // The fan-out reference, with simulated apiserver latency.
     for c in &fleet.clusters {
         c.api.set_faults(kubesim::api::Faults {
@@ -1042,6 +1206,17 @@ async fn run(args: Args) -> Result<(), String> {
         "",
         sse_fresh.errors
     );
+    if let Some(l) = &sustained {
+        println!(
+            "{:<34} {:>9.2} ms {:>9.2} ms {:>7.1} ms {:>10.0} {:>8}",
+            format!("under load ({} live clients)", l.sse_clients),
+            l.pages.percentile(0.5),
+            l.pages.percentile(0.99),
+            l.pages.max(),
+            l.pages.micros.len() as f64 / l.pages.seconds,
+            l.pages.errors
+        );
+    }
     println!();
     let ssr_p99 = runs[1].1.percentile(0.99);
     let json_p99 = ours_json.percentile(0.99);
@@ -1109,6 +1284,41 @@ async fn run(args: Args) -> Result<(), String> {
             gz_total < 400 * 1024,
         ),
     ];
+    let mut goals = goals.to_vec();
+    if let Some(l) = &sustained {
+        goals.push((
+            "load: live clients, req/s, errors",
+            format!(
+                "{} ({} never read), {:.0}/s, {} errors",
+                l.sse_clients,
+                l.slow_clients,
+                l.pages.micros.len() as f64 / l.pages.seconds,
+                l.pages.errors
+            ),
+            "500, 200/s, 0",
+            l.pages.errors == 0,
+        ));
+        goals.push((
+            "load: reading clients updated",
+            format!(
+                "{} of {} ({} messages, {} changes)",
+                l.updated, l.reading, l.messages, l.changes
+            ),
+            "all",
+            l.updated == l.reading,
+        ));
+        goals.push((
+            "load: RSS before → max → after",
+            format!(
+                "{} → {} → {}",
+                mib(l.rss_before as f64),
+                mib(l.rss_max as f64),
+                mib(l.rss_after as f64)
+            ),
+            "bounded",
+            l.rss_max < l.rss_before + (512 << 20),
+        ));
+    }
     println!("{:<34} {:<34} target", "goal", "measured");
     for (what, measured, target, ok) in &goals {
         println!("{what:<34} {measured:<34} {target:<10} {}", verdict(*ok));
@@ -1137,6 +1347,7 @@ async fn run(args: Args) -> Result<(), String> {
         "freshness": {"changes": args.changes, "api": api_fresh.json(), "sse": sse_fresh.json()},
         "reference": {"clusterLatencyMs": args.cluster_latency_ms, "clients": args.reference_clients, "callsPerView": BACKSTAGE_OBJECTS.len() * fleet.clusters.len(), "latency": reference.json(), "oursSameClients": same.json(), "ratioP50": round(ratio), "ratioP99": round(ratio_p99)},
         "firstLoad": {"assets": assets.iter().map(|(p, r, g)| json!({"path": p, "rawBytes": r, "gzipBytes": g})).collect::<Vec<_>>(), "rawBytes": raw_total, "gzipBytes": gz_total},
+        "sustainedLoad": sustained.as_ref().map(|l| json!({"seconds": args.load_seconds, "sseClients": l.sse_clients, "slowClients": l.slow_clients, "readingClientsUpdated": l.updated, "readingClients": l.reading, "messages": l.messages, "changes": l.changes, "pages": l.pages.json(), "rssBeforeBytes": l.rss_before, "rssMaxBytes": l.rss_max, "rssAfterBytes": l.rss_after})),
         "goals": goals.iter().map(|(w, m, t, ok)| json!({"goal": w, "measured": m, "target": t, "met": ok})).collect::<Vec<_>>(),
     });
     let file = out_dir.join("results.json");
