@@ -40,6 +40,11 @@ pub mod ssr {
         fn service_part(&self, name: &str, part: ServicePart) -> Option<ServiceDetail> {
             Some(self.service(name)?.part(part))
         }
+        /// Changes whenever anything a service's rendered overview page shows may have changed;
+        /// `None` when pages of this service must not be kept (or the service is unknown).
+        fn page_version(&self, _name: &str) -> Option<u64> {
+            None
+        }
         /// One team (Backstage `Group`) by name.
         fn team(&self, name: &str) -> Option<TeamDetail>;
         /// One system by name.

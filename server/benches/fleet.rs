@@ -226,6 +226,18 @@ impl Conn {
         Ok((status, body))
     }
 
+    /// GETs `path` (gzip), adding its time to `samples`, or an error (starting a new connection).
+    async fn timed_get(&mut self, path: &str, samples: &mut Samples) {
+        let t = Instant::now();
+        match self.get(path, true).await {
+            Ok((200, _)) => samples.micros.push(t.elapsed().as_micros() as u64),
+            _ => {
+                samples.errors += 1;
+                self.sender = None;
+            }
+        }
+    }
+
     async fn json(&mut self, path: &str) -> Result<Value, String> {
         let (status, body) = self.get(path, false).await?;
         if status != 200 {
@@ -370,15 +382,7 @@ async fn load(
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
-                let path = path_of(rng);
-                let t = Instant::now();
-                match conn.get(&path, true).await {
-                    Ok((200, _)) => s.micros.push(t.elapsed().as_micros() as u64),
-                    _ => {
-                        s.errors += 1;
-                        conn = Conn::new(&addr);
-                    }
-                }
+                conn.timed_get(&path_of(rng), &mut s).await;
             }
             s
         }));
@@ -699,14 +703,7 @@ async fn sustained_load(
                 } else {
                     format!("/api/v1/services/{name}")
                 };
-                let t = Instant::now();
-                match conn.get(&path, true).await {
-                    Ok((200, _)) => s.micros.push(t.elapsed().as_micros() as u64),
-                    _ => {
-                        s.errors += 1;
-                        conn = Conn::new(&addr);
-                    }
-                }
+                conn.timed_get(&path, &mut s).await;
             }
             s
         }));

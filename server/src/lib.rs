@@ -9,6 +9,7 @@ pub mod config;
 pub mod health;
 pub mod live;
 pub mod metrics;
+pub mod page_cache;
 pub mod reload;
 pub mod state;
 pub mod web;

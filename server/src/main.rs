@@ -64,6 +64,7 @@ async fn main() -> ExitCode {
         security: server::web::Security {
             identity_header: settings.identity_header.clone(),
         },
+        pages: Arc::default(),
     };
     if let Some(h) = &settings.identity_header {
         tracing::info!("requests must carry the {h} header set by the authentication proxy");

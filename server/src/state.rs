@@ -22,6 +22,8 @@ pub struct AppState {
     pub fleet: Arc<Fleet>,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub security: crate::web::Security,
+    /// Rendered service overview pages ([`crate::page_cache`]).
+    pub pages: Arc<crate::page_cache::PageCache>,
 }
 
 /// The portal over the in-memory catalog.
@@ -219,6 +221,14 @@ impl Portal for CatalogPortal {
 
     fn service_part(&self, name: &str, part: ServicePart) -> Option<ServiceDetail> {
         self.aged(name, |d| d.part(part))
+    }
+
+    fn page_version(&self, name: &str) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        let c = self.computed(name)?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (Arc::as_ptr(&c.catalog) as usize, c.version).hash(&mut h);
+        Some(h.finish())
     }
 
     fn service_json(&self, name: &str) -> Option<EncodedJson> {

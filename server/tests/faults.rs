@@ -346,4 +346,27 @@ async fn clusters_added_to_or_removed_from_the_config_file_apply_without_a_resta
     })
     .await;
     until_state(&portal, "prod-us-1", ClusterState::Synced, RECOVERY).await;
+    // The service's overview page (kept rendered between changes) follows too.
+    let runs_in = |html: &str| {
+        html.split("data-testid=\"service-runs-in\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    eventually(
+        "the overview counts the clusters again",
+        RECOVERY,
+        || async {
+            let (_, html) = portal.text("/services/config-service").await;
+            runs_in(&html).starts_with("3 clusters")
+        },
+    )
+    .await;
+    write(&["prod-eu-1"]);
+    eventually("the overview follows a removal", RECOVERY, || async {
+        let (_, html) = portal.text("/services/config-service").await;
+        runs_in(&html).starts_with("1 cluster ·")
+    })
+    .await;
 }

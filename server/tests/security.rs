@@ -43,8 +43,11 @@ fn header_of<'h>(headers: &'h http::HeaderMap, name: &str) -> &'h str {
 #[tokio::test]
 async fn every_inline_script_of_a_page_carries_the_nonce_its_policy_allows() {
     let (open, _) = routers();
+    // The service overview twice: the second comes from the rendered-page cache, with a nonce of
+    // its own.
     for path in [
         "/",
+        "/services/checkout",
         "/services/checkout",
         "/teams/payments",
         "/no/such/page",
@@ -79,9 +82,16 @@ async fn every_inline_script_of_a_page_carries_the_nonce_its_policy_allows() {
     }
     // Two responses, two nonces.
     let nonce = |h: &http::HeaderMap| header_of(h, "content-security-policy").to_string();
-    let (_, a, _) = common::send(open, get("/")).await;
-    let (_, b, _) = common::send(open, get("/")).await;
-    assert_ne!(nonce(&a), nonce(&b));
+    for path in ["/", "/services/checkout"] {
+        let (_, a, first) = common::send(open, get(path)).await;
+        let (_, b, second) = common::send(open, get(path)).await;
+        assert_ne!(nonce(&a), nonce(&b), "{path}");
+        assert_eq!(
+            first.len(),
+            second.len(),
+            "{path}: the same page, but for the nonce"
+        );
+    }
 }
 
 #[tokio::test]

@@ -183,8 +183,9 @@ fn header(s: &ServiceDetail, link: RwSignal<crate::live::Link>) -> impl IntoView
         let regions: std::collections::BTreeSet<&str> =
             s.clusters.iter().map(|c| c.region.as_str()).collect();
         format!(
-            "{} clusters · {}",
+            "{} cluster{} · {}",
             s.clusters.len(),
+            if s.clusters.len() == 1 { "" } else { "s" },
             regions.into_iter().collect::<Vec<_>>().join(", ")
         )
     };

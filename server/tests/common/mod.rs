@@ -202,6 +202,7 @@ pub fn fixture_router(catalog: &str, security: server::web::Security) -> axum::R
         fleet,
         metrics: Default::default(),
         security,
+        pages: Default::default(),
     })
 }
 
