@@ -96,6 +96,8 @@ pub struct ClusterApi {
     pub faults: Mutex<Faults>,
     /// Bearer tokens the cluster no longer accepts (`revoke_tokens`).
     revoked: Mutex<std::collections::HashSet<String>>,
+    /// Namespaces no user may read any more (`forbid_namespaces`); `*` is all of them.
+    forbidden: Mutex<Vec<String>>,
     pub requests: Mutex<Vec<RequestRecord>>,
     /// Requests received since start (never trimmed): (all, watches).
     served: (std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64),
@@ -117,6 +119,7 @@ impl ClusterApi {
             anonymous,
             faults: Mutex::new(Faults::default()),
             revoked: Mutex::default(),
+            forbidden: Mutex::default(),
             requests: Mutex::new(Vec::new()),
             served: Default::default(),
             bookmark_every: Duration::from_secs(30),
@@ -159,6 +162,43 @@ impl ClusterApi {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+    }
+
+    /// Takes read access to these namespaces (`*`: all) away from every user, as an RBAC change
+    /// does — cluster-wide lists of namespaced kinds included — and ends open watches, as their
+    /// timeouts would.
+    pub fn forbid_namespaces(&self, namespaces: Vec<String>) {
+        *self
+            .forbidden
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = namespaces;
+        self.store.drop_watches();
+    }
+
+    /// Gives the access back.
+    pub fn allow_namespaces(&self) {
+        self.forbidden
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// True when `forbid_namespaces` refuses this access.
+    fn refused(&self, resource: &Resource, namespace: Option<&str>) -> bool {
+        let forbidden = self
+            .forbidden
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if forbidden.is_empty() {
+            return false;
+        }
+        if forbidden.iter().any(|n| n == "*") {
+            return true;
+        }
+        match namespace {
+            Some(n) => forbidden.iter().any(|f| f == n),
+            None => resource.namespaced,
+        }
     }
 
     fn is_revoked(&self, token: &str) -> bool {
@@ -552,7 +592,7 @@ async fn serve(
         }
         return Ok(review(user, r, body));
     }
-    if !user.can(verb, r.plural, ns) {
+    if !user.can(verb, r.plural, ns) || api.refused(r, ns) {
         return Err(ApiError::forbidden(
             &user.name,
             verb,

@@ -197,7 +197,7 @@ impl Fleet {
 }
 
 /// The admin API: `GET /clusters`, and per cluster
-/// `POST …/faults|drop-watches|compact|down|up|restart|revoke-tokens|restore-tokens`,
+/// `POST …/faults|drop-watches|compact|down|up|restart|revoke-tokens|restore-tokens|forbid|allow`,
 /// `GET …/requests`.
 pub fn admin_router(fleet: Arc<Fleet>) -> Router {
     Router::new()
@@ -210,6 +210,8 @@ pub fn admin_router(fleet: Arc<Fleet>) -> Router {
         .route("/clusters/{name}/restart", post(restart))
         .route("/clusters/{name}/revoke-tokens", post(revoke_tokens))
         .route("/clusters/{name}/restore-tokens", post(restore_tokens))
+        .route("/clusters/{name}/forbid", post(forbid))
+        .route("/clusters/{name}/allow", post(allow))
         .route("/clusters/{name}/requests", get(requests))
         .with_state(fleet)
 }
@@ -297,6 +299,26 @@ async fn revoke_tokens(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>
 async fn restore_tokens(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
     with_cluster(&fleet, &name, async |c| {
         c.api.restore_tokens();
+        "ok\n".into_response()
+    })
+    .await
+}
+
+async fn forbid(
+    State(fleet): State<Arc<Fleet>>,
+    Path(name): Path<String>,
+    Json(namespaces): Json<Vec<String>>,
+) -> Response {
+    with_cluster(&fleet, &name, async |c| {
+        c.api.forbid_namespaces(namespaces);
+        "ok\n".into_response()
+    })
+    .await
+}
+
+async fn allow(State(fleet): State<Arc<Fleet>>, Path(name): Path<String>) -> Response {
+    with_cluster(&fleet, &name, async |c| {
+        c.api.allow_namespaces();
         "ok\n".into_response()
     })
     .await

@@ -1,6 +1,7 @@
 //! The real `wayfinder` binary against the kubesim demo fleet over HTTPS while clusters misbehave:
 //! a 5 s latency, 500/503/429 answers, an apiserver restart that loses the watch history, revoked
-//! and restored tokens, and a cluster that is never reachable. For each, the portal keeps serving,
+//! and restored tokens, read access taken away (403) and given back, and a cluster that is never
+//! reachable. For each, the portal keeps serving,
 //! the affected cluster's status says what is wrong (in the API and on the page) and keeps its last
 //! data with its age, the other clusters are untouched, and it recovers on its own within 30 s of
 //! the fault ending.
@@ -255,6 +256,27 @@ async fn every_fault_is_said_kept_to_its_cluster_and_recovered_from() {
     others_untouched(&portal, &before, "staging-eu-1").await;
     staging.api.restore_tokens();
     until_state(&portal, "staging-eu-1", ClusterState::Synced, RECOVERY).await;
+
+    // 5. Read access taken away (403), everywhere and then in one namespace, and given back.
+    for forbidden in [vec!["*".to_string()], vec!["platform".to_string()]] {
+        us1.api.forbid_namespaces(forbidden.clone());
+        let s = until_state(
+            &portal,
+            "prod-us-1",
+            ClusterState::Forbidden,
+            Duration::from_secs(20),
+        )
+        .await;
+        assert!(
+            !s.forbidden_kinds.is_empty(),
+            "{forbidden:?}: the refused kinds are named"
+        );
+        assert_eq!(page_state(&portal, "prod-us-1").await, "forbidden");
+        keeps_last_data(&portal, "prod-us-1").await;
+        others_untouched(&portal, &before, "prod-us-1").await;
+        us1.api.allow_namespaces();
+        until_state(&portal, "prod-us-1", ClusterState::Synced, RECOVERY).await;
+    }
 
     // Through all of it: only reads, never a Secret.
     for c in &sim.clusters {

@@ -557,7 +557,7 @@ struct Ctx {
 const MIN_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// A namespace the identity may not read is tried again this often (RBAC may change).
-const FORBIDDEN_RETRY: Duration = Duration::from_secs(60);
+const FORBIDDEN_RETRY: Duration = Duration::from_secs(15);
 /// How often per-namespace watches look for new namespaces.
 const NAMESPACE_RESCAN: Duration = Duration::from_secs(30);
 
