@@ -48,7 +48,7 @@ async fn main() -> ExitCode {
     );
     let follow = server::state::follow_catalog(store.clone(), fleet.clone());
     let reload = server::reload::spawn(cli.clone(), settings.clone(), fleet.clone());
-    let portal: SharedPortal = Arc::new(CatalogPortal::new(store, fleet.clone()));
+    let portal: SharedPortal = CatalogPortal::shared(store, fleet.clone());
     let site_root = server::find_site_root(cli.site_root.clone());
     if !site_root.join("pkg").is_dir() {
         tracing::warn!(

@@ -32,6 +32,10 @@ pub struct CatalogPortal {
     fleet: Arc<Fleet>,
     details: Mutex<HashMap<String, Arc<Computed>>>,
     listing: Mutex<Option<Listed>>,
+    /// Itself, for background recomputations (empty unless made by [`CatalogPortal::shared`]).
+    me: std::sync::Weak<CatalogPortal>,
+    /// Services whose view is being recomputed in the background.
+    refreshing: Mutex<std::collections::HashSet<String>>,
 }
 
 /// How long the catalog's annotated list (where each service runs, its health) is used before it is
@@ -68,7 +72,17 @@ impl CatalogPortal {
             fleet,
             details: Mutex::default(),
             listing: Mutex::default(),
+            me: std::sync::Weak::new(),
+            refreshing: Mutex::default(),
         }
+    }
+
+    /// [`CatalogPortal::new`], shared, and able to recompute views in the background.
+    pub fn shared(store: Arc<CatalogStore>, fleet: Arc<Fleet>) -> Arc<Self> {
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
+            ..Self::new(store, fleet)
+        })
     }
 
     /// Every service, described or discovered, with where it runs and its health, kept for
@@ -104,20 +118,67 @@ impl CatalogPortal {
     }
 
     /// The service's view: the one computed before while neither the catalog nor anything of the
-    /// service changed and it is younger than [`DETAIL_TTL`], else computed now and kept.
+    /// service changed and it is younger than [`DETAIL_TTL`], else computed now and kept. A view
+    /// that is only too old (nothing it shows changed) is still answered once more while a fresh
+    /// one is computed in the background, so no request waits for the recomputation.
     fn computed(&self, name: &str) -> Option<Arc<Computed>> {
         let catalog = self.store.snapshot();
         // Read before computing: a change landing meanwhile makes the copy stale at once.
         let version = self.fleet.version_of(name);
-        let lock = || self.details.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(c) = lock().get(name) {
+        let kept = self
+            .details
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned();
+        if let Some(c) = kept {
             if Arc::ptr_eq(&c.catalog, &catalog)
                 && c.version == version
-                && c.at.elapsed() < DETAIL_TTL
+                && (c.at.elapsed() < DETAIL_TTL || self.refresh_later(name))
             {
-                return Some(c.clone());
+                return Some(c);
             }
         }
+        self.fresh(name, catalog, version)
+    }
+
+    /// Starts computing `name`'s view in the background (once, however many ask); false when it
+    /// cannot (no runtime, or a portal not made by [`CatalogPortal::shared`]).
+    fn refresh_later(&self, name: &str) -> bool {
+        let (Some(me), Ok(runtime)) = (self.me.upgrade(), tokio::runtime::Handle::try_current())
+        else {
+            return false;
+        };
+        let started = self
+            .refreshing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_string());
+        if started {
+            let name = name.to_string();
+            runtime.spawn_blocking(move || {
+                let catalog = me.store.snapshot();
+                let version = me.fleet.version_of(&name);
+                if let Some(c) = me.fresh(&name, catalog, version) {
+                    c.encoded.get_or_init(|| encode(&c.detail));
+                }
+                me.refreshing
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&name);
+            });
+        }
+        true
+    }
+
+    /// Computes the service's view now and keeps it.
+    fn fresh(
+        &self,
+        name: &str,
+        catalog: Arc<crate::catalog::Catalog>,
+        version: (u64, u64),
+    ) -> Option<Arc<Computed>> {
+        let lock = || self.details.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(mut detail) = self.compute(name, &catalog) else {
             lock().remove(name);
             return None;

@@ -193,7 +193,7 @@ pub fn fixture_router(catalog: &str, security: server::web::Security) -> axum::R
     )]));
     let fleet = Arc::new(server::clusters::Fleet::default());
     let portal: app::api::ssr::SharedPortal =
-        Arc::new(server::state::CatalogPortal::new(store, fleet.clone()));
+        server::state::CatalogPortal::shared(store, fleet.clone());
     let options =
         server::leptos_options(&PathBuf::from("target/site"), ([127, 0, 0, 1], 3000).into());
     server::app(server::state::AppState {
