@@ -6,31 +6,23 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service, ServiceAccount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
+
 use serde::Deserialize;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
 
 const DEPLOY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy");
 
 /// Every object of every `deploy/*.yaml`, with the file it came from.
 fn manifests() -> Vec<(String, serde_json::Value)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(DEPLOY)
-        .unwrap_or_else(|e| panic!("{DEPLOY}: {e}"))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    files.sort();
+    let files = common::yaml_files(Path::new(DEPLOY));
     assert!(!files.is_empty(), "no manifests in {DEPLOY}");
-    let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        let name = f
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        out.extend(documents(&name, &text));
-    }
-    out
+    files
+        .iter()
+        .flat_map(|(name, text)| documents(name, text))
+        .collect()
 }
 
 /// The objects of a multi-document YAML text.
@@ -365,19 +357,7 @@ fn chart() -> helm::Chart {
     let read =
         |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let dir = Path::new(CHART);
-    let mut templates: Vec<(String, String)> = std::fs::read_dir(dir.join("templates"))
-        .unwrap_or_else(|e| panic!("{CHART}/templates: {e}"))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .map(|p| {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            (name, read(&p))
-        })
-        .collect();
-    templates.sort();
+    let templates = common::yaml_files(&dir.join("templates"));
     helm::Chart {
         chart: read(&dir.join("Chart.yaml")),
         values: read(&dir.join("values.yaml")),

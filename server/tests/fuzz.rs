@@ -3,6 +3,8 @@
 //! hand-picked nasty inputs (alias bombs, 20,000-deep nesting, markup, BOM and tabs…) are kept in
 //! `tests/corpus/descriptors/` and checked on every run.
 
+mod common;
+
 use kubesim::selector::LabelSelector;
 use proptest::prelude::*;
 use server::catalog::descriptor::parse_file;
@@ -29,19 +31,10 @@ fn parses_sanely(file: &str, text: &str) {
 
 #[test]
 fn every_kept_input_parses_without_harm() {
-    let mut files: Vec<_> = std::fs::read_dir(CORPUS)
-        .unwrap_or_else(|e| panic!("{CORPUS}: {e}"))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 10, "{files:?}");
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        let name = f
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        parses_sanely(&name, &text);
+    let files = common::yaml_files(std::path::Path::new(CORPUS));
+    assert!(files.len() >= 10, "{} kept inputs", files.len());
+    for (name, text) in &files {
+        parses_sanely(name, text);
     }
     // The valid one still reads as what it says.
     let text =

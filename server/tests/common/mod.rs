@@ -230,3 +230,23 @@ pub async fn send(
         String::from_utf8_lossy(&bytes).into_owned(),
     )
 }
+
+/// Every `*.yaml` file in `dir`, as (file name, text), in name order.
+pub fn yaml_files(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            (name, text)
+        })
+        .collect();
+    files.sort();
+    files
+}
