@@ -36,8 +36,10 @@ setup-browser:
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 		{ echo "could not install chromium: run 'sudo apt-get install -y chromium' or set CHROMIUM=/path"; exit 1; }; }
 
-build: setup ## Release build of the server and the WASM bundle.
+build: setup ## Release build of the server and the WASM bundle (its .gz made once, with Zopfli).
 	cargo leptos build --release
+	cargo build --release -p server --bin precompress
+	./target/release/precompress target/site/pkg
 
 build-kubesim: setup-rust ## Release build of the kubesim binary (the live browser tests run it).
 	cargo build --release -p kubesim --bin kubesim

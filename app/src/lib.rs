@@ -2,6 +2,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod codec;
 pub mod components;
 pub mod live;
 pub mod model;

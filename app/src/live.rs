@@ -59,7 +59,7 @@ where
         let on_message =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
                 if let Some(text) = e.data().as_string() {
-                    match serde_json::from_str::<T>(&text) {
+                    match crate::codec::from_json::<T>(&text) {
                         Ok(v) => {
                             data.set(Some(v));
                             link.set(Link::Live);

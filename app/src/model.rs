@@ -89,8 +89,12 @@ pub struct KubernetesSelector {
 }
 
 /// Everything the service page header and `GET /api/v1/services/{name}` show.
+///
+/// Written with the summary's fields at the top level (`flatten`), read back through
+/// [`ServiceDetailWire`]: serde's `flatten` reader buffers every field and doubles the
+/// deserializers in the WASM bundle.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "ServiceDetailWire")]
 pub struct ServiceDetail {
     #[serde(flatten)]
     pub summary: ServiceSummary,
@@ -118,6 +122,84 @@ pub struct ServiceDetail {
     /// When the server worked this out (RFC 3339); ages in it are as of then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated_at: Option<String>,
+}
+
+/// [`ServiceDetail`] as the JSON has it: the summary's fields (with their serde attributes, kept
+/// equal to [`ServiceSummary`]'s) beside the detail's.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceDetailWire {
+    name: String,
+    namespace: String,
+    title: String,
+    description: String,
+    owner: Option<EntityLink>,
+    system: Option<EntityLink>,
+    lifecycle: String,
+    #[serde(rename = "type")]
+    kind: String,
+    tags: Vec<String>,
+    #[serde(default)]
+    health: HealthSummary,
+    #[serde(default)]
+    discovered: bool,
+    #[serde(default)]
+    cluster_names: Vec<String>,
+    #[serde(default)]
+    regions: Vec<String>,
+    links: Vec<ExternalLink>,
+    labels: std::collections::BTreeMap<String, String>,
+    provides_apis: Vec<EntityLink>,
+    consumes_apis: Vec<EntityLink>,
+    depends_on: Vec<EntityLink>,
+    kubernetes: KubernetesSelector,
+    source: String,
+    clusters: Vec<ServiceCluster>,
+    errors: Vec<Finding>,
+    autoscalers: Vec<AutoscalerView>,
+    fixed_replicas: Vec<FixedWorkload>,
+    spread: Spread,
+    rollouts: Vec<Rollout>,
+    deploys_per_week: Vec<WeekCount>,
+    #[serde(default)]
+    generated_at: Option<String>,
+}
+
+impl From<ServiceDetailWire> for ServiceDetail {
+    fn from(w: ServiceDetailWire) -> Self {
+        Self {
+            summary: ServiceSummary {
+                name: w.name,
+                namespace: w.namespace,
+                title: w.title,
+                description: w.description,
+                owner: w.owner,
+                system: w.system,
+                lifecycle: w.lifecycle,
+                kind: w.kind,
+                tags: w.tags,
+                health: w.health,
+                discovered: w.discovered,
+                cluster_names: w.cluster_names,
+                regions: w.regions,
+            },
+            links: w.links,
+            labels: w.labels,
+            provides_apis: w.provides_apis,
+            consumes_apis: w.consumes_apis,
+            depends_on: w.depends_on,
+            kubernetes: w.kubernetes,
+            source: w.source,
+            clusters: w.clusters,
+            errors: w.errors,
+            autoscalers: w.autoscalers,
+            fixed_replicas: w.fixed_replicas,
+            spread: w.spread,
+            rollouts: w.rollouts,
+            deploys_per_week: w.deploys_per_week,
+            generated_at: w.generated_at,
+        }
+    }
 }
 
 impl ServiceDetail {
@@ -1168,26 +1250,36 @@ mod tests {
 
     #[test]
     fn view_types_round_trip_through_json() {
-        // A flattened summary must not share a field name with its detail: the browser could not
-        // read the server's answer (and hydration would fail).
+        // The summary is written flattened and read back through ServiceDetailWire: every field
+        // set to something other than its default shows a field the wire type reads wrongly.
+        let link = EntityLink {
+            entity_ref: "group:default/team".into(),
+            kind: "group".into(),
+            namespace: "default".into(),
+            name: "team".into(),
+            title: "Team".into(),
+            exists: true,
+        };
         let detail = ServiceDetail {
             clusters: vec![ServiceCluster::default()],
             errors: vec![Finding::default()],
             autoscalers: vec![AutoscalerView::default()],
+            source: "catalog/x.yaml:3".into(),
+            generated_at: Some("2026-12-03T08:00:00Z".into()),
             ..ServiceDetail::new(ServiceSummary {
                 name: "x".into(),
                 namespace: "default".into(),
                 title: "X".into(),
-                description: String::new(),
-                owner: None,
-                system: None,
-                lifecycle: String::new(),
-                kind: String::new(),
-                tags: Vec::new(),
+                description: "d".into(),
+                owner: Some(link.clone()),
+                system: Some(link),
+                lifecycle: "production".into(),
+                kind: "service".into(),
+                tags: vec!["t".into()],
                 health: HealthSummary::default(),
-                discovered: false,
+                discovered: true,
                 cluster_names: vec!["c".into()],
-                regions: Vec::new(),
+                regions: vec!["eu".into()],
             })
         };
         let text = serde_json::to_string(&detail).unwrap_or_default();

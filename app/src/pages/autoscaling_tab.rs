@@ -65,10 +65,24 @@ fn gauge(a: &AutoscalerView) -> impl IntoView {
 }
 
 fn number(v: f64) -> String {
-    if (v - v.round()).abs() < 0.05 {
-        format!("{v:.0}")
+    fixed(v, u32::from((v - v.round()).abs() >= 0.05))
+}
+
+/// `v` with `places` decimals, rounded half away from zero: what `{:.N}` shows, without the float
+/// formatting code `{:.N}` would add to the WASM bundle.
+fn fixed(v: f64, places: u32) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let scale = 10_i64.pow(places);
+    let n = (v * scale as f64).round() as i64;
+    let sign = if n < 0 { "-" } else { "" };
+    let n = n.unsigned_abs();
+    let scale = scale.unsigned_abs();
+    if places == 0 {
+        format!("{sign}{n}")
     } else {
-        format!("{v:.1}")
+        format!("{sign}{}.{:0w$}", n / scale, n % scale, w = places as usize)
     }
 }
 
@@ -91,7 +105,7 @@ fn metric_bar(m: &MetricView) -> impl IntoView {
         <div class="text-sm" data-testid="metric" data-name=m.name.clone()>
             <div class="flex justify-between gap-2"><span>{format!("{} {} ({})", m.kind, m.name, m.target_type)}</span><span data-testid="metric-value">{text}</span></div>
             <div class="relative h-2 w-full rounded bg-slate-200 dark:bg-slate-700" role="presentation">
-                <div class=if over { "h-2 rounded bg-rose-500" } else { "h-2 rounded bg-sky-600" } style=format!("width: {width:.0}%")></div>
+                <div class=if over { "h-2 rounded bg-rose-500" } else { "h-2 rounded bg-sky-600" } style=format!("width: {}%", fixed(width, 0))></div>
                 <div class="absolute top-[-3px] h-3.5 w-0.5 bg-slate-900 dark:bg-slate-100" style="left: 66.6%" title="target"></div>
             </div>
         </div>
@@ -117,9 +131,17 @@ fn sparkline(points: &[ReplicaPoint], max: i32) -> impl IntoView {
     let mut path = String::new();
     for (i, p) in points.iter().enumerate() {
         if i == 0 {
-            path.push_str(&format!("M{:.1},{:.1}", x(p.seconds_ago), y(p.replicas)));
+            path.push_str(&format!(
+                "M{},{}",
+                fixed(x(p.seconds_ago), 1),
+                fixed(y(p.replicas), 1)
+            ));
         } else {
-            path.push_str(&format!(" H{:.1} V{:.1}", x(p.seconds_ago), y(p.replicas)));
+            path.push_str(&format!(
+                " H{} V{}",
+                fixed(x(p.seconds_ago), 1),
+                fixed(y(p.replicas), 1)
+            ));
         }
     }
     let label = format!(
@@ -135,7 +157,7 @@ fn sparkline(points: &[ReplicaPoint], max: i32) -> impl IntoView {
         <figure class="text-xs text-muted">
         <svg viewBox="0 0 200 40" class="h-10 w-48 text-slate-700 dark:text-slate-200" role="img" aria-label=label.clone() data-testid="sparkline">
             <title>{title}</title>
-            <line x1="0" x2="200" y1=format!("{:.1}", y(max)) y2=format!("{:.1}", y(max)) stroke="#e11d48" stroke-width="0.5" stroke-dasharray="2 2"/>
+            <line x1="0" x2="200" y1=fixed(y(max), 1) y2=fixed(y(max), 1) stroke="#e11d48" stroke-width="0.5" stroke-dasharray="2 2"/>
             <path d=path fill="none" stroke="currentColor" stroke-width="1.5"/>
         </svg>
         <figcaption>"replicas, last hour (since Wayfinder started watching)"</figcaption>
@@ -189,7 +211,7 @@ fn spread_chart(entries: &[SpreadEntry], what: &str) -> impl IntoView {
                                     <span class="text-xs">{format!("{share}%")}</span>
                                 </div>
                             </td>
-                            <td>{e.load.map(|l| format!("{:.0}%", l * 100.0)).unwrap_or_else(|| "—".into())}</td>
+                            <td>{e.load.map(|l| format!("{}%", fixed(l * 100.0, 0))).unwrap_or_else(|| "—".into())}</td>
                             <td><ScaleBadge status=e.status/></td>
                         </tr>
                     }
@@ -232,5 +254,24 @@ pub fn autoscaling_tab(s: &ServiceDetail) -> impl IntoView {
                 </table>
             </section>
         })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fixed, number};
+
+    #[test]
+    fn numbers_show_as_the_gauges_print_them() {
+        assert_eq!(fixed(66.66, 0), "67");
+        assert_eq!(fixed(12.0, 1), "12.0");
+        assert_eq!(fixed(0.04, 1), "0.0");
+        assert_eq!(fixed(-1.26, 1), "-1.3");
+        assert_eq!(fixed(-0.01, 0), "0");
+        assert_eq!(fixed(1234.56, 1), "1234.6");
+        assert_eq!(fixed(f64::NAN, 1), "NaN");
+        assert_eq!(number(3.0), "3");
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(0.97), "1");
     }
 }

@@ -19,7 +19,7 @@ pub fn CatalogPage() -> impl IntoView {
         let map = query_map.read();
         CatalogQuery::from_params(|k| map.get(k))
     });
-    let services = Resource::new(move || query.get(), list_services);
+    let services = crate::codec::resource(move || query.get(), list_services);
     let navigate = use_navigate();
     let set_param: SetParam =
         Callback::new(move |(key, value, replace): (&'static str, String, bool)| {

@@ -95,7 +95,7 @@ fn LiveClusters(initial: Vec<ClusterStatus>) -> impl IntoView {
 /// The clusters page.
 #[component]
 pub fn ClustersPage() -> impl IntoView {
-    let clusters = Resource::new(|| (), |_| list_clusters());
+    let clusters = crate::codec::resource(|| (), |_| list_clusters());
     view! {
         <Title text="Clusters"/>
         <h1 class="mb-1 text-2xl font-semibold">"Clusters"</h1>

@@ -20,7 +20,7 @@ pub fn ErrorsPage() -> impl IntoView {
         let map = query_map.read();
         ErrorQuery::from_params(|k| map.get(k))
     });
-    let errors = Resource::new(move || query.get(), list_errors);
+    let errors = crate::codec::resource(move || query.get(), list_errors);
     view! {
         <Title text="Errors"/>
         <h1 class="mb-1 text-2xl font-semibold">"Errors"</h1>

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 /// The catalog problems page.
 #[component]
 pub fn ProblemsPage() -> impl IntoView {
-    let problems = Resource::new(|| (), |_| list_problems());
+    let problems = crate::codec::resource(|| (), |_| list_problems());
     view! {
         <Title text="Catalog problems"/>
         <h1 class="mb-1 text-2xl font-semibold">"Catalog problems"</h1>

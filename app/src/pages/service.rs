@@ -72,7 +72,7 @@ pub fn ServicePage() -> impl IntoView {
     let params = use_params_map();
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
     let tab = Memo::new(move |_| Tab::from_segment(params.read().get("tab").as_deref()));
-    let service = Resource::new(
+    let service = crate::codec::resource(
         move || {
             (
                 name.get(),
@@ -81,7 +81,7 @@ pub fn ServicePage() -> impl IntoView {
         },
         |(name, part)| get_service(name, part),
     );
-    let clusters = Resource::new(|| (), |_| clusters_configured());
+    let clusters = crate::codec::resource(|| (), |_| clusters_configured());
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

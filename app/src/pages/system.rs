@@ -12,7 +12,7 @@ use leptos_router::hooks::use_params_map;
 pub fn SystemPage() -> impl IntoView {
     let params = use_params_map();
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
-    let system = Resource::new(move || name.get(), get_system);
+    let system = crate::codec::resource(move || name.get(), get_system);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

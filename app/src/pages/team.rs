@@ -12,7 +12,7 @@ use leptos_router::hooks::use_params_map;
 pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
-    let team = Resource::new(move || name.get(), get_team);
+    let team = crate::codec::resource(move || name.get(), get_team);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
