@@ -103,20 +103,22 @@ pub fn precompress(dir: &std::path::Path) -> std::io::Result<Vec<(String, usize,
             continue;
         }
         let raw = std::fs::read(&path)?;
-        if let Some(gz) = precompressed(&path, &raw) {
-            done.push((name, raw.len(), gz.len()));
-            continue;
-        }
-        let mut gz = Vec::new();
-        zopfli::compress(
-            zopfli::Options::default(),
-            zopfli::Format::Gzip,
-            &raw[..],
-            &mut gz,
-        )
-        .map_err(std::io::Error::other)?;
-        std::fs::write(gz_path(&path), &gz)?;
-        done.push((name, raw.len(), gz.len()));
+        let gz_len = match precompressed(&path, &raw) {
+            Some(gz) => gz.len(),
+            None => {
+                let mut gz = Vec::new();
+                zopfli::compress(
+                    zopfli::Options::default(),
+                    zopfli::Format::Gzip,
+                    &raw[..],
+                    &mut gz,
+                )
+                .map_err(std::io::Error::other)?;
+                std::fs::write(gz_path(&path), &gz)?;
+                gz.len()
+            }
+        };
+        done.push((name, raw.len(), gz_len));
     }
     Ok(done)
 }

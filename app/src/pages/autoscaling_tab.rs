@@ -130,20 +130,14 @@ fn sparkline(points: &[ReplicaPoint], max: i32) -> impl IntoView {
     let y = |r: i32| 38.0 - 36.0 * f64::from(r) / top;
     let mut path = String::new();
     for (i, p) in points.iter().enumerate() {
+        let (px, py) = (fixed(x(p.seconds_ago), 1), fixed(y(p.replicas), 1));
         if i == 0 {
-            path.push_str(&format!(
-                "M{},{}",
-                fixed(x(p.seconds_ago), 1),
-                fixed(y(p.replicas), 1)
-            ));
+            path.push_str(&format!("M{px},{py}"));
         } else {
-            path.push_str(&format!(
-                " H{} V{}",
-                fixed(x(p.seconds_ago), 1),
-                fixed(y(p.replicas), 1)
-            ));
+            path.push_str(&format!(" H{px} V{py}"));
         }
     }
+    let limit = fixed(y(max), 1);
     let label = format!(
         "Replicas over the last hour: {}",
         points
@@ -157,7 +151,7 @@ fn sparkline(points: &[ReplicaPoint], max: i32) -> impl IntoView {
         <figure class="text-xs text-muted">
         <svg viewBox="0 0 200 40" class="h-10 w-48 text-slate-700 dark:text-slate-200" role="img" aria-label=label.clone() data-testid="sparkline">
             <title>{title}</title>
-            <line x1="0" x2="200" y1=fixed(y(max), 1) y2=fixed(y(max), 1) stroke="#e11d48" stroke-width="0.5" stroke-dasharray="2 2"/>
+            <line x1="0" x2="200" y1=limit.clone() y2=limit stroke="#e11d48" stroke-width="0.5" stroke-dasharray="2 2"/>
             <path d=path fill="none" stroke="currentColor" stroke-width="1.5"/>
         </svg>
         <figcaption>"replicas, last hour (since Wayfinder started watching)"</figcaption>
