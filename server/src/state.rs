@@ -51,6 +51,36 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// Runs `work` on the one background thread, which runs at a low CPU priority (nice 10): views
+/// that are only too old are recomputed there, so that under full load this work waits for
+/// answers instead of taking a core from them (on 2 cores, recomputing every view of a 5,000
+/// service fleet once per [`DETAIL_TTL`] is a sixth of the CPU, and it made the answers' p99).
+fn in_background(work: impl FnOnce() + Send + 'static) {
+    type Work = Box<dyn FnOnce() + Send>;
+    static QUEUE: OnceLock<std::sync::mpsc::Sender<Work>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (send, receive) = std::sync::mpsc::channel::<Work>();
+        let spawned = std::thread::Builder::new()
+            .name("view-refresh".into())
+            .spawn(move || {
+                // No pid: the calling thread (Linux priorities are per thread).
+                if let Err(e) = rustix::process::setpriority_process(None, 10) {
+                    tracing::debug!("view-refresh thread: nice 10 refused: {e}");
+                }
+                for work in receive {
+                    work();
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the view-refresh thread: {e}");
+        }
+        send
+    });
+    if let Err(std::sync::mpsc::SendError(work)) = queue.send(Box::new(work)) {
+        work();
+    }
+}
+
 /// The portal over the in-memory catalog.
 pub struct CatalogPortal {
     store: Arc<CatalogStore>,
@@ -168,10 +198,9 @@ impl CatalogPortal {
     }
 
     /// Starts computing `name`'s view in the background (once, however many ask); false when it
-    /// cannot (no runtime, or a portal not made by [`CatalogPortal::shared`]).
+    /// cannot (a portal not made by [`CatalogPortal::shared`]).
     fn refresh_later(&self, name: &str) -> bool {
-        let (Some(me), Ok(runtime)) = (self.me.upgrade(), tokio::runtime::Handle::try_current())
-        else {
+        let Some(me) = self.me.upgrade() else {
             return false;
         };
         let started = self
@@ -181,7 +210,7 @@ impl CatalogPortal {
             .insert(name.to_string());
         if started {
             let name = name.to_string();
-            runtime.spawn_blocking(move || {
+            in_background(move || {
                 let catalog = me.store.snapshot();
                 let version = me.fleet.version_of(&name);
                 if let Some(c) = me.fresh(&name, catalog, version) {
