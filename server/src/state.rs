@@ -14,14 +14,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Axum state: Leptos options for rendering and the portal for data, behind one `Arc`, so that
-/// handing it to each middleware and handler of a request costs one reference count (the Leptos
-/// options alone are a dozen strings; cloning them per request was a tenth of the JSON API's CPU).
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-/// What [`AppState`] holds.
-pub struct Shared {
+/// Axum state: Leptos options for rendering and the portal for data.
+#[derive(Clone, FromRef)]
+pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub portal: SharedPortal,
     pub fleet: Arc<Fleet>,
@@ -29,56 +24,6 @@ pub struct Shared {
     pub security: crate::web::Security,
     /// Rendered service overview pages ([`crate::page_cache`]).
     pub pages: Arc<crate::page_cache::PageCache>,
-}
-
-impl AppState {
-    pub fn new(shared: Shared) -> Self {
-        Self(Arc::new(shared))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
-
-/// Runs `work` on the one background thread, which runs at a low CPU priority (nice 10): views
-/// that are only too old are recomputed there, so that under full load this work waits for
-/// answers instead of taking a core from them (on 2 cores, recomputing every view of a 5,000
-/// service fleet once per [`DETAIL_TTL`] is a sixth of the CPU, and it made the answers' p99).
-fn in_background(work: impl FnOnce() + Send + 'static) {
-    type Work = Box<dyn FnOnce() + Send>;
-    static QUEUE: OnceLock<std::sync::mpsc::Sender<Work>> = OnceLock::new();
-    let queue = QUEUE.get_or_init(|| {
-        let (send, receive) = std::sync::mpsc::channel::<Work>();
-        let spawned = std::thread::Builder::new()
-            .name("view-refresh".into())
-            .spawn(move || {
-                // No pid: the calling thread (Linux priorities are per thread).
-                if let Err(e) = rustix::process::setpriority_process(None, 10) {
-                    tracing::debug!("view-refresh thread: nice 10 refused: {e}");
-                }
-                for work in receive {
-                    work();
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!("cannot start the view-refresh thread: {e}");
-        }
-        send
-    });
-    if let Err(std::sync::mpsc::SendError(work)) = queue.send(Box::new(work)) {
-        work();
-    }
 }
 
 /// The portal over the in-memory catalog.
@@ -198,9 +143,10 @@ impl CatalogPortal {
     }
 
     /// Starts computing `name`'s view in the background (once, however many ask); false when it
-    /// cannot (a portal not made by [`CatalogPortal::shared`]).
+    /// cannot (no runtime, or a portal not made by [`CatalogPortal::shared`]).
     fn refresh_later(&self, name: &str) -> bool {
-        let Some(me) = self.me.upgrade() else {
+        let (Some(me), Ok(runtime)) = (self.me.upgrade(), tokio::runtime::Handle::try_current())
+        else {
             return false;
         };
         let started = self
@@ -210,7 +156,7 @@ impl CatalogPortal {
             .insert(name.to_string());
         if started {
             let name = name.to_string();
-            in_background(move || {
+            runtime.spawn_blocking(move || {
                 let catalog = me.store.snapshot();
                 let version = me.fleet.version_of(&name);
                 if let Some(c) = me.fresh(&name, catalog, version) {

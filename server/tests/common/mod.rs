@@ -196,14 +196,14 @@ pub fn fixture_router(catalog: &str, security: server::web::Security) -> axum::R
         server::state::CatalogPortal::shared(store, fleet.clone());
     let options =
         server::leptos_options(&PathBuf::from("target/site"), ([127, 0, 0, 1], 3000).into());
-    server::app(server::state::AppState::new(server::state::Shared {
+    server::app(server::state::AppState {
         leptos_options: options,
         portal,
         fleet,
         metrics: Default::default(),
         security,
         pages: Default::default(),
-    }))
+    })
 }
 
 /// One request through a router: the status, headers and body as text.
@@ -211,24 +211,6 @@ pub async fn send(
     router: &axum::Router,
     request: axum::http::Request<axum::body::Body>,
 ) -> (axum::http::StatusCode, axum::http::HeaderMap, String) {
-    let (status, headers, bytes) = send_raw(router, request).await;
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
-
-/// [`send`], with the body's bytes as sent (gzip stays gzip).
-#[allow(dead_code)]
-pub async fn send_raw(
-    router: &axum::Router,
-    request: axum::http::Request<axum::body::Body>,
-) -> (
-    axum::http::StatusCode,
-    axum::http::HeaderMap,
-    axum::body::Bytes,
-) {
     let response = router
         .clone()
         .oneshot(request)
@@ -242,7 +224,11 @@ pub async fn send_raw(
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .to_bytes();
-    (status, headers, bytes)
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 /// Every `*.yaml` file in `dir`, as (file name, text), in name order.
