@@ -40,9 +40,11 @@ pub mod ssr {
         fn service_part(&self, name: &str, part: ServicePart) -> Option<ServiceDetail> {
             Some(self.service(name)?.part(part))
         }
-        /// Changes whenever anything a service's rendered overview page shows may have changed;
-        /// `None` when pages of this service must not be kept (or the service is unknown).
-        fn page_version(&self, _name: &str) -> Option<u64> {
+        /// What a service's rendered overview page was made from: (its objects and the catalog,
+        /// the computation of its view). A kept page whose first number differs must not be
+        /// shown; one whose second differs (the clock moved the view on) is shown once more while
+        /// it renders again. `None` when pages of this service must not be kept (or it is unknown).
+        fn page_version(&self, _name: &str) -> Option<(u64, u64)> {
             None
         }
         /// One team (Backstage `Group`) by name.

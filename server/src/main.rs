@@ -56,7 +56,7 @@ async fn main() -> ExitCode {
             site_root.display()
         );
     }
-    let state = AppState {
+    let state = AppState::new(server::state::Shared {
         leptos_options: server::leptos_options(&site_root, settings.listen),
         portal,
         fleet,
@@ -65,7 +65,7 @@ async fn main() -> ExitCode {
             identity_header: settings.identity_header.clone(),
         },
         pages: Arc::default(),
-    };
+    });
     if let Some(h) = &settings.identity_header {
         tracing::info!("requests must carry the {h} header set by the authentication proxy");
     }

@@ -14,9 +14,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Axum state: Leptos options for rendering and the portal for data.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Axum state: Leptos options for rendering and the portal for data, behind one `Arc`, so that
+/// handing it to each middleware and handler of a request costs one reference count (the Leptos
+/// options alone are a dozen strings; cloning them per request was a tenth of the JSON API's CPU).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] holds.
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub portal: SharedPortal,
     pub fleet: Arc<Fleet>,
@@ -24,6 +29,26 @@ pub struct AppState {
     pub security: crate::web::Security,
     /// Rendered service overview pages ([`crate::page_cache`]).
     pub pages: Arc<crate::page_cache::PageCache>,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
 }
 
 /// The portal over the in-memory catalog.
@@ -50,9 +75,11 @@ struct Listed {
     listing: Arc<query::Listing>,
 }
 
-/// How long a service's computed view is used while nothing it shows changes (rules that read the
-/// clock, such as `pending-too-long`, move on without events; ages are moved on when served).
-const DETAIL_TTL: Duration = Duration::from_secs(10);
+/// The longest a service's computed view is used while nothing it shows changes. Until then it is
+/// computed again only when the clock alone would change it (`Report::until`: a finding's window
+/// passing, an age in a message, a week's edge); ages are moved on when served, and this bounds
+/// the rest (the autoscalers' hour of replica history slides on).
+const DETAIL_MAX_AGE: Duration = Duration::from_secs(60);
 
 /// A service's view as computed from the caches, with what it was computed from.
 struct Computed {
@@ -60,8 +87,17 @@ struct Computed {
     version: (u64, u64),
     at: Instant,
     generated: jiff::Timestamp,
+    /// When the clock alone may change it (Unix second).
+    until: i64,
     detail: ServiceDetail,
     encoded: OnceLock<EncodedJson>,
+}
+
+impl Computed {
+    /// Nothing the clock moves has changed it yet.
+    fn current(&self) -> bool {
+        jiff::Timestamp::now().as_second() < self.until && self.at.elapsed() < DETAIL_MAX_AGE
+    }
 }
 
 impl CatalogPortal {
@@ -118,9 +154,9 @@ impl CatalogPortal {
     }
 
     /// The service's view: the one computed before while neither the catalog nor anything of the
-    /// service changed and it is younger than [`DETAIL_TTL`], else computed now and kept. A view
-    /// that is only too old (nothing it shows changed) is still answered once more while a fresh
-    /// one is computed in the background, so no request waits for the recomputation.
+    /// service changed and the clock has not moved it on ([`Computed::current`]), else computed now
+    /// and kept. A view that only the clock moved on (nothing it shows changed) is still answered
+    /// once more while a fresh one is computed in the background, so no request waits for that.
     fn computed(&self, name: &str) -> Option<Arc<Computed>> {
         let catalog = self.store.snapshot();
         // Read before computing: a change landing meanwhile makes the copy stale at once.
@@ -134,7 +170,7 @@ impl CatalogPortal {
         if let Some(c) = kept {
             if Arc::ptr_eq(&c.catalog, &catalog)
                 && c.version == version
-                && (c.at.elapsed() < DETAIL_TTL || self.refresh_later(name))
+                && (c.current() || self.refresh_later(name))
             {
                 return Some(c);
             }
@@ -179,7 +215,7 @@ impl CatalogPortal {
         version: (u64, u64),
     ) -> Option<Arc<Computed>> {
         let lock = || self.details.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(mut detail) = self.compute(name, &catalog) else {
+        let Some((mut detail, until)) = self.compute(name, &catalog) else {
             lock().remove(name);
             return None;
         };
@@ -190,6 +226,7 @@ impl CatalogPortal {
             version,
             at: Instant::now(),
             generated,
+            until,
             detail,
             encoded: OnceLock::new(),
         });
@@ -197,7 +234,12 @@ impl CatalogPortal {
         Some(c)
     }
 
-    fn compute(&self, name: &str, catalog: &crate::catalog::Catalog) -> Option<ServiceDetail> {
+    /// The service's view, and when the clock alone may change it.
+    fn compute(
+        &self,
+        name: &str,
+        catalog: &crate::catalog::Catalog,
+    ) -> Option<(ServiceDetail, i64)> {
         let mut d = match catalog.service(name) {
             Some(d) => d,
             None => {
@@ -218,7 +260,7 @@ impl CatalogPortal {
         d.spread = r.spread;
         d.rollouts = r.rollouts;
         d.deploys_per_week = r.deploys_per_week;
-        Some(d)
+        Some((d, r.until))
     }
 }
 
@@ -284,12 +326,14 @@ impl Portal for CatalogPortal {
         self.aged(name, |d| d.part(part))
     }
 
-    fn page_version(&self, name: &str) -> Option<u64> {
+    fn page_version(&self, name: &str) -> Option<(u64, u64)> {
         use std::hash::{Hash, Hasher};
         let c = self.computed(name)?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (Arc::as_ptr(&c.catalog) as usize, c.version).hash(&mut h);
-        Some(h.finish())
+        // The computation's time to the nanosecond tells one view from the next.
+        let view = c.generated.as_nanosecond() as u64;
+        Some((h.finish(), view))
     }
 
     fn service_json(&self, name: &str) -> Option<EncodedJson> {

@@ -40,17 +40,31 @@ fn header_of<'h>(headers: &'h http::HeaderMap, name: &str) -> &'h str {
         .unwrap_or_else(|| panic!("no {name} header in {headers:?}"))
 }
 
+/// Each `<script` tag of `html` (its attributes) with its text.
+fn scripts(html: &str) -> Vec<(&str, &str)> {
+    html.split("<script")
+        .skip(1)
+        .map(|s| {
+            let (tag, rest) = s.split_once('>').unwrap_or((s, ""));
+            (tag, rest.split("</script").next().unwrap_or_default())
+        })
+        .collect()
+}
+
+fn sha256(text: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
 #[tokio::test]
 async fn every_inline_script_of_a_page_carries_the_nonce_its_policy_allows() {
     let (open, _) = routers();
-    // The service overview twice: the second comes from the rendered-page cache, with a nonce of
-    // its own.
     for path in [
         "/",
-        "/services/checkout",
-        "/services/checkout",
         "/teams/payments",
         "/no/such/page",
+        "/services/checkout?tab=errors",
     ] {
         let (_, headers, html) = common::send(open, get(path)).await;
         let policy = header_of(&headers, "content-security-policy");
@@ -64,13 +78,13 @@ async fn every_inline_script_of_a_page_carries_the_nonce_its_policy_allows() {
             "{path}: {policy}"
         );
         assert!(!policy.contains("unsafe-eval'") || policy.contains("wasm-unsafe-eval"));
-        let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+        assert!(!policy.contains("sha256-"), "{path}: {policy}");
+        let scripts = scripts(&html);
         assert!(
             !scripts.is_empty(),
             "{path}: the page has no hydration script"
         );
-        for script in scripts {
-            let tag = script.split('>').next().unwrap_or_default();
+        for (tag, _) in scripts {
             assert!(
                 tag.contains(&format!("nonce=\"{nonce}\"")),
                 "{path}: a script without the response's nonce: <script{tag}>"
@@ -81,17 +95,67 @@ async fn every_inline_script_of_a_page_carries_the_nonce_its_policy_allows() {
         assert_eq!(header_of(&headers, "x-frame-options"), "DENY");
     }
     // Two responses, two nonces.
-    let nonce = |h: &http::HeaderMap| header_of(h, "content-security-policy").to_string();
-    for path in ["/", "/services/checkout"] {
-        let (_, a, first) = common::send(open, get(path)).await;
-        let (_, b, second) = common::send(open, get(path)).await;
-        assert_ne!(nonce(&a), nonce(&b), "{path}");
-        assert_eq!(
-            first.len(),
-            second.len(),
-            "{path}: the same page, but for the nonce"
-        );
+    let (_, a, first) = common::send(open, get("/")).await;
+    let (_, b, second) = common::send(open, get("/")).await;
+    let policy = |h: &http::HeaderMap| header_of(h, "content-security-policy").to_string();
+    assert_ne!(policy(&a), policy(&b));
+    assert_eq!(
+        first.len(),
+        second.len(),
+        "the same page, but for the nonce"
+    );
+}
+
+#[tokio::test]
+async fn a_kept_overview_page_allows_exactly_its_own_inline_scripts_by_hash() {
+    let (open, _) = routers();
+    // The first answer renders the page and keeps it; the second is the kept one. Both are the
+    // same static page: no nonce, each inline script allowed by its hash and nothing else inline.
+    let (_, first_headers, first) = common::send(open, get("/services/checkout")).await;
+    let (_, headers, html) = common::send(open, get("/services/checkout")).await;
+    assert_eq!(first, html);
+    assert_eq!(first_headers, headers);
+    let policy = header_of(&headers, "content-security-policy");
+    assert!(!policy.contains("nonce"), "{policy}");
+    assert!(
+        policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"),
+        "{policy}"
+    );
+    let script_src = policy
+        .split(';')
+        .find_map(|d| d.trim().strip_prefix("script-src "))
+        .unwrap_or_else(|| panic!("no script-src in {policy}"));
+    let mut inline = Vec::new();
+    for (tag, text) in scripts(&html) {
+        assert!(!tag.contains("nonce"), "<script{tag}>");
+        if !tag.contains("src=") {
+            let hash = format!("'sha256-{}'", sha256(text));
+            assert!(script_src.contains(&hash), "{hash} not in {script_src}");
+            inline.push(hash);
+        }
     }
+    assert!(!inline.is_empty(), "the page has no hydration script");
+    let allowed: Vec<&str> = script_src
+        .split(' ')
+        .filter(|w| w.starts_with("'sha256-"))
+        .collect();
+    assert!(
+        allowed.iter().all(|h| inline.iter().any(|i| i == h)),
+        "the policy allows a script the page doesn't have: {script_src}"
+    );
+    // Gzipped for a browser, the same bytes.
+    let request = Request::get("/services/checkout")
+        .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+        .body(Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, gz_headers, gz) = common::send_raw(open, request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header_of(&gz_headers, "content-encoding"), "gzip");
+    assert_eq!(header_of(&gz_headers, "content-security-policy"), policy);
+    let mut unpacked = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unpacked)
+        .unwrap_or_else(|e| panic!("the gzip: {e}"));
+    assert_eq!(unpacked, html);
 }
 
 #[tokio::test]

@@ -192,6 +192,9 @@ struct Inner {
     /// Bumped whenever a service appears in or leaves `by_service` (or everything is rebuilt), so
     /// readers can keep what they derived from the set of services until it moves.
     generation: u64,
+    /// Objects that belong to no service yet, by an owner they link to: each kind has a watch of
+    /// its own, so an event can arrive before the Deployment it is about, an HPA before its target.
+    waiting: HashMap<ObjKey, HashSet<ObjKey>>,
 }
 
 /// One cluster's object → service index.
@@ -246,16 +249,15 @@ impl ClusterIndex {
         });
     }
 
-    /// An object was added or changed.
+    /// An object was added or changed. Objects that waited for it join its services too.
     pub fn apply(&self, key: ObjKey, fact: Fact) {
         let mapper = self.mapper();
         let mut inner = self.lock();
         let fact = inner.intern(fact);
+        inner.unwait(&key);
         let mut touched = inner.unlink(&key);
-        let services = inner.resolve(&mapper, &key, &fact);
-        touched.extend(services.iter().cloned());
-        inner.link(&mapper, key.clone(), services);
-        inner.facts.insert(key, fact);
+        inner.facts.insert(key.clone(), fact);
+        touched.extend(inner.place_with_waiting(&mapper, key));
         drop(inner);
         self.announce(touched);
     }
@@ -263,6 +265,7 @@ impl ClusterIndex {
     /// An object was deleted.
     pub fn delete(&self, key: &ObjKey) {
         let mut inner = self.lock();
+        inner.unwait(key);
         let touched = inner.unlink(key);
         inner.facts.remove(key);
         drop(inner);
@@ -299,14 +302,12 @@ impl ClusterIndex {
         let members_before = std::mem::take(&mut inner.members);
         inner.generation += 1;
         inner.discovered.clear();
+        inner.waiting.clear();
         let mut keys: Vec<ObjKey> = inner.facts.keys().cloned().collect();
+        // Owners before what they own (see `Kind`), so nothing waits for an object that is here.
         keys.sort();
         for key in keys {
-            let Some(fact) = inner.facts.get(&key).cloned() else {
-                continue;
-            };
-            let services = inner.resolve(&mapper, &key, &fact);
-            inner.link(&mapper, key, services);
+            inner.place(&mapper, &key);
         }
         let mut touched: BTreeSet<Arc<str>> = BTreeSet::new();
         for (s, objs) in &before {
@@ -391,6 +392,69 @@ impl Inner {
             }
         }
         fact
+    }
+
+    /// Links the stored object `key` to its services; one that finds none waits for the owners it
+    /// links to. Returns its services.
+    fn place(&mut self, mapper: &Mapper, key: &ObjKey) -> Vec<Arc<str>> {
+        let Some(fact) = self.facts.get(key).cloned() else {
+            return Vec::new();
+        };
+        let services = self.resolve(mapper, key, &fact);
+        if services.is_empty() {
+            for (kind, name) in &fact.links {
+                let owner = ObjKey {
+                    kind: *kind,
+                    namespace: key.namespace.clone(),
+                    name: name.clone(),
+                };
+                self.waiting.entry(owner).or_default().insert(key.clone());
+            }
+        }
+        self.link(mapper, key.clone(), services.clone());
+        services
+    }
+
+    /// [`Inner::place`]s `key`, then whatever waited for it, and so on down. Returns every
+    /// service that gained an object.
+    fn place_with_waiting(&mut self, mapper: &Mapper, key: ObjKey) -> BTreeSet<Arc<str>> {
+        let mut touched = BTreeSet::new();
+        let mut next = vec![key];
+        while let Some(key) = next.pop() {
+            let services = self.place(mapper, &key);
+            if services.is_empty() {
+                continue;
+            }
+            touched.extend(services);
+            for waiter in self.waiting.remove(&key).unwrap_or_default() {
+                self.unwait(&waiter);
+                next.push(waiter);
+            }
+        }
+        touched
+    }
+
+    /// Stops `key` waiting for its owners (it changed, was deleted, or found its service).
+    fn unwait(&mut self, key: &ObjKey) {
+        if self.members.contains_key(key) {
+            return; // only objects without a service wait
+        }
+        let Some(fact) = self.facts.get(key) else {
+            return;
+        };
+        for (kind, name) in &fact.links {
+            let owner = ObjKey {
+                kind: *kind,
+                namespace: key.namespace.clone(),
+                name: name.clone(),
+            };
+            if let Some(waiters) = self.waiting.get_mut(&owner) {
+                waiters.remove(key);
+                if waiters.is_empty() {
+                    self.waiting.remove(&owner);
+                }
+            }
+        }
     }
 
     fn unlink(&mut self, key: &ObjKey) -> BTreeSet<Arc<str>> {
@@ -669,6 +733,40 @@ mod tests {
             panic!("a relist that empties the kind announces who lost objects");
         };
         assert_eq!(names(services.to_vec()), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn an_event_or_hpa_that_arrives_before_its_subject_joins_the_service_when_it_comes() {
+        // Each kind has a watch of its own: nothing orders an event before the object it is about.
+        let (ix, mut rx) = index(&[]);
+        let event = key(Kind::Event, "ns", "hostile.1");
+        let hpa = key(Kind::HorizontalPodAutoscaler, "ns", "hostile");
+        let gone = key(Kind::Event, "ns", "hostile.2");
+        ix.apply(event.clone(), fact(&[], &[(Kind::Deployment, "hostile")]));
+        ix.apply(hpa.clone(), fact(&[], &[(Kind::Deployment, "hostile")]));
+        ix.apply(gone.clone(), fact(&[], &[(Kind::Deployment, "hostile")]));
+        ix.delete(&gone);
+        assert!(ix.services_of(&event).is_empty());
+        assert!(rx.try_recv().is_err(), "nothing belongs to a service yet");
+        let deployment = key(Kind::Deployment, "ns", "hostile");
+        ix.apply(
+            deployment.clone(),
+            fact(&[("app.kubernetes.io/name", "hostile")], &[]),
+        );
+        assert_eq!(names(ix.services_of(&event)), vec!["hostile"]);
+        assert_eq!(names(ix.services_of(&hpa)), vec!["hostile"]);
+        assert!(ix.services_of(&gone).is_empty());
+        let objs: Vec<String> = ix
+            .objects_of("hostile")
+            .iter()
+            .map(|k| k.name.clone())
+            .collect();
+        assert_eq!(objs, vec!["hostile", "hostile", "hostile.1"]);
+        let Ok(Change::Objects { services, .. }) = rx.try_recv() else {
+            panic!("the service is announced once, with what waited for it");
+        };
+        assert_eq!(names(services.to_vec()), vec!["hostile"]);
+        assert!(ix.lock().waiting.is_empty(), "nothing is left waiting");
     }
 
     #[test]

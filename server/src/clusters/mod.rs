@@ -21,14 +21,15 @@ pub use watch::ClusterWatch;
 /// How many changes an SSE subscriber may fall behind before it is told to refresh everything.
 const CHANGE_BUFFER: usize = 4096;
 
-/// A service's findings, kept until a change touches the service or they are this old (rules that
-/// read the clock, such as `pending-too-long`, move on without events).
-const HEALTH_TTL_SECONDS: i64 = 30;
+/// A service's findings are kept until a change touches the service, the clock alone would change
+/// them (`health::Clock::until`: `pending-too-long` and the like move on without events), or they
+/// are this old.
+const HEALTH_MAX_AGE_SECONDS: i64 = 60;
 
 /// Findings per service, for the catalog's health column and the fleet's error list.
 #[derive(Default)]
 struct HealthCache {
-    /// (version it was computed at, second, findings, summary).
+    /// (version it was computed at, second it holds until, findings, summary).
     #[allow(clippy::type_complexity)]
     entries: HashMap<String, ((u64, u64), i64, Arc<Vec<Finding>>, HealthSummary)>,
 }
@@ -98,6 +99,9 @@ pub struct Report {
     pub rollouts: Vec<Rollout>,
     pub deploys_per_week: Vec<WeekCount>,
     pub health: HealthSummary,
+    /// The first second (Unix time) at which the clock alone may change any of it (a finding's
+    /// window passing, an age in a message, a week's edge); `i64::MAX` when none.
+    pub until: i64,
 }
 
 /// Findings and autoscalers in brief.
@@ -115,7 +119,8 @@ fn summarize(errors: &[Finding], autoscalers: &[AutoscalerView]) -> HealthSummar
 
 /// Deploys per week over the last 4 weeks: each (deployment, images) counted once, at its first
 /// appearance in any cluster.
-fn deploys_per_week(rollouts: &[Rollout], now: jiff::Timestamp) -> Vec<WeekCount> {
+fn deploys_per_week(rollouts: &[Rollout], clock: &crate::health::Clock) -> Vec<WeekCount> {
+    let now = clock.now();
     let mut first: BTreeMap<(String, Vec<String>), jiff::Timestamp> = BTreeMap::new();
     for r in rollouts {
         for rev in &r.revisions {
@@ -132,6 +137,14 @@ fn deploys_per_week(rollouts: &[Rollout], now: jiff::Timestamp) -> Vec<WeekCount
         }
     }
     let week = jiff::SignedDuration::from_hours(24 * 7);
+    // The weeks' first days change at midnight (UTC); a count, when a deploy crosses a week's edge.
+    const DAY: i64 = 86_400;
+    clock.note((now.as_second().div_euclid(DAY) + 1) * DAY);
+    for t in first.values() {
+        if let Some(edge) = (0..=4).map(|k| *t + week * k).find(|e| *e > now) {
+            clock.note(edge.as_second());
+        }
+    }
     (0..4)
         .rev()
         .map(|i| {
@@ -325,7 +338,7 @@ impl Fleet {
     /// The cluster map, findings, autoscalers, spread and rollouts of one service, from the caches.
     pub fn report(&self, service: &str) -> Report {
         let version = self.version_of(service);
-        let now = jiff::Timestamp::now();
+        let clock = crate::health::Clock::new(jiff::Timestamp::now());
         let near_max = self.thresholds.near_max;
         let mut r = Report::default();
         let mut objects = Vec::new();
@@ -352,7 +365,7 @@ impl Fleet {
                 &b.name,
             ))
         });
-        r.errors = crate::health::findings(service, &objects, now, self.thresholds);
+        r.errors = crate::health::findings(service, &objects, &clock, self.thresholds);
         let (clusters, regions, notes) = crate::autoscaling::spread(&r.autoscalers, &r.fixed);
         r.spread = Spread {
             clusters,
@@ -360,10 +373,11 @@ impl Fleet {
             notes,
         };
         if !r.rollouts.is_empty() {
-            r.deploys_per_week = deploys_per_week(&r.rollouts, now);
+            r.deploys_per_week = deploys_per_week(&r.rollouts, &clock);
         }
         r.health = summarize(&r.errors, &r.autoscalers);
-        self.remember(service, version, &r.errors, r.health.clone(), now);
+        r.until = clock.until();
+        self.remember(service, version, &r.errors, r.health.clone(), &clock);
         r
     }
 
@@ -375,15 +389,18 @@ impl Fleet {
         version: (u64, u64),
         errors: &[Finding],
         health: HealthSummary,
-        now: jiff::Timestamp,
+        clock: &crate::health::Clock,
     ) {
+        let until = clock
+            .until()
+            .min(clock.now().as_second() + HEALTH_MAX_AGE_SECONDS);
         self.health
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entries
             .insert(
                 service.to_string(),
-                (version, now.as_second(), Arc::new(errors.to_vec()), health),
+                (version, until, Arc::new(errors.to_vec()), health),
             );
     }
 
@@ -391,14 +408,14 @@ impl Fleet {
     pub fn health_of(&self, service: &str) -> (Arc<Vec<Finding>>, HealthSummary) {
         let version = self.version_of(service);
         let now = jiff::Timestamp::now();
-        if let Some((v, at, f, h)) = self
+        if let Some((v, until, f, h)) = self
             .health
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .entries
             .get(service)
         {
-            if *v == version && now.as_second() - at < HEALTH_TTL_SECONDS {
+            if *v == version && now.as_second() < *until {
                 return (f.clone(), h.clone());
             }
         }
@@ -414,10 +431,11 @@ impl Fleet {
                 objects.push(o);
             }
         }
-        let errors = crate::health::findings(service, &objects, now, self.thresholds);
+        let clock = crate::health::Clock::new(now);
+        let errors = crate::health::findings(service, &objects, &clock, self.thresholds);
         let mut health = summarize(&errors, &[]);
         health.scaling = autoscalers.into_iter().min();
-        self.remember(service, version, &errors, health.clone(), now);
+        self.remember(service, version, &errors, health.clone(), &clock);
         (Arc::new(errors), health)
     }
 
@@ -558,5 +576,46 @@ pub async fn resolve(
                 .collect();
             Ok((clusters, Some(fleet)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::Revision;
+
+    #[test]
+    fn deploys_per_week_say_when_a_week_edge_or_midnight_moves_them() {
+        let at = |s: &str| -> jiff::Timestamp { s.parse().unwrap_or_else(|e| panic!("{s}: {e}")) };
+        let now = at("2026-11-25T12:00:00Z");
+        // The weeks' counts for one deploy made at `created`, and when the clock alone changes them.
+        let weeks_of = |created: &str| {
+            let rollout = Rollout {
+                deployment: "web".into(),
+                revisions: vec![Revision {
+                    revision: 1,
+                    images: vec!["web:1".into()],
+                    created: Some(created.into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            let clock = crate::health::Clock::new(now);
+            let counts: Vec<usize> = deploys_per_week(&[rollout], &clock)
+                .iter()
+                .map(|w| w.count)
+                .collect();
+            (counts, clock.until())
+        };
+        let midnight = at("2026-11-26T00:00:00Z").as_second();
+        // Ten days ago: its next edge (14 days after it) is after midnight, when the weeks' first
+        // days change.
+        assert_eq!(
+            weeks_of("2026-11-15T18:00:00Z"),
+            (vec![0, 0, 1, 0], midnight)
+        );
+        // Six days ago at 20:00: it moves to the older week tonight at 20:00, before midnight.
+        let edge = at("2026-11-25T20:00:00Z").as_second();
+        assert_eq!(weeks_of("2026-11-18T20:00:00Z"), (vec![0, 0, 0, 1], edge));
     }
 }

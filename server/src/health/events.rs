@@ -1,7 +1,7 @@
 //! `warning-events`: recent Warning events on the service's objects that no other finding explains,
 //! one finding per reason with the counts summed.
 
-use super::{secs_since, Raw};
+use super::Raw;
 use app::model::Severity;
 use k8s_openapi::api::core::v1::Event;
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ fn last_seen(e: &Event) -> Option<jiff::Timestamp> {
 }
 
 /// Groups the events not already explained by `found` (findings on the same object).
-pub fn rules(events: &[Arc<Event>], found: &[Raw], now: jiff::Timestamp) -> Vec<Raw> {
+pub fn rules(events: &[Arc<Event>], found: &[Raw], clock: &super::Clock) -> Vec<Raw> {
     let explained = |kind: &str, ns: &str, name: &str| {
         found.iter().any(|r| {
             r.namespace == ns
@@ -35,7 +35,7 @@ pub fn rules(events: &[Arc<Event>], found: &[Raw], now: jiff::Timestamp) -> Vec<
         if e.type_.as_deref() != Some("Warning") {
             continue;
         }
-        let Some(seen) = last_seen(e).filter(|t| secs_since(*t, now) <= RECENT) else {
+        let Some(seen) = last_seen(e).filter(|t| clock.within(*t, RECENT)) else {
             continue;
         };
         let o = &e.involved_object;
@@ -134,7 +134,7 @@ mod tests {
             event("FailedMount", "Pod", "cart-3", 9, 30),
             event("FailedMount", "Pod", "cart-4", 1, 7200), // too old
         ];
-        let r = rules(&events, &[explained], now());
+        let r = rules(&events, &[explained], &crate::health::Clock::new(now()));
         assert_eq!(r.len(), 1);
         assert_eq!(
             (r[0].name.as_str(), r[0].count, r[0].severity),
@@ -144,6 +144,9 @@ mod tests {
             r[0].message,
             "12 FailedMount warning events in the last hour on Pod cart-2, Pod cart-3"
         );
-        assert!(rules(&events[..1], &[], now())[0].severity == Severity::Warning);
+        assert!(
+            rules(&events[..1], &[], &crate::health::Clock::new(now()))[0].severity
+                == Severity::Warning
+        );
     }
 }

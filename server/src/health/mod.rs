@@ -17,6 +17,7 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// One service's objects in one cluster, as the rules read them.
@@ -97,17 +98,17 @@ pub fn pod_owner(pod: &Pod, replicasets: &[Arc<ReplicaSet>]) -> Option<(String, 
 }
 
 /// Every rule over one cluster's objects.
-pub fn raw_findings(objects: &ClusterObjects, now: jiff::Timestamp, t: Thresholds) -> Vec<Raw> {
+pub fn raw_findings(objects: &ClusterObjects, clock: &Clock, t: Thresholds) -> Vec<Raw> {
     let mut out = Vec::new();
     for p in &objects.pods {
         let owner = pod_owner(p, &objects.replicasets);
-        for mut r in pods::rules(p, now) {
+        for mut r in pods::rules(p, clock) {
             r.owner = owner.clone();
             out.push(r);
         }
     }
     for d in &objects.deployments {
-        out.extend(workloads::deployment(d, now));
+        out.extend(workloads::deployment(d, clock));
     }
     for s in &objects.statefulsets {
         out.extend(workloads::statefulset(s));
@@ -124,7 +125,7 @@ pub fn raw_findings(objects: &ClusterObjects, now: jiff::Timestamp, t: Threshold
     for h in &objects.hpas {
         out.extend(autoscaling::rules(h, t));
     }
-    out.extend(events::rules(&objects.events, &out, now));
+    out.extend(events::rules(&objects.events, &out, clock));
     out
 }
 
@@ -133,13 +134,13 @@ pub fn raw_findings(objects: &ClusterObjects, now: jiff::Timestamp, t: Threshold
 pub fn findings(
     service: &str,
     clusters: &[ClusterObjects],
-    now: jiff::Timestamp,
+    clock: &Clock,
     t: Thresholds,
 ) -> Vec<Finding> {
     let mut groups: BTreeMap<(String, String, String, String), Finding> = BTreeMap::new();
     let mut counts: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
     for c in clusters {
-        for r in raw_findings(c, now, t) {
+        for r in raw_findings(c, clock, t) {
             let (gkind, gname) = r
                 .owner
                 .clone()
@@ -224,9 +225,63 @@ pub(crate) fn ts(
     t.as_ref().map(|t| t.0)
 }
 
-/// Seconds from `t` to `now` (0 when `t` is in the future).
-pub(crate) fn secs_since(t: jiff::Timestamp, now: jiff::Timestamp) -> i64 {
-    (now.as_second() - t.as_second()).max(0)
+/// How often a message that shows an age ("terminating for 95 s") is written anew.
+const SHOWN_AGE_STEP: i64 = 10;
+
+/// The time rules judge by, and the first second at which anything judged from it may come out
+/// otherwise: a view computed with it stays right until [`Clock::until`] unless its objects change.
+/// Rules read the time only through it, so none can forget to say when its answer moves on.
+pub struct Clock {
+    now: jiff::Timestamp,
+    until: AtomicI64,
+}
+
+impl Clock {
+    /// The clock at `now`, with nothing read from it yet.
+    pub fn new(now: jiff::Timestamp) -> Self {
+        Self {
+            now,
+            until: AtomicI64::new(i64::MAX),
+        }
+    }
+
+    /// The time, for what keeps its own account of when it moves on (see [`Clock::note`]).
+    pub fn now(&self) -> jiff::Timestamp {
+        self.now
+    }
+
+    /// Whether `t` is at most `window` seconds ago (or in the future).
+    pub fn within(&self, t: jiff::Timestamp, window: i64) -> bool {
+        let end = t.as_second().saturating_add(window);
+        let inside = self.now.as_second() <= end;
+        if inside {
+            self.note(end.saturating_add(1));
+        }
+        inside
+    }
+
+    /// Whether `t` is more than `limit` seconds ago.
+    pub fn past(&self, t: jiff::Timestamp, limit: i64) -> bool {
+        !self.within(t, limit)
+    }
+
+    /// Seconds from `t` to now (0 when `t` is in the future), for a message: it is written anew
+    /// every [`SHOWN_AGE_STEP`] seconds.
+    pub fn age_shown(&self, t: jiff::Timestamp) -> i64 {
+        self.note(self.now.as_second() + SHOWN_AGE_STEP);
+        (self.now.as_second() - t.as_second()).max(0)
+    }
+
+    /// Something read from the clock may come out otherwise from `second` (Unix time) on.
+    pub fn note(&self, second: i64) {
+        self.until.fetch_min(second, Ordering::Relaxed);
+    }
+
+    /// The first second (Unix time) at which something read from the clock may come out
+    /// otherwise; `i64::MAX` when nothing read depends on it.
+    pub fn until(&self) -> i64 {
+        self.until.load(Ordering::Relaxed)
+    }
 }
 
 /// A word for a command a user copies into a shell: as written when it is plain, else single-quoted,
@@ -317,7 +372,7 @@ mod tests {
                 ),
                 cluster("us", vec![crashing_pod("cart-7d9-c")]),
             ],
-            now(),
+            &Clock::new(now()),
             Thresholds::default(),
         );
         assert_eq!(found.len(), 1, "{found:#?}");
@@ -560,7 +615,7 @@ mod tests {
             ))],
             ..Default::default()
         };
-        let ours = raw_findings(&objects, now(), Thresholds::default());
+        let ours = raw_findings(&objects, &Clock::new(now()), Thresholds::default());
         let theirs = backstage(&objects, now());
         assert!(
             theirs.len() >= 12,

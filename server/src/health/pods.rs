@@ -2,7 +2,7 @@
 //! readiness, init containers, evictions and stuck terminations. Only what is wrong now: a restart an
 //! hour ago on a pod that is healthy since is not a finding.
 
-use super::{secs_since, ts, Raw};
+use super::{ts, Clock, Raw};
 use crate::clusters::slim::{ContainerStatus, Pod};
 use app::model::Severity;
 
@@ -61,7 +61,7 @@ fn last_reason(c: &ContainerStatus) -> Option<&str> {
 }
 
 /// Every pod rule for one pod.
-pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
+pub fn rules(pod: &Pod, clock: &Clock) -> Vec<Raw> {
     let mut out = Vec::new();
     let meta = &pod.metadata;
     let name = meta.name.clone().unwrap_or_default();
@@ -75,8 +75,8 @@ pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
 
     if let Some(deleted) = ts(&meta.deletion_timestamp) {
         let grace = meta.deletion_grace_period_seconds.unwrap_or(30);
-        let waited = secs_since(deleted, now);
-        if waited > grace + TERMINATING_SLACK {
+        if clock.past(deleted, grace + TERMINATING_SLACK) {
+            let waited = clock.age_shown(deleted);
             out.push(Raw {
                 message: format!("Pod {name} has been terminating for {waited} s (grace period {grace} s)"),
                 cause: "A finalizer is still set, the node is unreachable, or the container ignores SIGTERM.".into(),
@@ -135,7 +135,7 @@ pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
         let message = waiting.and_then(|w| w.message.clone());
         let restarts = u32::try_from(c.restart_count).unwrap_or(0);
         let oom_recent = last_reason(c) == Some("OOMKilled")
-            && last_terminated_at(c).is_some_and(|t| secs_since(t, now) <= RECENT);
+            && last_terminated_at(c).is_some_and(|t| clock.within(t, RECENT));
         let image = c.image.clone();
         // Between two crashes the container runs for a moment: still a crash loop when it has
         // restarted a few times recently with a failing exit.
@@ -146,7 +146,7 @@ pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
                 .as_ref()
                 .and_then(|s| s.terminated.as_ref())
                 .is_some_and(|t| t.exit_code != 0)
-            && last_terminated_at(c).is_some_and(|t| secs_since(t, now) <= CRASH_LOOP_WINDOW);
+            && last_terminated_at(c).is_some_and(|t| clock.within(t, CRASH_LOOP_WINDOW));
         let reason = if looping_between_crashes {
             "CrashLoopBackOff"
         } else {
@@ -229,7 +229,7 @@ pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
             });
         } else if reason != "CrashLoopBackOff"
             && restarts > 0
-            && last_terminated_at(c).is_some_and(|t| secs_since(t, now) <= RECENT)
+            && last_terminated_at(c).is_some_and(|t| clock.within(t, RECENT))
         {
             explained = true;
             out.push(Raw {
@@ -260,7 +260,7 @@ pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
                     + i64::from(p.period_seconds.unwrap_or(10))
                         * i64::from(p.failure_threshold.unwrap_or(3))
             });
-            if secs_since(started, now) > allowance {
+            if clock.past(started, allowance) {
                 explained = true;
                 let event_hint = status
                     .conditions
@@ -269,7 +269,7 @@ pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
                     .find(|x| x.type_ == "Ready")
                     .and_then(|x| x.message.clone());
                 out.push(Raw {
-                    message: format!("Container {} of pod {name} runs but has not been ready for {} s: its readiness probe fails", c.name, secs_since(started, now)),
+                    message: format!("Container {} of pod {name} runs but has not been ready for {} s: its readiness probe fails", c.name, clock.age_shown(started)),
                     cause: event_hint.unwrap_or_else(|| "The readiness probe keeps failing; the pod gets no traffic.".into()),
                     fix: format!("Check what the probe calls (kubectl describe pod -n {ns} {name} shows the probe and its failures) and the app's startup logs; a slow start needs a startupProbe."),
                     docs: Some(PROBES),
@@ -298,8 +298,8 @@ pub fn rules(pod: &Pod, now: jiff::Timestamp) -> Vec<Raw> {
         } else if !explained {
             let created = ts(&meta.creation_timestamp);
             if let Some(age) = created
-                .map(|t| secs_since(t, now))
-                .filter(|a| *a > PENDING_TOO_LONG)
+                .filter(|t| clock.past(*t, PENDING_TOO_LONG))
+                .map(|t| clock.age_shown(t))
             {
                 out.push(Raw {
                     message: format!("Pod {name} has been Pending for {} min", age / 60),
@@ -338,7 +338,10 @@ mod tests {
     }
 
     fn rules_of(p: &Pod) -> Vec<&'static str> {
-        rules(p, now()).into_iter().map(|r| r.rule).collect()
+        rules(p, &Clock::new(now()))
+            .into_iter()
+            .map(|r| r.rule)
+            .collect()
     }
 
     #[test]
@@ -579,7 +582,7 @@ mod tests {
             ),
             spec(),
         );
-        let r = &rules(&p, now())[0];
+        let r = &rules(&p, &Clock::new(now()))[0];
         assert!(
             r.message.contains("limit of 128Mi") && r.message.contains("3 restarts"),
             "{}",
@@ -592,6 +595,38 @@ mod tests {
         );
         assert!(r.fix.contains("memory limit"));
         assert_eq!(r.count, 3);
+    }
+
+    #[test]
+    fn a_rule_says_when_the_clock_alone_changes_its_answer() {
+        // Scheduled and Pending for 200 s: not too long yet; it is at 301 s, with no change to
+        // the pod, so a view computed now holds until then.
+        let mut p = pod(
+            json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "True"}]}),
+            spec(),
+        );
+        p.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            now() - jiff::SignedDuration::from_secs(200),
+        ));
+        let clock = Clock::new(now());
+        assert!(rules(&p, &clock).is_empty());
+        assert_eq!(clock.until(), now().as_second() + 101);
+        let then = Clock::new(now() + jiff::SignedDuration::from_secs(101));
+        let found = rules(&p, &then);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule, "pending-too-long");
+        // Its message shows an age, written anew every 10 s.
+        assert_eq!(then.until(), now().as_second() + 111);
+        // A pod running fine for an hour: nothing the clock can change.
+        let healthy = pod(
+            one(
+                json!({"name": "app", "ready": true, "restartCount": 0, "image": "i", "imageID": "", "state": {"running": {"startedAt": ago(3600)}}}),
+            ),
+            spec(),
+        );
+        let clock = Clock::new(now());
+        assert!(rules(&healthy, &clock).is_empty());
+        assert_eq!(clock.until(), i64::MAX);
     }
 
     #[test]

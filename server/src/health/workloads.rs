@@ -28,7 +28,7 @@ fn shortage(ready: i32) -> Severity {
 const DOWN_AFTER: i64 = 60;
 
 /// Deployment rules: `rollout-stuck`, `replicas-unavailable`, `condition-false`.
-pub fn deployment(d: &Deployment, now: jiff::Timestamp) -> Vec<Raw> {
+pub fn deployment(d: &Deployment, clock: &super::Clock) -> Vec<Raw> {
     let mut out = Vec::new();
     let name = d.metadata.name.clone().unwrap_or_default();
     let ns = d.metadata.namespace.clone().unwrap_or_default();
@@ -71,7 +71,7 @@ pub fn deployment(d: &Deployment, now: jiff::Timestamp) -> Vec<Raw> {
     let down_for_long = available == 0
         && unavailable_condition
             .and_then(|c| ts(&c.last_transition_time))
-            .is_some_and(|t| super::secs_since(t, now) > DOWN_AFTER);
+            .is_some_and(|t| clock.past(t, DOWN_AFTER));
     if desired > 0 && available < desired && ((!rolling && !stuck) || down_for_long) {
         out.push(Raw {
             message: format!("{name} has {available} of {desired} replicas available ({ready} ready)"),
@@ -336,7 +336,11 @@ mod tests {
             ),
         ];
         for (what, d, want) in cases {
-            assert_eq!(rule_ids(deployment(&d, now())), want, "{what}");
+            assert_eq!(
+                rule_ids(deployment(&d, &crate::health::Clock::new(now()))),
+                want,
+                "{what}"
+            );
         }
     }
 

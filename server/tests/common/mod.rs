@@ -187,7 +187,17 @@ pub fn state_of(list: &[ClusterStatus], name: &str) -> Option<ClusterState> {
 }
 
 /// The real router over a catalog directory and no clusters (api.rs and security.rs).
+#[allow(dead_code)]
 pub fn fixture_router(catalog: &str, security: server::web::Security) -> axum::Router {
+    fixture_router_with(catalog, security, Default::default())
+}
+
+/// [`fixture_router`] keeping its rendered pages in `pages`.
+pub fn fixture_router_with(
+    catalog: &str,
+    security: server::web::Security,
+    pages: Arc<server::page_cache::PageCache>,
+) -> axum::Router {
     let store = Arc::new(server::catalog::CatalogStore::load(vec![PathBuf::from(
         catalog,
     )]));
@@ -196,14 +206,14 @@ pub fn fixture_router(catalog: &str, security: server::web::Security) -> axum::R
         server::state::CatalogPortal::shared(store, fleet.clone());
     let options =
         server::leptos_options(&PathBuf::from("target/site"), ([127, 0, 0, 1], 3000).into());
-    server::app(server::state::AppState {
+    server::app(server::state::AppState::new(server::state::Shared {
         leptos_options: options,
         portal,
         fleet,
         metrics: Default::default(),
         security,
-        pages: Default::default(),
-    })
+        pages,
+    }))
 }
 
 /// One request through a router: the status, headers and body as text.
@@ -211,6 +221,24 @@ pub async fn send(
     router: &axum::Router,
     request: axum::http::Request<axum::body::Body>,
 ) -> (axum::http::StatusCode, axum::http::HeaderMap, String) {
+    let (status, headers, bytes) = send_raw(router, request).await;
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+/// [`send`], with the body's bytes as sent (gzip stays gzip).
+#[allow(dead_code)]
+pub async fn send_raw(
+    router: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> (
+    axum::http::StatusCode,
+    axum::http::HeaderMap,
+    axum::body::Bytes,
+) {
     let response = router
         .clone()
         .oneshot(request)
@@ -224,11 +252,7 @@ pub async fn send(
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .to_bytes();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
+    (status, headers, bytes)
 }
 
 /// Every `*.yaml` file in `dir`, as (file name, text), in name order.
