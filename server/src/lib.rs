@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clusters;
 pub mod config;
 pub mod health;
+pub mod in_flight;
 pub mod live;
 pub mod metrics;
 pub mod page_cache;

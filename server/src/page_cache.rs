@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -55,7 +55,7 @@ enum Kept {
 pub struct PageCache {
     pages: Mutex<(HashMap<String, Arc<Page>>, usize)>,
     /// Paths being rendered again in the background.
-    refreshing: Mutex<HashSet<String>>,
+    refreshing: crate::in_flight::InFlight,
     max_age: Duration,
 }
 
@@ -70,7 +70,7 @@ impl PageCache {
     pub fn with_max_age(max_age: Duration) -> Self {
         Self {
             pages: Mutex::default(),
-            refreshing: Mutex::default(),
+            refreshing: Default::default(),
             max_age,
         }
     }
@@ -85,21 +85,6 @@ impl PageCache {
     fn get(&self, path: &str, version: u64) -> Option<Arc<Page>> {
         let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
         pages.0.get(path).filter(|p| p.version == version).cloned()
-    }
-
-    /// True when the caller is the one to render `path` again (nobody else is doing it).
-    fn start_refresh(&self, path: &str) -> bool {
-        self.refreshing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(path.to_string())
-    }
-
-    fn end_refresh(&self, path: &str) {
-        self.refreshing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(path);
     }
 
     fn put(&self, path: String, page: Arc<Page>) {
@@ -277,15 +262,15 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     let path = request.uri().path().to_string();
     if let Some(page) = state.pages.get(&path, version) {
         let stale = page.view != view || page.at.elapsed() >= state.pages.max_age;
-        if stale && state.pages.start_refresh(&path) {
+        if let Some(started) = stale.then(|| state.pages.refreshing.start(&path)).flatten() {
             let mut again = Request::new(Body::empty());
             *again.uri_mut() = request.uri().clone();
             *again.headers_mut() = request.headers().clone();
             tokio::spawn(async move {
+                let _started = started;
                 if let Some(version) = state.portal.page_version(&name) {
-                    render(&state, &name, path.clone(), version, again, next, true).await;
+                    render(&state, &name, path, version, again, next, true).await;
                 }
-                state.pages.end_refresh(&path);
             });
         }
         return page.response(accepts_gzip);

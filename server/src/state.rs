@@ -60,7 +60,7 @@ pub struct CatalogPortal {
     /// Itself, for background recomputations (empty unless made by [`CatalogPortal::shared`]).
     me: std::sync::Weak<CatalogPortal>,
     /// Services whose view is being recomputed in the background.
-    refreshing: Mutex<std::collections::HashSet<String>>,
+    refreshing: crate::in_flight::InFlight,
 }
 
 /// How long the catalog's annotated list (where each service runs, its health) is used before it is
@@ -109,7 +109,7 @@ impl CatalogPortal {
             details: Mutex::default(),
             listing: Mutex::default(),
             me: std::sync::Weak::new(),
-            refreshing: Mutex::default(),
+            refreshing: Default::default(),
         }
     }
 
@@ -185,23 +185,15 @@ impl CatalogPortal {
         else {
             return false;
         };
-        let started = self
-            .refreshing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.to_string());
-        if started {
+        if let Some(started) = self.refreshing.start(name) {
             let name = name.to_string();
             runtime.spawn_blocking(move || {
+                let _started = started;
                 let catalog = me.store.snapshot();
                 let version = me.fleet.version_of(&name);
                 if let Some(c) = me.fresh(&name, catalog, version) {
                     c.encoded.get_or_init(|| encode(&c.detail));
                 }
-                me.refreshing
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&name);
             });
         }
         true

@@ -377,6 +377,15 @@ impl ClusterIndex {
     }
 }
 
+/// The objects `key` links to (owners, scale target, event subject), in its namespace.
+fn owners<'a>(key: &'a ObjKey, fact: &'a Fact) -> impl Iterator<Item = ObjKey> + 'a {
+    fact.links.iter().map(|(kind, name)| ObjKey {
+        kind: *kind,
+        namespace: key.namespace.clone(),
+        name: name.clone(),
+    })
+}
+
 impl Inner {
     /// The fact with its labels shared with an equal set already stored. Sets no object uses any
     /// more are dropped whenever the pool has doubled since the last sweep.
@@ -397,17 +406,13 @@ impl Inner {
     /// Links the stored object `key` to its services; one that finds none waits for the owners it
     /// links to. Returns its services.
     fn place(&mut self, mapper: &Mapper, key: &ObjKey) -> Vec<Arc<str>> {
-        let Some(fact) = self.facts.get(key).cloned() else {
+        let Some(fact) = self.facts.get(key) else {
             return Vec::new();
         };
-        let services = self.resolve(mapper, key, &fact);
+        let services = self.resolve(mapper, key, fact);
         if services.is_empty() {
-            for (kind, name) in &fact.links {
-                let owner = ObjKey {
-                    kind: *kind,
-                    namespace: key.namespace.clone(),
-                    name: name.clone(),
-                };
+            let owners: Vec<ObjKey> = owners(key, fact).collect();
+            for owner in owners {
                 self.waiting.entry(owner).or_default().insert(key.clone());
             }
         }
@@ -442,12 +447,7 @@ impl Inner {
         let Some(fact) = self.facts.get(key) else {
             return;
         };
-        for (kind, name) in &fact.links {
-            let owner = ObjKey {
-                kind: *kind,
-                namespace: key.namespace.clone(),
-                name: name.clone(),
-            };
+        for owner in owners(key, fact) {
             if let Some(waiters) = self.waiting.get_mut(&owner) {
                 waiters.remove(key);
                 if waiters.is_empty() {
@@ -503,12 +503,7 @@ impl Inner {
             }
         }
         let mut out: Vec<Arc<str>> = Vec::new();
-        for (kind, name) in &fact.links {
-            let owner = ObjKey {
-                kind: *kind,
-                namespace: key.namespace.clone(),
-                name: name.clone(),
-            };
+        for owner in owners(key, fact) {
             for s in self.members.get(&owner).into_iter().flatten() {
                 if !out.contains(s) {
                     out.push(s.clone());
