@@ -3,6 +3,7 @@
 //! Every function here is a public endpoint. Arguments are narrow and validated; answers come from the
 //! server's caches through [`ssr::Portal`], never from a call to a cluster.
 
+use crate::error::AppError;
 use crate::model::{
     CatalogProblem, CatalogQuery, ServiceDetail, ServiceList, ServicePart, SystemDetail, TeamDetail,
 };
@@ -81,58 +82,57 @@ pub mod ssr {
     /// The handle pages receive through the context.
     pub type SharedPortal = Arc<dyn Portal>;
 
-    /// The portal from the request's context.
-    pub fn portal() -> Result<SharedPortal, ServerFnError> {
-        use_context::<SharedPortal>()
-            .ok_or_else(|| ServerFnError::new("the portal's state is not available"))
+    /// The portal from the request's context; unavailable (503) without one.
+    pub fn portal() -> Result<SharedPortal, crate::error::AppError> {
+        use_context::<SharedPortal>().ok_or(crate::error::AppError::Unavailable)
     }
 }
 
 /// The catalog table for the filters in the page's query string.
 #[server]
-pub async fn list_services(query: CatalogQuery) -> Result<ServiceList, ServerFnError> {
+pub async fn list_services(query: CatalogQuery) -> Result<ServiceList, AppError> {
     Ok(ssr::portal()?.services(&query.bounded()))
 }
 
-/// What one tab of a service's page shows; `None` renders the 404 page.
+/// What one tab of a service's page shows; an unknown name is not found (404).
 #[server]
-pub async fn get_service(
-    name: String,
-    part: ServicePart,
-) -> Result<Option<ServiceDetail>, ServerFnError> {
+pub async fn get_service(name: String, part: ServicePart) -> Result<ServiceDetail, AppError> {
+    let missing = AppError::NotFound(crate::error::Entity::Service);
     if !valid_name(&name) {
-        return Ok(None);
+        return Err(missing);
     }
-    Ok(ssr::portal()?.service_part(&name, part))
+    ssr::portal()?.service_part(&name, part).ok_or(missing)
 }
 
-/// One team's page data; `None` renders the 404 page.
+/// One team's page data; an unknown name is not found (404).
 #[server]
-pub async fn get_team(name: String) -> Result<Option<TeamDetail>, ServerFnError> {
+pub async fn get_team(name: String) -> Result<TeamDetail, AppError> {
+    let missing = AppError::NotFound(crate::error::Entity::Team);
     if !valid_name(&name) {
-        return Ok(None);
+        return Err(missing);
     }
-    Ok(ssr::portal()?.team(&name))
+    ssr::portal()?.team(&name).ok_or(missing)
 }
 
-/// One system's page data; `None` renders the 404 page.
+/// One system's page data; an unknown name is not found (404).
 #[server]
-pub async fn get_system(name: String) -> Result<Option<SystemDetail>, ServerFnError> {
+pub async fn get_system(name: String) -> Result<SystemDetail, AppError> {
+    let missing = AppError::NotFound(crate::error::Entity::System);
     if !valid_name(&name) {
-        return Ok(None);
+        return Err(missing);
     }
-    Ok(ssr::portal()?.system(&name))
+    ssr::portal()?.system(&name).ok_or(missing)
 }
 
 /// The catalog problems page.
 #[server]
-pub async fn list_problems() -> Result<Vec<CatalogProblem>, ServerFnError> {
+pub async fn list_problems() -> Result<Vec<CatalogProblem>, AppError> {
     Ok(ssr::portal()?.problems())
 }
 
 /// Every cluster with its status, for `/clusters`.
 #[server]
-pub async fn list_clusters() -> Result<Vec<crate::model::ClusterStatus>, ServerFnError> {
+pub async fn list_clusters() -> Result<Vec<crate::model::ClusterStatus>, AppError> {
     Ok(ssr::portal()?.clusters())
 }
 
@@ -140,12 +140,12 @@ pub async fn list_clusters() -> Result<Vec<crate::model::ClusterStatus>, ServerF
 #[server]
 pub async fn list_errors(
     query: crate::model::ErrorQuery,
-) -> Result<crate::model::ErrorList, ServerFnError> {
+) -> Result<crate::model::ErrorList, AppError> {
     Ok(ssr::portal()?.errors(&query))
 }
 
 /// How many clusters are configured, for the cluster tabs' empty state.
 #[server]
-pub async fn clusters_configured() -> Result<usize, ServerFnError> {
+pub async fn clusters_configured() -> Result<usize, AppError> {
     Ok(ssr::portal()?.clusters_configured())
 }

@@ -174,17 +174,6 @@ pub fn NotFound(
     }
 }
 
-/// An error from the server, said plainly.
-#[component]
-pub fn ErrorBox(#[prop(into)] message: String) -> impl IntoView {
-    view! {
-        <div role="alert" class="rounded border border-rose-300 bg-rose-50 p-4 text-rose-900 dark:border-rose-700 dark:bg-rose-950 dark:text-rose-100">
-            <p class="font-semibold">"Something went wrong"</p>
-            <p class="text-sm">{message}</p>
-        </div>
-    }
-}
-
 /// "Loading…" placeholder for suspended data.
 #[component]
 pub fn Loading() -> impl IntoView {

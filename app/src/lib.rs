@@ -4,6 +4,7 @@
 pub mod api;
 pub mod codec;
 pub mod components;
+pub mod error;
 pub mod live;
 pub mod model;
 pub mod pages;

@@ -17,3 +17,22 @@ pub mod status;
 pub mod store;
 pub mod table;
 pub mod tls;
+
+/// The real kubectl the compatibility tests drive: `$KUBECTL`, else the first `kubectl` on `PATH`.
+/// Tests fail, never skip, when there is none: `make test` puts one there.
+pub fn kubectl() -> std::path::PathBuf {
+    let found = std::env::var_os("KUBECTL")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|dir| dir.join("kubectl"))
+                .find(|p| p.is_file())
+        });
+    match found {
+        Some(p) => p,
+        None => panic!(
+            "kubectl is not installed: the kubectl compatibility tests need the real kubectl \
+             (`make test` installs it; or set KUBECTL=/path/to/kubectl)"
+        ),
+    }
+}

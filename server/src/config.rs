@@ -1,5 +1,6 @@
 //! Command-line flags (each also a `WAYFINDER_*` variable) and the optional `wayfinder.yaml`.
 
+pub use crate::clusters::source::ClusterSource;
 use clap::{Parser, ValueEnum};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -88,19 +89,6 @@ pub struct AuthConfig {
     pub identity_header: Option<String>,
 }
 
-/// Where the clusters come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClusterSource {
-    /// The built-in kubesim demo fleet, in this process.
-    Demo,
-    /// None: a catalog-only portal.
-    None,
-    /// Every context of this kubeconfig.
-    Kubeconfig(PathBuf),
-    /// The config file's `clusters:`.
-    Listed(Vec<crate::clusters::config::Cluster>),
-}
-
 /// The `catalog:` section.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -182,16 +170,17 @@ impl Cli {
             let mut names = std::collections::HashSet::new();
             let mut checked = Vec::new();
             for (i, c) in file.clusters.iter().enumerate() {
-                let cluster = crate::clusters::config::check(i, c, kubeconfig.as_ref()).map_err(
-                    |message| ConfigError::Invalid {
-                        path: self
-                            .config
-                            .as_ref()
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_default(),
-                        message,
-                    },
-                )?;
+                let cluster =
+                    crate::clusters::config::check(i, c, kubeconfig.as_ref()).map_err(|e| {
+                        ConfigError::Invalid {
+                            path: self
+                                .config
+                                .as_ref()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_default(),
+                            message: e.to_string(),
+                        }
+                    })?;
                 if !names.insert(cluster.name.clone()) {
                     return Err(ConfigError::Invalid {
                         path: self

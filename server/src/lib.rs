@@ -1,22 +1,24 @@
 //! The `wayfinder` server: configuration, the catalog, the JSON API and the web app's host.
 
-pub mod api;
-pub mod assets;
+//!
+//! Layers point one way: `http` (router, handlers, middleware) → `views` (the read model, one
+//! home per view) → `health` and `autoscaling` (pure rules) → `clusters` (the data intake) and
+//! `catalog`; `config` and `reload` wire them; `time`, `compress` and `in_flight` are shared
+//! helpers.
+
 pub mod autoscaling;
 pub mod catalog;
 pub mod clusters;
+pub mod compress;
 pub mod config;
 pub mod health;
+pub mod http;
 pub mod in_flight;
-pub mod live;
-pub mod metrics;
-pub mod page_cache;
 pub mod reload;
-pub mod state;
-pub mod web;
+pub mod time;
+pub mod views;
 
-pub use state::AppState;
-pub use web::app;
+pub use http::{app, AppState};
 
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;

@@ -4,7 +4,8 @@ use app::api::ssr::SharedPortal;
 use clap::Parser;
 use server::catalog::CatalogStore;
 use server::config::{Cli, LogFormat};
-use server::state::{AppState, CatalogPortal};
+use server::http::AppState;
+use server::views::CatalogPortal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -43,12 +44,10 @@ async fn main() -> ExitCode {
         tracing::info!("no cluster configured: watching the built-in demo fleet (kubesim, in this process; --no-demo turns it off)");
     }
     let services = store.snapshot().kubernetes_selectors();
-    let fleet = Arc::new(
-        server::clusters::Fleet::start_with(clusters, &services, settings.thresholds).await,
-    );
-    let follow = server::state::follow_catalog(store.clone(), fleet.clone());
+    let fleet = Arc::new(server::clusters::Fleet::start(clusters, &services).await);
+    let follow = server::reload::follow_catalog(store.clone(), fleet.clone());
     let reload = server::reload::spawn(cli.clone(), settings.clone(), fleet.clone());
-    let portal: SharedPortal = CatalogPortal::shared(store, fleet.clone());
+    let portal: SharedPortal = CatalogPortal::shared(store, fleet.clone(), settings.thresholds);
     let site_root = server::find_site_root(cli.site_root.clone());
     if !site_root.join("pkg").is_dir() {
         tracing::warn!(
@@ -56,14 +55,14 @@ async fn main() -> ExitCode {
             site_root.display()
         );
     }
-    let state = AppState::new(server::state::Shared {
+    let state = AppState::new(server::http::Shared {
         leptos_options: server::leptos_options(&site_root, settings.listen),
         portal,
-        fleet,
+        fleet: fleet.clone(),
         metrics: Arc::default(),
-        security: server::web::Security {
+        security: Arc::new(server::http::guard::Security {
             identity_header: settings.identity_header.clone(),
-        },
+        }),
         pages: Arc::default(),
     });
     if let Some(h) = &settings.identity_header {
@@ -87,6 +86,8 @@ async fn main() -> ExitCode {
     refresh.abort();
     follow.abort();
     reload.abort();
+    // Every cluster's supervisor and watch tasks stop together, before the demo fleet goes.
+    fleet.shutdown();
     drop(demo);
     match served {
         Ok(()) => {
@@ -101,8 +102,17 @@ async fn main() -> ExitCode {
 }
 
 fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let asked = std::env::var("RUST_LOG").unwrap_or_default();
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // kube's watcher warns at every retry of a refused (403) list, every 15 s per kind and
+    // namespace, forever; the portal says it once per cluster when its state changes. Its lines
+    // stay available to whoever names the module in RUST_LOG.
+    if !asked.contains("kube_runtime") {
+        if let Ok(quiet) = "kube_runtime::watcher=error".parse() {
+            filter = filter.add_directive(quiet);
+        }
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Text => builder.init(),

@@ -2,6 +2,7 @@
 //! kubeconfig whose contexts are the clusters) changes on disk — a ConfigMap update, say. A file
 //! that no longer parses changes nothing: the running clusters stay, and the log says why.
 
+use crate::catalog::CatalogStore;
 use crate::clusters::Fleet;
 use crate::config::{Cli, ClusterSource, Settings};
 use std::path::PathBuf;
@@ -123,4 +124,21 @@ async fn reload(cli: &Cli, running: &Settings, fleet: &Fleet) -> Option<Settings
         );
     }
     Some(next)
+}
+
+/// Keeps the clusters' object → service mapping in step with the catalog: checked every second,
+/// remapped when a reload produced a new snapshot.
+pub fn follow_catalog(store: Arc<CatalogStore>, fleet: Arc<Fleet>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut seen = store.snapshot();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let now = store.snapshot();
+            if !Arc::ptr_eq(&now, &seen) {
+                fleet.set_catalog(&now.kubernetes_selectors());
+                seen = now;
+            }
+        }
+    })
 }

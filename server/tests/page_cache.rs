@@ -4,8 +4,8 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use server::page_cache::PageCache;
-use server::web::Security;
+use server::http::guard::Security;
+use server::http::page_cache::PageCache;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, HeaderName, Request, StatusCode};
 use leptos::server_fn::ServerFn;
-use server::web::Security;
+use server::http::guard::Security;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/catalog");
 
@@ -171,7 +171,10 @@ async fn api_answers_allow_nothing_to_run() {
 #[tokio::test]
 async fn oversized_bodies_and_headers_are_refused_with_their_limits() {
     let (open, _) = routers();
-    let body = format!("name={}", "a".repeat(server::web::MAX_BODY_BYTES + 1));
+    let body = format!(
+        "name={}",
+        "a".repeat(server::http::guard::MAX_BODY_BYTES + 1)
+    );
     let request = Request::post(app::api::GetTeam::PATH)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::CONTENT_LENGTH, body.len())

@@ -1,7 +1,8 @@
 //! `/`: the service catalog with search, filters and sorting, all kept in the query string.
 
 use crate::api::list_services;
-use crate::components::{ErrorBox, Loading, ServiceTable};
+use crate::components::{Loading, ServiceTable};
+use crate::error::ErrorView;
 use crate::model::{CatalogQuery, FacetValue, ServiceList};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -62,12 +63,13 @@ pub fn CatalogPage() -> impl IntoView {
             />
         </div>
         <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match services.await {
-                    Ok(list) => catalog_results(list, query.get_untracked(), set_param).into_any(),
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
-                }
-            })}
+            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+                {move || Suspend::new(async move {
+                    services
+                        .await
+                        .map(|list| catalog_results(list, query.get_untracked(), set_param))
+                })}
+            </ErrorBoundary>
         </Transition>
     }
 }

@@ -1,7 +1,8 @@
 //! `/clusters`: every cluster with its status, region, cached objects and last error.
 
 use crate::api::list_clusters;
-use crate::components::{ErrorBox, Loading};
+use crate::components::Loading;
+use crate::error::ErrorView;
 use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ClusterState, ClusterStatus};
 use leptos::prelude::*;
@@ -101,17 +102,19 @@ pub fn ClustersPage() -> impl IntoView {
         <h1 class="mb-1 text-2xl font-semibold">"Clusters"</h1>
         <p class="mb-4 text-muted">"Every cluster Wayfinder watches, and how fresh its data is."</p>
         <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match clusters.await {
-                    Ok(list) if list.is_empty() => view! {
-                        <p data-testid="no-clusters" class="rounded border border-dashed p-8 text-center">
-                            "No cluster is configured. Start Wayfinder with --kubeconfig, or list clusters in wayfinder.yaml."
-                        </p>
-                    }.into_any(),
-                    Ok(list) => view! { <LiveClusters initial=list/> }.into_any(),
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
-                }
-            })}
+            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+                {move || Suspend::new(async move {
+                    clusters.await.map(|list| if list.is_empty() {
+                        view! {
+                            <p data-testid="no-clusters" class="rounded border border-dashed p-8 text-center">
+                                "No cluster is configured. Start Wayfinder with --kubeconfig, or list clusters in wayfinder.yaml."
+                            </p>
+                        }.into_any()
+                    } else {
+                        view! { <LiveClusters initial=list/> }.into_any()
+                    })
+                })}
+            </ErrorBoundary>
         </Suspense>
     }
 }

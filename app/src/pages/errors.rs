@@ -2,7 +2,8 @@
 //! kept live.
 
 use crate::api::list_errors;
-use crate::components::{ErrorBox, Loading};
+use crate::components::Loading;
+use crate::error::ErrorView;
 use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ErrorList, ErrorQuery, FacetValue};
 use crate::pages::errors_tab::grouped;
@@ -26,12 +27,11 @@ pub fn ErrorsPage() -> impl IntoView {
         <h1 class="mb-1 text-2xl font-semibold">"Errors"</h1>
         <p class="mb-4 text-muted">"Every problem Wayfinder finds in the watched clusters, worst first."</p>
         <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match errors.await {
-                    Ok(list) => view! { <LiveErrors initial=list query=query.get_untracked()/> }.into_any(),
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
-                }
-            })}
+            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+                {move || Suspend::new(async move {
+                    errors.await.map(|list| view! { <LiveErrors initial=list query=query.get_untracked()/> })
+                })}
+            </ErrorBoundary>
         </Transition>
     }
 }

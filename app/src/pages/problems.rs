@@ -1,7 +1,8 @@
 //! `/catalog/problems`: every mistake in the descriptor files, with file and line.
 
 use crate::api::list_problems;
-use crate::components::{ErrorBox, Loading};
+use crate::components::Loading;
+use crate::error::ErrorView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -14,12 +15,13 @@ pub fn ProblemsPage() -> impl IntoView {
         <h1 class="mb-1 text-2xl font-semibold">"Catalog problems"</h1>
         <p class="mb-4 text-muted">"Descriptors that could not be read as written. Everything else in the catalog still loads."</p>
         <Suspense fallback=Loading>
+            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
             {move || Suspend::new(async move {
-                match problems.await {
-                    Ok(list) if list.is_empty() => view! {
+                problems.await.map(|list| match list {
+                    list if list.is_empty() => view! {
                         <p data-testid="no-problems" class="rounded border border-dashed p-8 text-center">"No problems: every descriptor loaded."</p>
                     }.into_any(),
-                    Ok(list) => view! {
+                    list => view! {
                         <div class="overflow-x-auto">
                             <table class="data-table" data-testid="problems-table">
                                 <thead>
@@ -43,9 +45,9 @@ pub fn ProblemsPage() -> impl IntoView {
                             </table>
                         </div>
                     }.into_any(),
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
-                }
+                })
             })}
+            </ErrorBoundary>
         </Suspense>
     }
 }

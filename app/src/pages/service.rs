@@ -1,9 +1,8 @@
 //! `/services/:name[/:tab]`: one service's page with its tabs.
 
 use crate::api::{clusters_configured, get_service};
-use crate::components::{
-    EntityLinks, EntityRefLink, ErrorBox, LifecycleBadge, Loading, NotFound, Tags,
-};
+use crate::components::{EntityLinks, EntityRefLink, LifecycleBadge, Loading, Tags};
+use crate::error::{AppError, Entity, ErrorView};
 use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ServiceDetail, ServicePart};
 use crate::pages::autoscaling_tab::autoscaling_tab;
@@ -84,22 +83,15 @@ pub fn ServicePage() -> impl IntoView {
     let clusters = crate::codec::resource(|| (), |_| clusters_configured());
     view! {
         <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                let tab = tab.get();
-                match (service.await, tab) {
-                    (Ok(Some(s)), Some(tab)) => {
-                        let clusters = clusters.await.unwrap_or(0);
-                        service_view(s, tab, clusters).into_any()
-                    }
-                    (Ok(Some(s)), None) => view! {
-                        <NotFound what=format!("The service {} has no such tab.", s.summary.name)/>
-                    }.into_any(),
-                    (Ok(None), _) => view! {
-                        <NotFound what=format!("No service named “{}” is in the catalog.", name.get_untracked())/>
-                    }.into_any(),
-                    (Err(e), _) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
-                }
-            })}
+            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+                {move || Suspend::new(async move {
+                    let tab = tab.get();
+                    let s = service.await?;
+                    let tab = tab.ok_or(AppError::NotFound(Entity::Tab))?;
+                    let clusters = clusters.await.unwrap_or(0);
+                    Ok::<_, AppError>(service_view(s, tab, clusters))
+                })}
+            </ErrorBoundary>
         </Suspense>
     }
 }

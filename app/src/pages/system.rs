@@ -1,7 +1,8 @@
 //! `/systems/:name`: a system and its components.
 
 use crate::api::get_system;
-use crate::components::{EntityLinks, EntityRefLink, ErrorBox, Loading, NotFound, ServiceTable};
+use crate::components::{EntityLinks, EntityRefLink, Loading, ServiceTable};
+use crate::error::ErrorView;
 use crate::model::SystemDetail;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,15 +16,9 @@ pub fn SystemPage() -> impl IntoView {
     let system = crate::codec::resource(move || name.get(), get_system);
     view! {
         <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match system.await {
-                    Ok(Some(s)) => system_view(s).into_any(),
-                    Ok(None) => view! {
-                        <NotFound what=format!("No system named “{}” is in the catalog.", name.get_untracked())/>
-                    }.into_any(),
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
-                }
-            })}
+            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+                {move || Suspend::new(async move { system.await.map(system_view) })}
+            </ErrorBoundary>
         </Suspense>
     }
 }

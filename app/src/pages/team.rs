@@ -1,7 +1,8 @@
 //! `/teams/:name`: a group's profile, its place in the org and what it owns.
 
 use crate::api::get_team;
-use crate::components::{EntityLinks, EntityRefLink, ErrorBox, Loading, NotFound, ServiceTable};
+use crate::components::{EntityLinks, EntityRefLink, Loading, ServiceTable};
+use crate::error::ErrorView;
 use crate::model::{encode_component, ScaleStatus, Severity, TeamDetail};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,15 +16,9 @@ pub fn TeamPage() -> impl IntoView {
     let team = crate::codec::resource(move || name.get(), get_team);
     view! {
         <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match team.await {
-                    Ok(Some(t)) => team_view(t).into_any(),
-                    Ok(None) => view! {
-                        <NotFound what=format!("No team named “{}” is in the catalog.", name.get_untracked())/>
-                    }.into_any(),
-                    Err(e) => view! { <ErrorBox message=e.to_string()/> }.into_any(),
-                }
-            })}
+            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+                {move || Suspend::new(async move { team.await.map(team_view) })}
+            </ErrorBoundary>
         </Suspense>
     }
 }

@@ -2,8 +2,6 @@
 //! its conditions and behaviour, and how a service's replicas spread over clusters and regions.
 //! Pure functions of trimmed objects; the replica history comes from the watch (see `history`).
 
-pub mod history;
-
 use app::model::{
     AutoscalerView, ConditionView, FixedWorkload, MetricView, ReplicaPoint, ScaleStatus,
     SpreadEntry,
@@ -318,7 +316,7 @@ pub fn view(
             .status
             .as_ref()
             .and_then(|s| s.last_scale_time.as_ref())
-            .map(|t| crate::clusters::watch::rfc3339(t.0)),
+            .map(|t| crate::time::rfc3339(t.0)),
         behavior: behavior(h),
         history,
     }

@@ -1,6 +1,6 @@
 //! `precompress DIR`: writes a Zopfli-compressed `{file}.gz` next to each `.wasm`, `.js` and
 //! `.css` file of a built site's package directory (`make build` runs it on `target/site/pkg`).
-//! The server serves those instead of compressing the files itself; see `server::assets`.
+//! The server serves those instead of compressing the files itself; see `server::http::assets`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         eprintln!("usage: precompress DIR  (the site's package directory, e.g. target/site/pkg)");
         return ExitCode::FAILURE;
     };
-    match server::assets::precompress(&dir) {
+    match server::compress::precompress(&dir) {
         Ok(files) if files.is_empty() => {
             eprintln!(
                 "precompress: no .wasm, .js or .css file in {}",

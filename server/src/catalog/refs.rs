@@ -2,6 +2,23 @@
 
 use std::fmt;
 
+/// Why a reference could not be read (shown with the descriptor's file and line).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RefError {
+    #[error("the reference is empty")]
+    Empty,
+    #[error("“{0}” has an empty kind before ':'")]
+    EmptyKind(String),
+    #[error("“{0}” needs a kind (for example component:{0})")]
+    NeedsKind(String),
+    #[error("“{0}” has an empty namespace before '/'")]
+    EmptyNamespace(String),
+    #[error("“{0}” has no name")]
+    NoName(String),
+    #[error("“{0}” is not of the form [kind:][namespace/]name")]
+    Malformed(String),
+}
+
 /// A parsed reference. Parts keep the case they were written in; [`EntityRef::key`] is the lookup key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntityRef {
@@ -17,10 +34,10 @@ impl EntityRef {
         raw: &str,
         default_kind: Option<&str>,
         default_namespace: &str,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, RefError> {
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err("the reference is empty".into());
+            return Err(RefError::Empty);
         }
         let colon = raw.find(':');
         let slash = raw.find('/');
@@ -33,23 +50,20 @@ impl EntityRef {
             None => (None, rest),
         };
         let kind = match kind {
-            Some("") => return Err(format!("“{raw}” has an empty kind before ':'")),
+            Some("") => return Err(RefError::EmptyKind(raw.into())),
             Some(k) => k,
-            None => default_kind
-                .ok_or_else(|| format!("“{raw}” needs a kind (for example component:{raw})"))?,
+            None => default_kind.ok_or_else(|| RefError::NeedsKind(raw.into()))?,
         };
         let namespace = match namespace {
-            Some("") => return Err(format!("“{raw}” has an empty namespace before '/'")),
+            Some("") => return Err(RefError::EmptyNamespace(raw.into())),
             Some(ns) => ns,
             None => default_namespace,
         };
         if name.is_empty() {
-            return Err(format!("“{raw}” has no name"));
+            return Err(RefError::NoName(raw.into()));
         }
         if name.contains([':', '/']) {
-            return Err(format!(
-                "“{raw}” is not of the form [kind:][namespace/]name"
-            ));
+            return Err(RefError::Malformed(raw.into()));
         }
         Ok(Self {
             kind: kind.to_string(),
@@ -80,7 +94,9 @@ mod tests {
     use super::*;
 
     fn parse(raw: &str, kind: Option<&str>) -> Result<String, String> {
-        EntityRef::parse(raw, kind, "default").map(|r| r.key())
+        EntityRef::parse(raw, kind, "default")
+            .map(|r| r.key())
+            .map_err(|e| e.to_string())
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl CatalogStore {
                     entities.append(&mut found);
                     problems.append(&mut p);
                 }
-                Err(message) => problems.push(descriptor::unreadable(&name, message)),
+                Err(e) => problems.push(descriptor::unreadable(&name, e.to_string())),
             }
         }
         let catalog = Catalog::build(entities, problems);
@@ -110,21 +110,26 @@ impl CatalogStore {
     }
 }
 
-fn read_text(file: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(file).map_err(|e| format!("cannot read the file: {e}"))?;
+/// Why a descriptor file could not be read (a catalog problem names the file).
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(
+        "the file is {0} bytes; descriptor files larger than {MAX_FILE_BYTES} bytes are not read"
+    )]
+    TooLarge(u64),
+    #[error("the file is not valid UTF-8 (first bad byte at offset {0})")]
+    NotUtf8(usize),
+}
+
+fn read_text(file: &Path) -> Result<String, ReadError> {
+    let meta = std::fs::metadata(file)?;
     if meta.len() > MAX_FILE_BYTES as u64 {
-        return Err(format!(
-            "the file is {} bytes; descriptor files larger than {MAX_FILE_BYTES} bytes are not read",
-            meta.len()
-        ));
+        return Err(ReadError::TooLarge(meta.len()));
     }
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read the file: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "the file is not valid UTF-8 (first bad byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
+    let bytes = std::fs::read(file)?;
+    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8(e.utf8_error().valid_up_to()))
 }
 
 /// Expands the configured paths into descriptor files, sorted; paths that match nothing are problems.

@@ -74,36 +74,47 @@ pub struct Cluster {
     pub access: Access,
 }
 
+/// A mistake in one `clusters[i]` entry, naming the key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClusterConfigError {
+    #[error("clusters[{0}].name: a name is required")]
+    NoName(usize),
+    #[error("clusters[{0}].name: “{1}” may only hold letters, digits, '-', '_' and '.'")]
+    BadName(usize, String),
+    #[error("clusters[{0}] ({1}): give one of context, url or inCluster")]
+    TwoWays(usize, String),
+    #[error("clusters[{0}].url: “{1}” is not an http(s) URL")]
+    NotHttp(usize, String),
+    #[error("clusters[{0}] ({1}): tokenFile, caFile and insecureSkipTLSVerify go with url")]
+    UrlOptionsWithoutUrl(usize, String),
+}
+
 /// Checks one `clusters[i]` entry; errors name the key.
-pub fn check(i: usize, c: &ClusterConfig, kubeconfig: Option<&PathBuf>) -> Result<Cluster, String> {
-    let at = |key: &str| format!("clusters[{i}].{key}");
+pub fn check(
+    i: usize,
+    c: &ClusterConfig,
+    kubeconfig: Option<&PathBuf>,
+) -> Result<Cluster, ClusterConfigError> {
     if c.name.trim().is_empty() {
-        return Err(format!("{}: a name is required", at("name")));
+        return Err(ClusterConfigError::NoName(i));
     }
     if !c
         .name
         .chars()
         .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'))
     {
-        return Err(format!(
-            "{}: “{}” may only hold letters, digits, '-', '_' and '.'",
-            at("name"),
-            c.name
-        ));
+        return Err(ClusterConfigError::BadName(i, c.name.clone()));
     }
     let ways = [c.context.is_some(), c.url.is_some(), c.in_cluster]
         .iter()
         .filter(|w| **w)
         .count();
     if ways > 1 {
-        return Err(format!(
-            "clusters[{i}] ({}): give one of context, url or inCluster",
-            c.name
-        ));
+        return Err(ClusterConfigError::TwoWays(i, c.name.clone()));
     }
     let access = if let Some(url) = &c.url {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(format!("{}: “{url}” is not an http(s) URL", at("url")));
+            return Err(ClusterConfigError::NotHttp(i, url.clone()));
         }
         Access::Url {
             url: url.clone(),
@@ -122,10 +133,7 @@ pub fn check(i: usize, c: &ClusterConfig, kubeconfig: Option<&PathBuf>) -> Resul
     if (c.token_file.is_some() || c.ca_file.is_some() || c.insecure_skip_tls_verify)
         && c.url.is_none()
     {
-        return Err(format!(
-            "clusters[{i}] ({}): tokenFile, caFile and insecureSkipTLSVerify go with url",
-            c.name
-        ));
+        return Err(ClusterConfigError::UrlOptionsWithoutUrl(i, c.name.clone()));
     }
     Ok(Cluster {
         name: c.name.clone(),
@@ -191,7 +199,12 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_key() {
-        let e = |yaml: &str| check(3, &cfg(yaml), None).err().unwrap_or_default();
+        let e = |yaml: &str| {
+            check(3, &cfg(yaml), None)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
         assert!(e("name: ''\n").starts_with("clusters[3].name"));
         assert!(e("name: a b\n").starts_with("clusters[3].name"));
         assert!(e("name: a\nurl: ftp://x\n").starts_with("clusters[3].url"));

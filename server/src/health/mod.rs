@@ -9,32 +9,14 @@ pub mod events;
 pub mod pods;
 pub mod workloads;
 
+pub use crate::clusters::objects::ClusterObjects;
 use crate::clusters::slim::Pod;
 use app::model::{AffectedObject, Finding, Severity};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-
-/// One service's objects in one cluster, as the rules read them.
-#[derive(Clone, Default)]
-pub struct ClusterObjects {
-    pub cluster: String,
-    pub region: String,
-    pub pods: Vec<Arc<Pod>>,
-    pub deployments: Vec<Arc<Deployment>>,
-    pub replicasets: Vec<Arc<ReplicaSet>>,
-    pub statefulsets: Vec<Arc<StatefulSet>>,
-    pub daemonsets: Vec<Arc<DaemonSet>>,
-    pub jobs: Vec<Arc<Job>>,
-    pub cronjobs: Vec<Arc<CronJob>>,
-    pub hpas: Vec<Arc<HorizontalPodAutoscaler>>,
-    pub events: Vec<Arc<Event>>,
-}
 
 /// Settings the rules read.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -157,7 +139,7 @@ pub fn findings(
                 kind: r.kind.to_string(),
                 name: r.name.clone(),
             };
-            let since = r.since.map(crate::clusters::watch::rfc3339);
+            let since = r.since.map(crate::time::rfc3339);
             *counts.entry(key.clone()).or_default() += 1;
             let f = groups.entry(key).or_insert_with(|| Finding {
                 rule: r.rule.to_string(),

@@ -21,6 +21,8 @@ pub const CATALOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/cata
 pub struct Portal {
     child: tokio::process::Child,
     pub addr: String,
+    /// Every line the portal has logged so far.
+    pub logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Portal {
@@ -43,10 +45,15 @@ impl Portal {
             .unwrap_or_else(|e| panic!("cannot start wayfinder: {e}"));
         let stdout = child.stdout.take().unwrap_or_else(|| panic!("stdout"));
         let (tx, mut rx) = mpsc::channel(1);
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = logs.clone();
         tokio::spawn(async move {
             let mut lines = tokio::io::BufReader::new(stdout).lines();
             let mut tx = Some(tx);
             while let Ok(Some(line)) = lines.next_line().await {
+                kept.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(line.clone());
                 if let Some(i) = line.find("listening on http://") {
                     let addr = line[i + "listening on http://".len()..]
                         .split_whitespace()
@@ -64,7 +71,16 @@ impl Portal {
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("wayfinder never said where it listens"));
-        Self { child, addr }
+        Self { child, addr, logs }
+    }
+
+    /// The lines logged so far.
+    #[allow(dead_code)]
+    pub fn log_lines(&self) -> Vec<String> {
+        self.logs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub async fn get(&self, path: &str) -> (u16, hyper::Response<hyper::body::Incoming>) {
@@ -188,30 +204,45 @@ pub fn state_of(list: &[ClusterStatus], name: &str) -> Option<ClusterState> {
 
 /// The real router over a catalog directory and no clusters (api.rs and security.rs).
 #[allow(dead_code)]
-pub fn fixture_router(catalog: &str, security: server::web::Security) -> axum::Router {
+pub fn fixture_router(catalog: &str, security: server::http::guard::Security) -> axum::Router {
     fixture_router_with(catalog, security, Default::default())
 }
 
 /// [`fixture_router`] keeping its rendered pages in `pages`.
 pub fn fixture_router_with(
     catalog: &str,
-    security: server::web::Security,
-    pages: Arc<server::page_cache::PageCache>,
+    security: server::http::guard::Security,
+    pages: Arc<server::http::page_cache::PageCache>,
 ) -> axum::Router {
     let store = Arc::new(server::catalog::CatalogStore::load(vec![PathBuf::from(
         catalog,
     )]));
-    let fleet = Arc::new(server::clusters::Fleet::default());
+    router_over(
+        store,
+        Arc::new(server::clusters::Fleet::default()),
+        security,
+        pages,
+    )
+}
+
+/// The real router over a catalog store and a fleet.
+#[allow(dead_code)]
+pub fn router_over(
+    store: Arc<server::catalog::CatalogStore>,
+    fleet: Arc<server::clusters::Fleet>,
+    security: server::http::guard::Security,
+    pages: Arc<server::http::page_cache::PageCache>,
+) -> axum::Router {
     let portal: app::api::ssr::SharedPortal =
-        server::state::CatalogPortal::shared(store, fleet.clone());
+        server::views::CatalogPortal::shared(store, fleet.clone(), Default::default());
     let options =
         server::leptos_options(&PathBuf::from("target/site"), ([127, 0, 0, 1], 3000).into());
-    server::app(server::state::AppState::new(server::state::Shared {
+    server::app(server::http::AppState::new(server::http::Shared {
         leptos_options: options,
         portal,
         fleet,
         metrics: Default::default(),
-        security,
+        security: Arc::new(security),
         pages,
     }))
 }

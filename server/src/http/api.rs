@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: the same data as the pages, for scripts and other tools.
 
-use crate::state::AppState;
+use super::AppState;
+use app::api::ssr::SharedPortal;
 use app::api::valid_name;
 use app::model::{CatalogProblem, CatalogQuery};
 use axum::extract::{Path, Query, State};
@@ -40,22 +41,22 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services", get(services))
         .route("/services/{name}", get(service))
-        .route("/services/{name}/events", get(crate::live::service_events))
-        .route("/events", get(crate::live::fleet_events))
+        .route("/services/{name}/events", get(super::live::service_events))
+        .route("/events", get(super::live::fleet_events))
         .route("/teams/{name}", get(team))
         .route("/systems/{name}", get(system))
         .route("/catalog/problems", get(problems))
         .route("/clusters", get(clusters))
         .route("/errors", get(errors))
-        .route("/errors/events", get(crate::live::errors_events))
+        .route("/errors/events", get(super::live::errors_events))
         .fallback(unknown)
 }
 
 async fn services(
-    State(state): State<AppState>,
+    State(portal): State<SharedPortal>,
     Query(q): Query<CatalogQuery>,
 ) -> impl IntoResponse {
-    Json(state.portal.services(&q.bounded()))
+    Json(portal.services(&q.bounded()))
 }
 
 fn lookup<T: Serialize>(
@@ -72,18 +73,18 @@ fn lookup<T: Serialize>(
 
 /// Answered from the service's computed view, kept (with its gzip) until the service changes.
 async fn service(
-    State(state): State<AppState>,
+    State(portal): State<SharedPortal>,
     Path(name): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
     let Some(encoded) = valid_name(&name)
-        .then(|| state.portal.service_json(&name))
+        .then(|| portal.service_json(&name))
         .flatten()
     else {
         return ApiError::NotFound(format!("no service named “{name}” in the catalog"))
             .into_response();
     };
-    let accepts_gzip = crate::assets::accepts_gzip(&headers);
+    let accepts_gzip = crate::compress::accepts_gzip(&headers);
     use axum::http::header;
     let json = [(header::CONTENT_TYPE, "application/json")];
     let vary = [(header::VARY, "accept-encoding")];
@@ -99,31 +100,31 @@ async fn service(
     }
 }
 
-async fn team(State(state): State<AppState>, Path(name): Path<String>) -> impl IntoResponse {
-    lookup("team", &name, |n| state.portal.team(n))
+async fn team(State(portal): State<SharedPortal>, Path(name): Path<String>) -> impl IntoResponse {
+    lookup("team", &name, |n| portal.team(n))
 }
 
-async fn system(State(state): State<AppState>, Path(name): Path<String>) -> impl IntoResponse {
-    lookup("system", &name, |n| state.portal.system(n))
+async fn system(State(portal): State<SharedPortal>, Path(name): Path<String>) -> impl IntoResponse {
+    lookup("system", &name, |n| portal.system(n))
 }
 
-async fn problems(State(state): State<AppState>) -> impl IntoResponse {
-    let items = state.portal.problems();
+async fn problems(State(portal): State<SharedPortal>) -> impl IntoResponse {
+    let items = portal.problems();
     Json(Problems {
         count: items.len(),
         items,
     })
 }
 
-async fn clusters(State(state): State<AppState>) -> impl IntoResponse {
-    Json(state.portal.clusters())
+async fn clusters(State(portal): State<SharedPortal>) -> impl IntoResponse {
+    Json(portal.clusters())
 }
 
 async fn errors(
-    State(state): State<AppState>,
+    State(portal): State<SharedPortal>,
     Query(q): Query<app::model::ErrorQuery>,
 ) -> impl IntoResponse {
-    Json(state.portal.errors(&q))
+    Json(portal.errors(&q))
 }
 
 async fn unknown(method: Method, uri: Uri) -> ApiError {

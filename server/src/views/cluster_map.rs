@@ -1,13 +1,10 @@
-//! Pure projections from cached objects to the cluster map's view types.
+//! The cluster map (a service page's Clusters tab): pure projections from a service's cached
+//! objects to its workloads and pods, per cluster.
 
-use super::index::Kind;
-use super::watch::{age_seconds, rfc3339, ClusterWatch};
 use crate::clusters::slim::Pod;
-use crate::health::ClusterObjects;
-use app::model::{
-    AutoscalerView, FixedWorkload, Health, PodView, Replicas, Revision, Rollout, ServiceCluster,
-    WorkloadView,
-};
+use crate::clusters::{ClusterObjects, ClusterWatch};
+use crate::time::{age_seconds, rfc3339};
+use app::model::{Health, PodView, Replicas, ServiceCluster, WorkloadView};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::PodSpec;
@@ -20,7 +17,7 @@ fn when(t: &Option<Time>) -> (Option<String>, Option<i64>) {
     }
 }
 
-fn images(spec: Option<&PodSpec>) -> Vec<String> {
+pub(super) fn images(spec: Option<&PodSpec>) -> Vec<String> {
     spec.map(|s| {
         s.containers
             .iter()
@@ -256,199 +253,41 @@ pub fn pod(p: &Pod) -> PodView {
     }
 }
 
-/// One service's objects in one cluster, for the rules and the autoscaling model; `None` when it does
-/// not run there.
-pub fn cluster_objects(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
-    let keys = c.index.objects_of(service);
-    if !keys.iter().any(|k| k.kind.is_workload()) {
-        return None;
-    }
-    let s = &c.stores;
-    let mut o = ClusterObjects {
-        cluster: c.cluster.name.clone(),
-        region: c.region(),
-        ..Default::default()
-    };
-    for k in &keys {
-        let (ns, name) = (k.namespace.as_str(), k.name.as_str());
-        match k.kind {
-            Kind::Pod => o.pods.extend(s.pods.get(ns, name)),
-            Kind::Deployment => o.deployments.extend(s.deployments.get(ns, name)),
-            Kind::ReplicaSet => o.replicasets.extend(s.replicasets.get(ns, name)),
-            Kind::StatefulSet => o.statefulsets.extend(s.statefulsets.get(ns, name)),
-            Kind::DaemonSet => o.daemonsets.extend(s.daemonsets.get(ns, name)),
-            Kind::Job => o.jobs.extend(s.jobs.get(ns, name)),
-            Kind::CronJob => o.cronjobs.extend(s.cronjobs.get(ns, name)),
-            Kind::HorizontalPodAutoscaler => o.hpas.extend(s.hpas.get(ns, name)),
-            Kind::Event => o.events.extend(s.events.get(ns, name)),
-            Kind::Service | Kind::Ingress => {}
-        }
-    }
-    Some(o)
-}
-
-/// Each Deployment's ReplicaSet revisions, newest first.
-pub fn rollouts(o: &ClusterObjects) -> Vec<Rollout> {
-    let mut out: Vec<Rollout> = o
-        .deployments
-        .iter()
-        .map(|d| {
-            let name = d.metadata.name.clone().unwrap_or_default();
-            let mut revisions: Vec<Revision> = o
-                .replicasets
-                .iter()
-                .filter(|rs| {
-                    rs.metadata
-                        .owner_references
-                        .iter()
-                        .flatten()
-                        .any(|r| r.kind == "Deployment" && r.name == name)
-                })
-                .map(|rs| Revision {
-                    revision: rs
-                        .metadata
-                        .annotations
-                        .as_ref()
-                        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0),
-                    name: rs.metadata.name.clone().unwrap_or_default(),
-                    images: images(
-                        rs.spec
-                            .as_ref()
-                            .and_then(|s| s.template.as_ref())
-                            .and_then(|t| t.spec.as_ref()),
-                    ),
-                    created: rs
-                        .metadata
-                        .creation_timestamp
-                        .as_ref()
-                        .map(|t| rfc3339(t.0)),
-                    replicas: rs.status.as_ref().map_or(0, |s| s.replicas),
-                })
-                .collect();
-            revisions.sort_by(|a, b| b.revision.cmp(&a.revision).then(b.created.cmp(&a.created)));
-            Rollout {
-                cluster: o.cluster.clone(),
-                namespace: d.metadata.namespace.clone().unwrap_or_default(),
-                deployment: name,
-                revisions,
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| (&a.namespace, &a.deployment).cmp(&(&b.namespace, &b.deployment)));
-    out
-}
-
-/// Every HPA of the service here, and its workloads that have none.
-pub fn autoscalers(
-    c: &ClusterWatch,
-    o: &ClusterObjects,
-    near_max: f64,
-) -> (Vec<AutoscalerView>, Vec<FixedWorkload>) {
-    let now = jiff::Timestamp::now().as_second();
-    let views: Vec<AutoscalerView> = o
+/// The service's part of one cluster's map: its workloads and pods, from its objects there.
+pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
+    let mut workloads: Vec<WorkloadView> = Vec::new();
+    workloads.extend(o.deployments.iter().map(|d| deployment(d)));
+    workloads.extend(o.statefulsets.iter().map(|s| statefulset(s)));
+    workloads.extend(o.daemonsets.iter().map(|d| daemonset(d)));
+    workloads.extend(o.cronjobs.iter().map(|c| cronjob(c)));
+    // Jobs a CronJob made show under the CronJob's pods; stand-alone jobs are workloads.
+    workloads.extend(
+        o.jobs
+            .iter()
+            .filter(|j| {
+                !j.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|o| o.kind == "CronJob")
+            })
+            .map(|j| job(j)),
+    );
+    let mut pods: Vec<PodView> = o.pods.iter().map(|p| pod(p)).collect();
+    // (target kind, namespace, target name, autoscaler)
+    let hpa_targets: Vec<(String, String, String, String)> = o
         .hpas
         .iter()
-        .map(|h| {
-            let (ns, name) = (
+        .filter_map(|h| {
+            let spec = h.spec.as_ref()?;
+            Some((
+                spec.scale_target_ref.kind.clone(),
                 h.metadata.namespace.clone().unwrap_or_default(),
+                spec.scale_target_ref.name.clone(),
                 h.metadata.name.clone().unwrap_or_default(),
-            );
-            let history = c.history.points(&ns, &name, now);
-            crate::autoscaling::view(h, &o.cluster, &o.region, near_max, history)
+            ))
         })
         .collect();
-    let scaled = |kind: &str, ns: &Option<String>, name: &Option<String>| {
-        views.iter().any(|v| {
-            Some(&v.namespace) == ns.as_ref()
-                && v.target == format!("{kind}/{}", name.clone().unwrap_or_default())
-        })
-    };
-    let mut fixed = Vec::new();
-    let mut push = |kind: &str,
-                    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-                    replicas: i32| {
-        if !scaled(kind, &meta.namespace, &meta.name) {
-            fixed.push(FixedWorkload {
-                cluster: o.cluster.clone(),
-                region: o.region.clone(),
-                namespace: meta.namespace.clone().unwrap_or_default(),
-                kind: kind.to_string(),
-                name: meta.name.clone().unwrap_or_default(),
-                replicas,
-            });
-        }
-    };
-    for d in &o.deployments {
-        push(
-            "Deployment",
-            &d.metadata,
-            d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-        );
-    }
-    for s in &o.statefulsets {
-        push(
-            "StatefulSet",
-            &s.metadata,
-            s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-        );
-    }
-    (views, fixed)
-}
-
-/// One service's objects in one cluster; `None` when it does not run there.
-pub fn service_cluster(c: &ClusterWatch, service: &str) -> Option<ServiceCluster> {
-    let keys = c.index.objects_of(service);
-    if !keys.iter().any(|k| k.kind.is_workload()) {
-        return None;
-    }
-    let s = &c.stores;
-    let mut workloads = Vec::new();
-    let mut pods = Vec::new();
-    // (target kind, namespace, target name, autoscaler)
-    let mut hpa_targets: Vec<(String, String, String, String)> = Vec::new();
-    for k in &keys {
-        let (ns, name) = (k.namespace.as_str(), k.name.as_str());
-        match k.kind {
-            Kind::Deployment => {
-                workloads.extend(s.deployments.get(ns, name).map(|o| deployment(&o)))
-            }
-            Kind::StatefulSet => {
-                workloads.extend(s.statefulsets.get(ns, name).map(|o| statefulset(&o)))
-            }
-            Kind::DaemonSet => workloads.extend(s.daemonsets.get(ns, name).map(|o| daemonset(&o))),
-            Kind::CronJob => workloads.extend(s.cronjobs.get(ns, name).map(|o| cronjob(&o))),
-            Kind::Job => {
-                // Jobs a CronJob made show under the CronJob's pods; stand-alone jobs are workloads.
-                if let Some(j) = s.jobs.get(ns, name) {
-                    let from_cron = j
-                        .metadata
-                        .owner_references
-                        .iter()
-                        .flatten()
-                        .any(|o| o.kind == "CronJob");
-                    if !from_cron {
-                        workloads.push(job(&j));
-                    }
-                }
-            }
-            Kind::Pod => pods.extend(s.pods.get(ns, name).map(|o| pod(&o))),
-            Kind::HorizontalPodAutoscaler => {
-                if let Some(h) = s.hpas.get(ns, name) {
-                    if let Some(spec) = &h.spec {
-                        hpa_targets.push((
-                            spec.scale_target_ref.kind.clone(),
-                            ns.to_string(),
-                            spec.scale_target_ref.name.clone(),
-                            name.to_string(),
-                        ));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
     for w in &mut workloads {
         w.message = w.message.take().map(app::model::clip);
         w.images = std::mem::take(&mut w.images)
@@ -467,7 +306,7 @@ pub fn service_cluster(c: &ClusterWatch, service: &str) -> Option<ServiceCluster
     }
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let status = c.view();
-    Some(ServiceCluster {
+    ServiceCluster {
         cluster: status.name,
         title: status.title,
         region: status.region,
@@ -480,7 +319,7 @@ pub fn service_cluster(c: &ClusterWatch, service: &str) -> Option<ServiceCluster
         dashboard_url: status.dashboard_url,
         workloads,
         pods,
-    })
+    }
 }
 
 #[cfg(test)]

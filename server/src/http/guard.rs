@@ -1,19 +1,12 @@
-//! The HTTP router: pages (Leptos SSR), server functions, static files, the JSON API and health.
+//! The HTTP surface's guards: body and header limits, the auth proxy's identity header, a time
+//! limit, and the security headers every answer carries.
 
-use crate::api;
-use crate::state::AppState;
-use app::{shell, App};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
-use leptos::prelude::provide_context;
-use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use std::sync::Arc;
 use std::time::Duration;
-use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
 
 /// The largest request body: server functions take a few short, typed arguments.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -37,7 +30,11 @@ fn is_probe(path: &str) -> bool {
 
 /// Header and identity checks before, a time limit around, and security headers after every
 /// request.
-async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(
+    State(security): State<Arc<Security>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -68,7 +65,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
                 .into_response(),
         );
     }
-    if let Some(name) = &state.security.identity_header {
+    if let Some(name) = &security.identity_header {
         let signed_in = request
             .headers()
             .get(name)
@@ -122,53 +119,4 @@ fn with_security_headers(mut response: Response) -> Response {
         headers.insert(name, HeaderValue::from_static(value));
     }
     response
-}
-
-/// Ready once every cluster's first sync attempt is over (synced or failed), so a rolling update
-/// never sends users to a replica with empty caches.
-async fn readyz(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> (axum::http::StatusCode, &'static str) {
-    if state.fleet.ready() {
-        (axum::http::StatusCode::OK, "ok")
-    } else {
-        (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "syncing clusters",
-        )
-    }
-}
-
-/// The whole application; tests drive it with `oneshot`, `main` serves it.
-pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
-    let portal = state.portal.clone();
-    let context = move || provide_context(portal.clone());
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::metrics::render))
-        .route("/pkg/{file}", get(crate::assets::pkg))
-        .nest("/api/v1", api::router())
-        .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::page_cache::serve,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::track,
-        ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
-        // Pages and API answers change with every request: compress them fast. The bundle is
-        // compressed once, at the best level (crate::assets), and passes through untouched.
-        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }

@@ -1,8 +1,8 @@
 //! Live updates: Server-Sent Events that push a service's cluster map, or the fleet's cluster list,
 //! whenever a watch event touches it.
 
+use super::AppState;
 use crate::clusters::index::Change;
-use crate::state::AppState;
 use app::api::valid_name;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -64,7 +64,7 @@ fn json_event(name: &str, data: &impl serde::Serialize) -> Event {
 /// every change that touches it.
 pub async fn service_events(State(state): State<AppState>, Path(name): Path<String>) -> Response {
     if !valid_name(&name) || state.portal.service(&name).is_none() {
-        return crate::api::ApiError::NotFound(format!("no service named “{name}”"))
+        return super::api::ApiError::NotFound(format!("no service named “{name}”"))
             .into_response();
     }
     let stream = futures::stream::unfold(

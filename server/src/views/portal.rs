@@ -1,60 +1,29 @@
-//! The state every request reads: the catalog store behind the [`Portal`] trait pages use.
+//! The read model every page and the JSON API read: the catalog and the clusters' caches behind
+//! the [`Portal`] trait, with each service's view kept until something it shows changes.
 
+use super::catalog::{annotate, discovered_summary};
+use super::errors::{self, HealthCache};
 use crate::catalog::query;
 use crate::catalog::CatalogStore;
-use crate::clusters::{Fleet, Placement};
-use app::api::ssr::{EncodedJson, Portal, SharedPortal};
+use crate::clusters::Fleet;
+use crate::health::{Clock, Thresholds};
+use app::api::ssr::{EncodedJson, Portal};
 use app::model::{
-    CatalogProblem, CatalogQuery, ClusterStatus, ErrorList, ErrorQuery, FacetValue, Finding,
-    ServiceDetail, ServiceList, ServicePart, ServiceSummary, Severity, SystemDetail, TeamDetail,
+    CatalogProblem, CatalogQuery, ClusterStatus, ErrorList, ErrorQuery, Finding, HealthSummary,
+    ServiceDetail, ServiceList, ServicePart, ServiceSummary, SystemDetail, TeamDetail,
 };
-use axum::extract::FromRef;
-use leptos::config::LeptosOptions;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
-
-/// Axum state: Leptos options for rendering and the portal for data, behind one `Arc`, so that
-/// handing it to each middleware and handler of a request costs one reference count (the Leptos
-/// options alone are a dozen strings; cloning them per request was a tenth of the JSON API's CPU).
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-/// What [`AppState`] holds.
-pub struct Shared {
-    pub leptos_options: LeptosOptions,
-    pub portal: SharedPortal,
-    pub fleet: Arc<Fleet>,
-    pub metrics: Arc<crate::metrics::Metrics>,
-    pub security: crate::web::Security,
-    /// Rendered service overview pages ([`crate::page_cache`]).
-    pub pages: Arc<crate::page_cache::PageCache>,
-}
-
-impl AppState {
-    pub fn new(shared: Shared) -> Self {
-        Self(Arc::new(shared))
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
 
 /// The portal over the in-memory catalog.
 pub struct CatalogPortal {
     store: Arc<CatalogStore>,
     fleet: Arc<Fleet>,
+    /// The rules' settings.
+    thresholds: Thresholds,
+    /// Each service's findings, for the catalog and `/errors`.
+    health: HealthCache,
     details: Mutex<HashMap<String, Arc<Computed>>>,
     listing: Mutex<Option<Listed>>,
     /// Itself, for background recomputations (empty unless made by [`CatalogPortal::shared`]).
@@ -102,10 +71,12 @@ impl Computed {
 
 impl CatalogPortal {
     /// Wraps a store and the watched clusters; every call reads their current state.
-    pub fn new(store: Arc<CatalogStore>, fleet: Arc<Fleet>) -> Self {
+    pub fn new(store: Arc<CatalogStore>, fleet: Arc<Fleet>, thresholds: Thresholds) -> Self {
         Self {
             store,
             fleet,
+            thresholds,
+            health: HealthCache::default(),
             details: Mutex::default(),
             listing: Mutex::default(),
             me: std::sync::Weak::new(),
@@ -114,10 +85,14 @@ impl CatalogPortal {
     }
 
     /// [`CatalogPortal::new`], shared, and able to recompute views in the background.
-    pub fn shared(store: Arc<CatalogStore>, fleet: Arc<Fleet>) -> Arc<Self> {
+    pub fn shared(
+        store: Arc<CatalogStore>,
+        fleet: Arc<Fleet>,
+        thresholds: Thresholds,
+    ) -> Arc<Self> {
         Arc::new_cyclic(|me| Self {
             me: me.clone(),
-            ..Self::new(store, fleet)
+            ..Self::new(store, fleet, thresholds)
         })
     }
 
@@ -142,7 +117,7 @@ impl CatalogPortal {
                 .filter(|(_, p)| p.discovered)
                 .map(|(n, p)| discovered_summary(n, p)),
         );
-        self.annotate(&mut all);
+        annotate(&mut all, &self.fleet, &self.health, self.thresholds);
         let listing = Arc::new(query::Listing::new(all));
         *cached = Some(Listed {
             catalog,
@@ -212,7 +187,7 @@ impl CatalogPortal {
             return None;
         };
         let generated = jiff::Timestamp::now();
-        detail.generated_at = Some(crate::clusters::watch::rfc3339(generated));
+        detail.generated_at = Some(crate::time::rfc3339(generated));
         let c = Arc::new(Computed {
             catalog,
             version,
@@ -226,7 +201,8 @@ impl CatalogPortal {
         Some(c)
     }
 
-    /// The service's view, and when the clock alone may change it.
+    /// The service's view, and when the clock alone may change it. Its findings are kept for
+    /// the catalog and `/errors` too.
     fn compute(
         &self,
         name: &str,
@@ -240,67 +216,30 @@ impl CatalogPortal {
                 ServiceDetail::new(discovered_summary(name, p))
             }
         };
-        let r = self.fleet.report(&d.summary.name);
-        d.summary.cluster_names = r.clusters.iter().map(|c| c.cluster.clone()).collect();
-        let regions: BTreeSet<String> = r.clusters.iter().map(|c| c.region.clone()).collect();
-        d.summary.regions = regions.into_iter().collect();
-        d.summary.health = r.health.clone();
-        d.clusters = r.clusters;
-        d.errors = r.errors;
-        d.autoscalers = r.autoscalers;
-        d.fixed_replicas = r.fixed;
-        d.spread = r.spread;
-        d.rollouts = r.rollouts;
-        d.deploys_per_week = r.deploys_per_week;
-        Some((d, r.until))
+        let version = self.fleet.version_of(&d.summary.name);
+        let clock = Clock::new(jiff::Timestamp::now());
+        super::service::fill(&mut d, &self.fleet, self.thresholds, &clock);
+        let health = d.summary.health.clone();
+        self.health
+            .remember(&d.summary.name, version, &d.errors, health, &clock);
+        Some((d, clock.until()))
+    }
+
+    /// A service's findings and health in brief.
+    fn health_of(&self, service: &str) -> (Arc<Vec<Finding>>, HealthSummary) {
+        self.health.of(&self.fleet, self.thresholds, service)
     }
 }
 
 /// JSON and gzip of a view, each made once.
 fn encode(detail: &ServiceDetail) -> EncodedJson {
     let json = serde_json::to_vec(detail).unwrap_or_default();
-    let gzip = crate::assets::gzip(&json, flate2::Compression::default())
+    let gzip = crate::compress::gzip(&json, flate2::Compression::default())
         .ok()
         .map(Arc::from);
     EncodedJson {
         json: json.into(),
         gzip,
-    }
-}
-
-/// Keeps the clusters' object → service mapping in step with the catalog: checked every second,
-/// remapped when a reload produced a new snapshot.
-pub fn follow_catalog(store: Arc<CatalogStore>, fleet: Arc<Fleet>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut seen = store.snapshot();
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            let now = store.snapshot();
-            if !Arc::ptr_eq(&now, &seen) {
-                fleet.set_catalog(&now.kubernetes_selectors());
-                seen = now;
-            }
-        }
-    })
-}
-
-/// The catalog row of a service found only in clusters.
-fn discovered_summary(name: &str, p: &Placement) -> ServiceSummary {
-    ServiceSummary {
-        name: name.to_string(),
-        namespace: p.namespace.clone().unwrap_or_default(),
-        title: name.to_string(),
-        description: "Found in clusters; no catalog descriptor describes it.".into(),
-        owner: None,
-        system: None,
-        lifecycle: String::new(),
-        kind: String::new(),
-        tags: Vec::new(),
-        health: Default::default(),
-        discovered: true,
-        cluster_names: p.clusters.iter().cloned().collect(),
-        regions: p.regions.iter().cloned().collect(),
     }
 }
 
@@ -335,13 +274,18 @@ impl Portal for CatalogPortal {
 
     fn team(&self, name: &str) -> Option<TeamDetail> {
         let mut t = self.store.snapshot().team(name)?;
-        self.annotate(&mut t.services);
+        annotate(&mut t.services, &self.fleet, &self.health, self.thresholds);
         Some(t)
     }
 
     fn system(&self, name: &str) -> Option<SystemDetail> {
         let mut s = self.store.snapshot().system(name)?;
-        self.annotate(&mut s.components);
+        annotate(
+            &mut s.components,
+            &self.fleet,
+            &self.health,
+            self.thresholds,
+        );
         Some(s)
     }
 
@@ -359,65 +303,11 @@ impl Portal for CatalogPortal {
 
     fn errors(&self, q: &ErrorQuery) -> ErrorList {
         let catalog = self.store.snapshot();
-        let owners: HashMap<&str, &str> = catalog
-            .services()
-            .iter()
-            .filter_map(|s| Some((s.name.as_str(), s.owner.as_ref()?.name.as_str())))
-            .collect();
-        let regions = self.fleet.regions();
         let mut all: Vec<Finding> = Vec::new();
         for name in self.fleet.placements().keys() {
-            all.extend(self.fleet.health_of(name).0.iter().cloned());
+            all.extend(self.health_of(name).0.iter().cloned());
         }
-        let team_of = |f: &Finding| owners.get(f.service.as_str()).copied().unwrap_or("");
-        let regions_of = |f: &Finding| -> Vec<&str> {
-            f.clusters
-                .iter()
-                .filter_map(|c| regions.get(c).map(String::as_str))
-                .collect()
-        };
-        let facet = |values: Vec<String>| -> Vec<FacetValue> {
-            let mut m: BTreeMap<String, usize> = BTreeMap::new();
-            for v in values.into_iter().filter(|v| !v.is_empty()) {
-                *m.entry(v).or_default() += 1;
-            }
-            m.into_iter()
-                .map(|(value, count)| FacetValue { value, count })
-                .collect()
-        };
-        let worst_allowed = Severity::from_id(q.severity.trim());
-        let items: Vec<Finding> = all
-            .iter()
-            .filter(|f| q.team.trim().is_empty() || team_of(f).eq_ignore_ascii_case(q.team.trim()))
-            .filter(|f| {
-                q.cluster.trim().is_empty() || f.clusters.iter().any(|c| c == q.cluster.trim())
-            })
-            .filter(|f| q.region.trim().is_empty() || regions_of(f).contains(&q.region.trim()))
-            .filter(|f| worst_allowed.is_none_or(|w| f.severity <= w))
-            .filter(|f| q.rule.trim().is_empty() || f.rule == q.rule.trim())
-            .cloned()
-            .collect();
-        let mut items = items;
-        items.sort_by(|a, b| {
-            (a.severity, &a.service, &a.rule).cmp(&(b.severity, &b.service, &b.rule))
-        });
-        ErrorList {
-            total: all.len(),
-            teams: facet(all.iter().map(|f| team_of(f).to_string()).collect()),
-            clusters: facet(all.iter().flat_map(|f| f.clusters.clone()).collect()),
-            regions: facet(
-                all.iter()
-                    .flat_map(|f| {
-                        let r: BTreeSet<String> =
-                            regions_of(f).into_iter().map(String::from).collect();
-                        r
-                    })
-                    .collect(),
-            ),
-            severities: facet(all.iter().map(|f| f.severity.id().to_string()).collect()),
-            rules: facet(all.iter().map(|f| f.rule.clone()).collect()),
-            items,
-        }
+        errors::list(all, &catalog, &self.fleet.regions(), q)
     }
 }
 
@@ -432,19 +322,7 @@ impl CatalogPortal {
         let now = jiff::Timestamp::now();
         let mut d = copy(&c.detail);
         d.age_by(now.as_second() - c.generated.as_second());
-        d.generated_at = Some(crate::clusters::watch::rfc3339(now));
+        d.generated_at = Some(crate::time::rfc3339(now));
         Some(d)
-    }
-
-    /// Adds where each service runs and its health.
-    fn annotate(&self, services: &mut [ServiceSummary]) {
-        let placements = self.fleet.placements();
-        for s in services {
-            if let Some(p) = placements.get(&s.name) {
-                s.cluster_names = p.clusters.iter().cloned().collect();
-                s.regions = p.regions.iter().cloned().collect();
-                s.health = self.fleet.health_of(&s.name).1;
-            }
-        }
     }
 }

@@ -13,7 +13,7 @@
 //! whose scripts a browser might split differently from a plain `</script>` search (one holding
 //! `<!--` or `<script`) keeps its nonce, and gets a fresh one per answer.
 
-use crate::state::AppState;
+use super::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -122,7 +122,8 @@ impl Page {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         let fixed = without_nonce(html, policy, nonce).and_then(|(html, policy)| {
-            let gzip = crate::assets::gzip(html.as_bytes(), flate2::Compression::default()).ok()?;
+            let gzip =
+                crate::compress::gzip(html.as_bytes(), flate2::Compression::default()).ok()?;
             Some((gzip, HeaderValue::from_str(&policy).ok()?))
         });
         let body = match fixed {
@@ -258,7 +259,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     let Some((version, view)) = state.portal.page_version(&name) else {
         return next.run(request).await;
     };
-    let accepts_gzip = crate::assets::accepts_gzip(request.headers());
+    let accepts_gzip = crate::compress::accepts_gzip(request.headers());
     let path = request.uri().path().to_string();
     if let Some(page) = state.pages.get(&path, version) {
         let stale = page.view != view || page.at.elapsed() >= state.pages.max_age;

@@ -1,0 +1,182 @@
+//! The cluster map's and `/clusters`' view types: cluster status, workloads, pods.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a cluster's data stands, shown everywhere a cluster appears.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClusterState {
+    /// No watch has synced yet.
+    #[default]
+    Connecting,
+    /// Every watch is live.
+    Synced,
+    /// A watch broke after syncing: data is shown with its age.
+    Stale,
+    /// The apiserver cannot be reached.
+    Unreachable,
+    /// The credentials were refused (401).
+    Unauthorized,
+    /// Some kinds or namespaces may not be read (403).
+    Forbidden,
+}
+
+impl ClusterState {
+    /// The stable id, as in the JSON API.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Synced => "synced",
+            Self::Stale => "stale",
+            Self::Unreachable => "unreachable",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+        }
+    }
+}
+
+/// One cluster as `/clusters` and `GET /api/v1/clusters` show it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterStatus {
+    pub name: String,
+    pub title: String,
+    pub region: String,
+    pub environment: String,
+    pub state: ClusterState,
+    /// When every watch last had a complete, live view (RFC 3339), if ever.
+    pub last_sync: Option<String>,
+    /// Seconds since `last_sync`, when the answer was made.
+    pub sync_age_seconds: Option<i64>,
+    /// The last error, in words.
+    pub last_error: Option<String>,
+    /// Kinds the portal may not read anywhere.
+    pub forbidden_kinds: Vec<String>,
+    /// Namespaces the portal may not read (it watches the others one by one).
+    pub hidden_namespaces: Vec<String>,
+    /// Objects cached, by kind (`pods`, `deployments`…).
+    pub objects: std::collections::BTreeMap<String, usize>,
+    pub watch_restarts: u64,
+    /// The cluster's dashboard, when configured.
+    pub dashboard_url: Option<String>,
+}
+
+/// Replica counts of a workload, as its status reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replicas {
+    pub desired: i32,
+    pub ready: i32,
+    pub available: i32,
+    pub updated: i32,
+}
+
+/// How a workload or pod is doing, in one word the map colours by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    #[default]
+    Healthy,
+    /// Rolling out or scaling: not everything is ready yet.
+    Progressing,
+    /// Some replicas are not ready.
+    Degraded,
+    /// Nothing is ready, or the workload failed.
+    Failing,
+    /// Suspended or scaled to zero.
+    Idle,
+}
+
+impl Health {
+    /// The stable id, as in the JSON API.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Progressing => "progressing",
+            Self::Degraded => "degraded",
+            Self::Failing => "failing",
+            Self::Idle => "idle",
+        }
+    }
+}
+
+/// A Deployment, StatefulSet, DaemonSet, CronJob or Job of a service in one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadView {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub replicas: Replicas,
+    /// Container images (`repository:tag`), in container order.
+    pub images: Vec<String>,
+    pub health: Health,
+    /// Why it is not healthy, in words (a condition message, a waiting reason).
+    pub message: Option<String>,
+    pub created: Option<String>,
+    pub age_seconds: Option<i64>,
+    /// The autoscaler that scales it, if any.
+    pub hpa: Option<String>,
+    pub dashboard_url: Option<String>,
+}
+
+/// A pod of a service in one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodView {
+    pub namespace: String,
+    pub name: String,
+    /// The workload it belongs to (`Deployment/cart`), when known.
+    pub owner: Option<String>,
+    pub phase: String,
+    /// Containers ready / containers.
+    pub ready: String,
+    pub restarts: i32,
+    pub node: Option<String>,
+    /// The reason a container waits or was last killed (`CrashLoopBackOff`, `OOMKilled`…).
+    pub reason: Option<String>,
+    pub health: Health,
+    pub created: Option<String>,
+    pub age_seconds: Option<i64>,
+}
+
+/// One cluster a service runs in, with its objects there.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCluster {
+    pub cluster: String,
+    pub title: String,
+    pub region: String,
+    pub environment: String,
+    pub status: ClusterState,
+    pub last_sync: Option<String>,
+    pub sync_age_seconds: Option<i64>,
+    /// The cluster's trouble, in words, when it is not synced.
+    pub last_error: Option<String>,
+    pub hidden_namespaces: Vec<String>,
+    pub dashboard_url: Option<String>,
+    pub workloads: Vec<WorkloadView>,
+    pub pods: Vec<PodView>,
+}
+
+impl ServiceCluster {
+    /// The cluster without its workloads and pods: what the tabs other than the cluster map show.
+    pub fn brief(&self) -> Self {
+        Self {
+            cluster: self.cluster.clone(),
+            title: self.title.clone(),
+            region: self.region.clone(),
+            environment: self.environment.clone(),
+            status: self.status,
+            last_sync: self.last_sync.clone(),
+            sync_age_seconds: self.sync_age_seconds,
+            last_error: self.last_error.clone(),
+            hidden_namespaces: self.hidden_namespaces.clone(),
+            dashboard_url: self.dashboard_url.clone(),
+            workloads: Vec::new(),
+            pods: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! A service's objects in one cluster, joined once from the index and the caches: the one way the
+//! rules and the views get at cached objects.
+
+use super::index::Kind;
+use super::slim::Pod;
+use super::watch::ClusterWatch;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Event, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+use std::sync::Arc;
+
+/// One service's objects in one cluster, as the rules, the autoscaling model and the views read
+/// them: the index's keys joined with the caches once per cluster and computation.
+#[derive(Clone, Default)]
+pub struct ClusterObjects {
+    pub cluster: String,
+    pub region: String,
+    pub pods: Vec<Arc<Pod>>,
+    pub deployments: Vec<Arc<Deployment>>,
+    pub replicasets: Vec<Arc<ReplicaSet>>,
+    pub statefulsets: Vec<Arc<StatefulSet>>,
+    pub daemonsets: Vec<Arc<DaemonSet>>,
+    pub jobs: Vec<Arc<Job>>,
+    pub cronjobs: Vec<Arc<CronJob>>,
+    pub hpas: Vec<Arc<HorizontalPodAutoscaler>>,
+    pub events: Vec<Arc<Event>>,
+    pub services: Vec<Arc<Service>>,
+    pub ingresses: Vec<Arc<Ingress>>,
+}
+
+/// One service's objects in one cluster, for the rules and the autoscaling model; `None` when it does
+/// not run there.
+pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
+    let keys = c.index.objects_of(service);
+    if !keys.iter().any(|k| k.kind.is_workload()) {
+        return None;
+    }
+    let s = &c.stores;
+    let mut o = ClusterObjects {
+        cluster: c.cluster.name.clone(),
+        region: c.region(),
+        ..Default::default()
+    };
+    for k in &keys {
+        let (ns, name) = (k.namespace.as_str(), k.name.as_str());
+        match k.kind {
+            Kind::Pod => o.pods.extend(s.pods.get(ns, name)),
+            Kind::Deployment => o.deployments.extend(s.deployments.get(ns, name)),
+            Kind::ReplicaSet => o.replicasets.extend(s.replicasets.get(ns, name)),
+            Kind::StatefulSet => o.statefulsets.extend(s.statefulsets.get(ns, name)),
+            Kind::DaemonSet => o.daemonsets.extend(s.daemonsets.get(ns, name)),
+            Kind::Job => o.jobs.extend(s.jobs.get(ns, name)),
+            Kind::CronJob => o.cronjobs.extend(s.cronjobs.get(ns, name)),
+            Kind::HorizontalPodAutoscaler => o.hpas.extend(s.hpas.get(ns, name)),
+            Kind::Event => o.events.extend(s.events.get(ns, name)),
+            Kind::Service => o.services.extend(s.services.get(ns, name)),
+            Kind::Ingress => o.ingresses.extend(s.ingresses.get(ns, name)),
+        }
+    }
+    Some(o)
+}
