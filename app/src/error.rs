@@ -86,6 +86,15 @@ pub fn first_error(errors: &Errors) -> AppError {
         .unwrap_or(AppError::Internal)
 }
 
+/// The boundary every page's data read sits under: an `Err` below it shows [`ErrorView`].
+///
+/// Children are type-erased (and pages hand it `Result<AnyView, AppError>`), so the boundary's
+/// code is in the WASM bundle once rather than once per page.
+#[component]
+pub fn DataBoundary(children: Children) -> impl IntoView {
+    view! { <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>{children()}</ErrorBoundary> }
+}
+
 /// The one error view: sets the HTTP status during server rendering and says what happened in
 /// fixed words. A missing name shows the 404 page.
 #[component]

@@ -53,13 +53,13 @@ fn gauge(a: &AutoscalerView) -> impl IntoView {
         <svg viewBox="0 0 320 46" class="w-full max-w-md" role="img" aria-label=label.clone() data-testid="gauge"
              data-current=a.current data-max=a.max data-min=a.min>
             <title>{title}</title>
-            <rect x="10" y="14" width=format!("{}", width - 20.0) height="12" rx="3" class="fill-slate-200 dark:fill-slate-700"/>
-            <rect x=format!("{}", x(a.min)) y="14" width=format!("{}", (x(a.max) - x(a.min)).max(1.0)) height="12" rx="3" class="fill-slate-300 dark:fill-slate-600"/>
-            <rect x="10" y="14" width=format!("{}", (x(a.current) - 10.0).max(0.0)) height="12" rx="3" fill=fill/>
-            <line x1=format!("{}", x(a.desired)) x2=format!("{}", x(a.desired)) y1="8" y2="32" stroke="currentColor" stroke-width="2" stroke-dasharray="3 2"/>
-            <text x=format!("{}", x(a.min)) y="42" font-size="9" text-anchor="middle" class="fill-current">{format!("min {}", a.min)}</text>
-            <text x=format!("{}", x(a.max)) y="42" font-size="9" text-anchor="end" class="fill-current">{format!("max {}", a.max)}</text>
-            <text x=format!("{}", x(a.current)) y="9" font-size="9" text-anchor="middle" class="fill-current">{format!("{}", a.current)}</text>
+            <rect x="10" y="14" width=fixed(width - 20.0, 1) height="12" rx="3" class="fill-slate-200 dark:fill-slate-700"/>
+            <rect x=fixed(x(a.min), 1) y="14" width=fixed((x(a.max) - x(a.min)).max(1.0), 1) height="12" rx="3" class="fill-slate-300 dark:fill-slate-600"/>
+            <rect x="10" y="14" width=fixed((x(a.current) - 10.0).max(0.0), 1) height="12" rx="3" fill=fill/>
+            <line x1=fixed(x(a.desired), 1) x2=fixed(x(a.desired), 1) y1="8" y2="32" stroke="currentColor" stroke-width="2" stroke-dasharray="3 2"/>
+            <text x=fixed(x(a.min), 1) y="42" font-size="9" text-anchor="middle" class="fill-current">{format!("min {}", a.min)}</text>
+            <text x=fixed(x(a.max), 1) y="42" font-size="9" text-anchor="end" class="fill-current">{format!("max {}", a.max)}</text>
+            <text x=fixed(x(a.current), 1) y="9" font-size="9" text-anchor="middle" class="fill-current">{format!("{}", a.current)}</text>
         </svg>
     }
 }
@@ -71,8 +71,11 @@ fn number(v: f64) -> String {
 /// `v` with `places` decimals, rounded half away from zero: what `{:.N}` shows, without the float
 /// formatting code `{:.N}` would add to the WASM bundle.
 fn fixed(v: f64, places: u32) -> String {
-    if !v.is_finite() {
-        return v.to_string();
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" }.into();
     }
     let scale = 10_i64.pow(places);
     let n = (v * scale as f64).round() as i64;
@@ -193,7 +196,7 @@ fn spread_chart(entries: &[SpreadEntry], what: &str) -> impl IntoView {
             <thead><tr><th scope="col">{if what == "clusters" { "Cluster" } else { "Region" }}</th><th scope="col">"Replicas / max"</th><th scope="col">"Share"</th><th scope="col">"Load vs target"</th><th scope="col">"Status"</th></tr></thead>
             <tbody>
                 {entries.iter().map(|e| {
-                    let share = (e.share * 100.0).round();
+                    let share = fixed(e.share * 100.0, 0);
                     let label = if what == "clusters" { format!("{} ({})", e.cluster, e.region) } else { e.region.clone() };
                     view! {
                         <tr data-testid="spread-row" data-name=if what == "clusters" { e.cluster.clone() } else { e.region.clone() }>
@@ -264,6 +267,8 @@ mod tests {
         assert_eq!(fixed(-0.01, 0), "0");
         assert_eq!(fixed(1234.56, 1), "1234.6");
         assert_eq!(fixed(f64::NAN, 1), "NaN");
+        assert_eq!(fixed(f64::INFINITY, 1), "inf");
+        assert_eq!(fixed(f64::NEG_INFINITY, 0), "-inf");
         assert_eq!(number(3.0), "3");
         assert_eq!(number(2.5), "2.5");
         assert_eq!(number(0.97), "1");

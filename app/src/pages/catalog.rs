@@ -2,7 +2,7 @@
 
 use crate::api::list_services;
 use crate::components::{Loading, ServiceTable};
-use crate::error::ErrorView;
+use crate::error::DataBoundary;
 use crate::model::{CatalogQuery, FacetValue, ServiceList};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -63,13 +63,13 @@ pub fn CatalogPage() -> impl IntoView {
             />
         </div>
         <Transition fallback=Loading>
-            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+            <DataBoundary>
                 {move || Suspend::new(async move {
                     services
                         .await
-                        .map(|list| catalog_results(list, query.get_untracked(), set_param))
+                        .map(|list| catalog_results(list, query.get_untracked(), set_param).into_any())
                 })}
-            </ErrorBoundary>
+            </DataBoundary>
         </Transition>
     }
 }

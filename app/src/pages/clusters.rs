@@ -2,7 +2,7 @@
 
 use crate::api::list_clusters;
 use crate::components::Loading;
-use crate::error::ErrorView;
+use crate::error::DataBoundary;
 use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ClusterState, ClusterStatus};
 use leptos::prelude::*;
@@ -102,7 +102,7 @@ pub fn ClustersPage() -> impl IntoView {
         <h1 class="mb-1 text-2xl font-semibold">"Clusters"</h1>
         <p class="mb-4 text-muted">"Every cluster Wayfinder watches, and how fresh its data is."</p>
         <Suspense fallback=Loading>
-            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+            <DataBoundary>
                 {move || Suspend::new(async move {
                     clusters.await.map(|list| if list.is_empty() {
                         view! {
@@ -114,7 +114,7 @@ pub fn ClustersPage() -> impl IntoView {
                         view! { <LiveClusters initial=list/> }.into_any()
                     })
                 })}
-            </ErrorBoundary>
+            </DataBoundary>
         </Suspense>
     }
 }

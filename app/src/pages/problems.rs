@@ -2,7 +2,7 @@
 
 use crate::api::list_problems;
 use crate::components::Loading;
-use crate::error::ErrorView;
+use crate::error::DataBoundary;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -15,7 +15,7 @@ pub fn ProblemsPage() -> impl IntoView {
         <h1 class="mb-1 text-2xl font-semibold">"Catalog problems"</h1>
         <p class="mb-4 text-muted">"Descriptors that could not be read as written. Everything else in the catalog still loads."</p>
         <Suspense fallback=Loading>
-            <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>
+            <DataBoundary>
             {move || Suspend::new(async move {
                 problems.await.map(|list| match list {
                     list if list.is_empty() => view! {
@@ -47,7 +47,7 @@ pub fn ProblemsPage() -> impl IntoView {
                     }.into_any(),
                 })
             })}
-            </ErrorBoundary>
+            </DataBoundary>
         </Suspense>
     }
 }
