@@ -8,9 +8,11 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 
 /// What a name that was not found names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entity {
     Service,
     Team,
@@ -19,8 +21,10 @@ pub enum Entity {
     Tab,
 }
 
-/// Why a server function could not answer.
+/// Why a server function could not answer. On the wire it is one small number (see [`AppError::code`]):
+/// a derived enum reader would cost the WASM bundle more than this whole type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "u8", from = "u8")]
 pub enum AppError {
     #[error("not found")]
     NotFound(Entity),
@@ -32,7 +36,38 @@ pub enum AppError {
     Internal,
 }
 
+/// Every error, in wire-code order.
+const ALL: [AppError; 7] = [
+    AppError::Internal,
+    AppError::Unavailable,
+    AppError::BadRequest,
+    AppError::NotFound(Entity::Service),
+    AppError::NotFound(Entity::Team),
+    AppError::NotFound(Entity::System),
+    AppError::NotFound(Entity::Tab),
+];
+
+impl From<AppError> for u8 {
+    fn from(e: AppError) -> u8 {
+        e.code()
+    }
+}
+
+impl From<u8> for AppError {
+    /// An unknown code (a newer server) reads as [`AppError::Internal`].
+    fn from(code: u8) -> AppError {
+        ALL.get(usize::from(code))
+            .copied()
+            .unwrap_or(AppError::Internal)
+    }
+}
+
 impl AppError {
+    /// The error's number on the wire between the portal and the browser.
+    pub fn code(self) -> u8 {
+        ALL.iter().position(|e| *e == self).unwrap_or(0) as u8
+    }
+
     /// The HTTP status a page showing this error answers with.
     pub fn status(self) -> u16 {
         match self {
@@ -72,34 +107,35 @@ impl FromServerFnError for AppError {
     }
 }
 
-/// The first [`AppError`] among a boundary's errors (anything else counts as internal).
-pub fn first_error(errors: &Errors) -> AppError {
-    errors
-        .iter()
-        .next()
-        .map(|(_, e)| {
-            (**e)
-                .downcast_ref::<AppError>()
-                .copied()
-                .unwrap_or(AppError::Internal)
-        })
-        .unwrap_or(AppError::Internal)
+/// Every page's data read: the page's view when the read succeeds, [`error_view`] when it fails.
+///
+/// `read` returns the page's future (resources awaited inside it, so `<Suspense>` waits for them);
+/// its view is type-erased, so this wrapper and its error path are in the WASM bundle once. Leptos's
+/// `<ErrorBoundary>` would do the same job at 6.5 KB (gzip) more bundle, which the 400 KiB
+/// first-load budget has no room for; see BENCHMARKS.md.
+pub fn page_data<F, Fut>(read: F) -> AnyView
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<AnyView, AppError>> + Send + 'static,
+{
+    erased_page_data(Box::new(move || Box::pin(read())))
 }
 
-/// The boundary every page's data read sits under: an `Err` below it shows [`ErrorView`].
-///
-/// Children are type-erased (and pages hand it `Result<AnyView, AppError>`), so the boundary's
-/// code is in the WASM bundle once rather than once per page.
-#[component]
-pub fn DataBoundary(children: Children) -> impl IntoView {
-    view! { <ErrorBoundary fallback=|errors| view! { <ErrorView errors/> }>{children()}</ErrorBoundary> }
+/// A page's read with its future boxed, so the reactive view below is one type for every page.
+type PageRead =
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<AnyView, AppError>> + Send>> + Send + Sync>;
+
+fn erased_page_data(read: PageRead) -> AnyView {
+    (move || {
+        let fut = read();
+        Suspend::new(async move { fut.await.unwrap_or_else(error_view) })
+    })
+    .into_any()
 }
 
 /// The one error view: sets the HTTP status during server rendering and says what happened in
 /// fixed words. A missing name shows the 404 page.
-#[component]
-pub fn ErrorView(errors: ArcRwSignal<Errors>) -> impl IntoView {
-    let error = first_error(&errors.read());
+pub fn error_view(error: AppError) -> AnyView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(status) = http::StatusCode::from_u16(error.status()) {
@@ -154,8 +190,9 @@ mod tests {
 
     #[test]
     fn the_error_round_trips_as_json() {
-        for e in [AppError::NotFound(Entity::Team), AppError::Unavailable] {
+        for e in ALL {
             assert_eq!(AppError::de(e.ser()), e);
         }
+        assert_eq!(AppError::from(200), AppError::Internal);
     }
 }

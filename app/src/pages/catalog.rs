@@ -2,7 +2,7 @@
 
 use crate::api::list_services;
 use crate::components::{Loading, ServiceTable};
-use crate::error::DataBoundary;
+use crate::error::page_data;
 use crate::model::{CatalogQuery, FacetValue, ServiceList};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -63,13 +63,11 @@ pub fn CatalogPage() -> impl IntoView {
             />
         </div>
         <Transition fallback=Loading>
-            <DataBoundary>
-                {move || Suspend::new(async move {
+            {page_data(move || async move {
                     services
                         .await
                         .map(|list| catalog_results(list, query.get_untracked(), set_param).into_any())
                 })}
-            </DataBoundary>
         </Transition>
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::api::list_clusters;
 use crate::components::Loading;
-use crate::error::DataBoundary;
+use crate::error::page_data;
 use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ClusterState, ClusterStatus};
 use leptos::prelude::*;
@@ -102,8 +102,7 @@ pub fn ClustersPage() -> impl IntoView {
         <h1 class="mb-1 text-2xl font-semibold">"Clusters"</h1>
         <p class="mb-4 text-muted">"Every cluster Wayfinder watches, and how fresh its data is."</p>
         <Suspense fallback=Loading>
-            <DataBoundary>
-                {move || Suspend::new(async move {
+            {page_data(move || async move {
                     clusters.await.map(|list| if list.is_empty() {
                         view! {
                             <p data-testid="no-clusters" class="rounded border border-dashed p-8 text-center">
@@ -114,7 +113,6 @@ pub fn ClustersPage() -> impl IntoView {
                         view! { <LiveClusters initial=list/> }.into_any()
                     })
                 })}
-            </DataBoundary>
         </Suspense>
     }
 }

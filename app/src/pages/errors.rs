@@ -3,7 +3,7 @@
 
 use crate::api::list_errors;
 use crate::components::Loading;
-use crate::error::DataBoundary;
+use crate::error::page_data;
 use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ErrorList, ErrorQuery, FacetValue};
 use crate::pages::errors_tab::grouped;
@@ -27,11 +27,9 @@ pub fn ErrorsPage() -> impl IntoView {
         <h1 class="mb-1 text-2xl font-semibold">"Errors"</h1>
         <p class="mb-4 text-muted">"Every problem Wayfinder finds in the watched clusters, worst first."</p>
         <Transition fallback=Loading>
-            <DataBoundary>
-                {move || Suspend::new(async move {
+            {page_data(move || async move {
                     errors.await.map(|list| view! { <LiveErrors initial=list query=query.get_untracked()/> }.into_any())
                 })}
-            </DataBoundary>
         </Transition>
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::api::list_problems;
 use crate::components::Loading;
-use crate::error::DataBoundary;
+use crate::error::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -15,8 +15,7 @@ pub fn ProblemsPage() -> impl IntoView {
         <h1 class="mb-1 text-2xl font-semibold">"Catalog problems"</h1>
         <p class="mb-4 text-muted">"Descriptors that could not be read as written. Everything else in the catalog still loads."</p>
         <Suspense fallback=Loading>
-            <DataBoundary>
-            {move || Suspend::new(async move {
+            {page_data(move || async move {
                 problems.await.map(|list| match list {
                     list if list.is_empty() => view! {
                         <p data-testid="no-problems" class="rounded border border-dashed p-8 text-center">"No problems: every descriptor loaded."</p>
@@ -47,7 +46,6 @@ pub fn ProblemsPage() -> impl IntoView {
                     }.into_any(),
                 })
             })}
-            </DataBoundary>
         </Suspense>
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::api::{clusters_configured, get_service};
 use crate::components::{EntityLinks, EntityRefLink, LifecycleBadge, Loading, Tags};
-use crate::error::{AppError, DataBoundary, Entity};
+use crate::error::{page_data, AppError, Entity};
 use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ServiceDetail, ServicePart};
 use crate::pages::autoscaling_tab::autoscaling_tab;
@@ -83,15 +83,13 @@ pub fn ServicePage() -> impl IntoView {
     let clusters = crate::codec::resource(|| (), |_| clusters_configured());
     view! {
         <Suspense fallback=Loading>
-            <DataBoundary>
-                {move || Suspend::new(async move {
+            {page_data(move || async move {
                     let tab = tab.get();
                     let s = service.await?;
                     let tab = tab.ok_or(AppError::NotFound(Entity::Tab))?;
                     let clusters = clusters.await.unwrap_or(0);
                     Ok::<_, AppError>(service_view(s, tab, clusters).into_any())
                 })}
-            </DataBoundary>
         </Suspense>
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::api::get_system;
 use crate::components::{EntityLinks, EntityRefLink, Loading, ServiceTable};
-use crate::error::DataBoundary;
+use crate::error::page_data;
 use crate::model::SystemDetail;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,9 +16,7 @@ pub fn SystemPage() -> impl IntoView {
     let system = crate::codec::resource(move || name.get(), get_system);
     view! {
         <Suspense fallback=Loading>
-            <DataBoundary>
-                {move || Suspend::new(async move { system.await.map(|s| system_view(s).into_any()) })}
-            </DataBoundary>
+            {page_data(move || async move { system.await.map(|s| system_view(s).into_any()) })}
         </Suspense>
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::api::get_team;
 use crate::components::{EntityLinks, EntityRefLink, Loading, ServiceTable};
-use crate::error::DataBoundary;
+use crate::error::page_data;
 use crate::model::{encode_component, ScaleStatus, Severity, TeamDetail};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,9 +16,7 @@ pub fn TeamPage() -> impl IntoView {
     let team = crate::codec::resource(move || name.get(), get_team);
     view! {
         <Suspense fallback=Loading>
-            <DataBoundary>
-                {move || Suspend::new(async move { team.await.map(|t| team_view(t).into_any()) })}
-            </DataBoundary>
+            {page_data(move || async move { team.await.map(|t| team_view(t).into_any()) })}
         </Suspense>
     }
 }
