@@ -41,26 +41,38 @@ pub struct Faults {
     pub error_code: u16,
 }
 
+/// A `--fault` argument that cannot be read, with the argument and what is wrong in it.
+#[derive(Debug, thiserror::Error)]
+#[error("--fault {text}: {problem}")]
+pub struct FaultArgError {
+    pub text: String,
+    pub problem: String,
+}
+
 impl Faults {
     /// Parses `CLUSTER:latencyMs=…,errorRate=…,errorCode=…`.
-    pub fn parse_cli(text: &str) -> Result<(String, Faults), String> {
+    pub fn parse_cli(text: &str) -> Result<(String, Faults), FaultArgError> {
+        let err = |problem: String| FaultArgError {
+            text: text.to_string(),
+            problem,
+        };
         let (cluster, settings) = text
             .split_once(':')
-            .ok_or_else(|| format!("--fault {text}: expected CLUSTER:KEY=VALUE,…"))?;
+            .ok_or_else(|| err("expected CLUSTER:KEY=VALUE,…".into()))?;
         let mut faults = Faults::default();
         for pair in settings.split(',').filter(|p| !p.is_empty()) {
             let (k, v) = pair
                 .split_once('=')
-                .ok_or_else(|| format!("--fault {text}: {pair} is not KEY=VALUE"))?;
-            let bad = |e: &dyn std::fmt::Display| format!("--fault {text}: {k}: {e}");
+                .ok_or_else(|| err(format!("{pair} is not KEY=VALUE")))?;
+            let bad = |e: &dyn std::fmt::Display| err(format!("{k}: {e}"));
             match k {
                 "latencyMs" => faults.latency_ms = v.parse().map_err(|e| bad(&e))?,
                 "errorRate" => faults.error_rate = v.parse().map_err(|e| bad(&e))?,
                 "errorCode" => faults.error_code = v.parse().map_err(|e| bad(&e))?,
                 other => {
-                    return Err(format!(
-                        "--fault {text}: unknown key {other} (latencyMs, errorRate, errorCode)"
-                    ))
+                    return Err(err(format!(
+                        "unknown key {other} (latencyMs, errorRate, errorCode)"
+                    )))
                 }
             }
         }
@@ -850,9 +862,9 @@ fn selectors(
     query: &HashMap<String, String>,
 ) -> Result<(LabelSelector, Option<FieldSelector>), ApiError> {
     let labels = LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or(""))
-        .map_err(ApiError::bad_request)?;
+        .map_err(|e| ApiError::bad_request(e.0))?;
     let fields = match query.get("fieldSelector").filter(|f| !f.is_empty()) {
-        Some(f) => Some(FieldSelector::parse(f, r.plural).map_err(ApiError::bad_request)?),
+        Some(f) => Some(FieldSelector::parse(f, r.plural).map_err(|e| ApiError::bad_request(e.0))?),
         None => None,
     };
     Ok((labels, fields))
@@ -1004,7 +1016,7 @@ fn watch(
     let (labels, mut fields) = selectors(r, query)?;
     if let Some(name) = name {
         let by_name = FieldSelector::parse(&format!("metadata.name={name}"), r.plural)
-            .map_err(ApiError::bad_request)?;
+            .map_err(|e| ApiError::bad_request(e.0))?;
         fields = Some(by_name);
     }
     let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true");
@@ -1153,8 +1165,10 @@ mod tests {
             ("prod-eu-1", 20, 0.5, 503)
         );
         assert!(Faults::parse_cli("prod-eu-1").is_err());
-        assert!(Faults::parse_cli("c:latency=1").is_err_and(|e| e.contains("unknown key latency")));
-        assert!(Faults::parse_cli("c:errorRate=lots").is_err_and(|e| e.contains("errorRate")));
+        assert!(Faults::parse_cli("c:latency=1")
+            .is_err_and(|e| e.to_string().contains("unknown key latency")));
+        assert!(Faults::parse_cli("c:errorRate=lots")
+            .is_err_and(|e| e.to_string().contains("errorRate")));
     }
 
     #[test]

@@ -74,7 +74,26 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(args: Serve) -> Result<(), String> {
+/// Why `kubesim serve` stopped, with what it was doing.
+#[derive(Debug, thiserror::Error)]
+enum ServeError {
+    #[error(transparent)]
+    Scenario(#[from] kubesim::scenario::ScenarioError),
+    #[error(transparent)]
+    Fault(#[from] kubesim::api::FaultArgError),
+    #[error("--fault {text}: no cluster named {cluster}")]
+    NoCluster { text: String, cluster: String },
+    #[error("cannot write {path}: {source}")]
+    Kubeconfig {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot serve the admin API: {0}")]
+    Admin(#[source] std::io::Error),
+}
+
+async fn serve(args: Serve) -> Result<(), ServeError> {
     let options = FleetOptions {
         tls: !args.http,
         bookmark_every: Duration::from_secs(args.bookmark_seconds.max(1)),
@@ -93,18 +112,21 @@ async fn serve(args: Serve) -> Result<(), String> {
     let scenario = match args.scenario.as_str() {
         "empty" => Scenario::empty(args.clusters.max(1)),
         "demo" => kubesim::demo::scenario(),
-        file => Scenario::from_file(std::path::Path::new(file)).map_err(|e| e.to_string())?,
+        file => Scenario::from_file(std::path::Path::new(file))?,
     };
     let fleet = Fleet::start(&scenario.specs(), &options)
         .await
-        .map_err(|e| format!("cannot start the clusters: {e}"))?;
+        .map_err(kubesim::scenario::ScenarioError::Start)?;
     let is_demo = args.scenario == "demo" && args.services.is_none();
     scenario.apply(&fleet)?;
     for text in &args.faults {
         let (cluster, faults) = kubesim::api::Faults::parse_cli(text)?;
         fleet
             .cluster(&cluster)
-            .ok_or_else(|| format!("--fault {text}: no cluster named {cluster}"))?
+            .ok_or_else(|| ServeError::NoCluster {
+                text: text.clone(),
+                cluster: cluster.clone(),
+            })?
             .api
             .set_faults(faults);
     }
@@ -112,7 +134,7 @@ async fn serve(args: Serve) -> Result<(), String> {
 }
 
 /// Starts the controllers (unless static), writes the kubeconfig, serves the admin API until Ctrl-C.
-async fn run(fleet: Arc<Fleet>, args: &Serve, is_demo: bool) -> Result<(), String> {
+async fn run(fleet: Arc<Fleet>, args: &Serve, is_demo: bool) -> Result<(), ServeError> {
     if !args.static_mode {
         kubesim::controllers::spawn(fleet.clone());
         if is_demo {
@@ -121,11 +143,14 @@ async fn run(fleet: Arc<Fleet>, args: &Serve, is_demo: bool) -> Result<(), Strin
     }
     fleet
         .write_kubeconfig(&args.kubeconfig_out)
-        .map_err(|e| format!("cannot write {}: {e}", args.kubeconfig_out.display()))?;
+        .map_err(|source| ServeError::Kubeconfig {
+            path: args.kubeconfig_out.clone(),
+            source,
+        })?;
     let admin = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.admin_port)))
         .await
-        .map_err(|e| format!("cannot bind the admin port: {e}"))?;
-    let admin_addr = admin.local_addr().map_err(|e| e.to_string())?;
+        .map_err(ServeError::Admin)?;
+    let admin_addr = admin.local_addr().map_err(ServeError::Admin)?;
     for c in &fleet.clusters {
         println!(
             "cluster {:<16} {:<14} {:<12} {}",
@@ -143,7 +168,7 @@ async fn run(fleet: Arc<Fleet>, args: &Serve, is_demo: bool) -> Result<(), Strin
     );
     let server = axum::serve(admin, admin_router(fleet.clone()));
     tokio::select! {
-        r = server => r.map_err(|e| e.to_string())?,
+        r = server => r.map_err(ServeError::Admin)?,
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(())

@@ -257,14 +257,12 @@ pub fn groups() -> Vec<(&'static str, &'static str)> {
 }
 
 /// Checks an object against the k8s-openapi type of its kind, so only real shapes are stored.
-pub fn validate(resource: &Resource, object: &Value) -> Result<(), String> {
+pub fn validate(resource: &Resource, object: &Value) -> Result<(), serde_json::Error> {
     use k8s_openapi::api::{
         apps::v1 as apps, autoscaling::v2 as autoscaling, batch::v1 as batch, core::v1 as core,
     };
-    fn check<T: serde::de::DeserializeOwned>(object: &Value) -> Result<(), String> {
-        serde_json::from_value::<T>(object.clone())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    fn check<T: serde::de::DeserializeOwned>(object: &Value) -> Result<(), serde_json::Error> {
+        serde_json::from_value::<T>(object.clone()).map(|_| ())
     }
     match (resource.group, resource.plural) {
         ("", "namespaces") => check::<core::Namespace>(object),

@@ -27,13 +27,23 @@ pub struct Scenario {
     pub clusters: Vec<ScenarioCluster>,
 }
 
-/// A scenario file that cannot be used, said with the file and what is wrong.
+/// A scenario that cannot be used or set up, said with the file or cluster and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("cannot read scenario {0}: {1}")]
-    Read(String, std::io::Error),
+    Read(String, #[source] std::io::Error),
     #[error("scenario {0}: {1}")]
     Invalid(String, String),
+    #[error("cannot start the clusters: {0}")]
+    Start(#[source] std::io::Error),
+    #[error("{cluster}: unsupported object {object}")]
+    Unsupported { cluster: String, object: String },
+    #[error("{cluster}: {source}")]
+    Refused {
+        cluster: String,
+        #[source]
+        source: crate::store::StoreError,
+    },
 }
 
 impl Scenario {
@@ -90,7 +100,7 @@ impl Scenario {
     }
 
     /// Creates the scenario's objects and faults in a started fleet.
-    pub fn apply(&self, fleet: &Fleet) -> Result<(), String> {
+    pub fn apply(&self, fleet: &Fleet) -> Result<(), ScenarioError> {
         for sc in &self.clusters {
             let Some(cluster) = fleet.cluster(&sc.spec.name) else {
                 continue;
@@ -101,8 +111,10 @@ impl Scenario {
             let mut objects: Vec<&Value> = sc.objects.iter().collect();
             objects.sort_by_key(|o| o.get("kind").and_then(Value::as_str) != Some("Namespace"));
             for o in objects {
-                let r = resource_of(o)
-                    .ok_or_else(|| format!("{}: unsupported object {o}", sc.spec.name))?;
+                let r = resource_of(o).ok_or_else(|| ScenarioError::Unsupported {
+                    cluster: sc.spec.name.clone(),
+                    object: o.to_string(),
+                })?;
                 let ns = o
                     .pointer("/metadata/namespace")
                     .and_then(Value::as_str)
@@ -111,7 +123,10 @@ impl Scenario {
                     .api
                     .store
                     .create(r, ns, o.clone(), true)
-                    .map_err(|e| format!("{}: {e}", sc.spec.name))?;
+                    .map_err(|source| ScenarioError::Refused {
+                        cluster: sc.spec.name.clone(),
+                        source,
+                    })?;
             }
         }
         Ok(())
@@ -238,10 +253,13 @@ impl Synthetic {
     }
 
     /// Starts the fleet and fills it one cluster at a time (objects written with their status).
-    pub async fn start(&self, options: &crate::fleet::FleetOptions) -> Result<Fleet, String> {
+    pub async fn start(
+        &self,
+        options: &crate::fleet::FleetOptions,
+    ) -> Result<Fleet, ScenarioError> {
         let fleet = Fleet::start(&self.specs(), options)
             .await
-            .map_err(|e| format!("cannot start the clusters: {e}"))?;
+            .map_err(ScenarioError::Start)?;
         for (c, spec) in self.specs().into_iter().enumerate() {
             let one = Scenario {
                 clusters: vec![ScenarioCluster {

@@ -2,6 +2,11 @@
 
 use serde_json::Value;
 
+/// A selector the apiserver would refuse; the text reads like the apiserver's (kubectl shows it).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct SelectorError(pub String);
+
 /// One label requirement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum LabelReq {
@@ -52,12 +57,12 @@ fn valid_key(k: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
-fn set_values(rest: &str) -> Result<Vec<String>, String> {
+fn set_values(rest: &str) -> Result<Vec<String>, SelectorError> {
     let inner = rest
         .trim()
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| format!("expected a parenthesised set, got {rest:?}"))?;
+        .ok_or_else(|| SelectorError(format!("expected a parenthesised set, got {rest:?}")))?;
     Ok(inner
         .split(',')
         .map(|v| v.trim().to_string())
@@ -67,7 +72,7 @@ fn set_values(rest: &str) -> Result<Vec<String>, String> {
 
 impl LabelSelector {
     /// Parses the query-parameter form; errors read like the apiserver's.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, SelectorError> {
         let mut reqs = Vec::new();
         for part in split_top(s) {
             let req = if let Some(key) = part.strip_prefix('!') {
@@ -94,9 +99,9 @@ impl LabelSelector {
                 | LabelReq::NotExists(k) => k,
             };
             if !valid_key(key) {
-                return Err(format!(
+                return Err(SelectorError(format!(
                     "unable to parse requirement: invalid label key {key:?}"
-                ));
+                )));
             }
             reqs.push(req);
         }
@@ -161,7 +166,7 @@ fn field_value<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
 
 impl FieldSelector {
     /// Parses and checks the fields against what `resource` supports.
-    pub fn parse(s: &str, resource: &str) -> Result<Self, String> {
+    pub fn parse(s: &str, resource: &str) -> Result<Self, SelectorError> {
         let mut reqs = Vec::new();
         for part in split_top(s) {
             let (field, eq, value) = if let Some((k, v)) = part.split_once("!=") {
@@ -171,13 +176,13 @@ impl FieldSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(format!(
+                return Err(SelectorError(format!(
                     "invalid selector: '{part}'; can't understand '{part}'"
-                ));
+                )));
             };
             let field = field.trim();
             if !field_supported(resource, field) {
-                return Err(format!("field label not supported: {field}"));
+                return Err(SelectorError(format!("field label not supported: {field}")));
             }
             reqs.push((field.to_string(), eq, value.trim().to_string()));
         }

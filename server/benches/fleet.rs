@@ -970,7 +970,7 @@ async fn run(args: Args) -> Result<(), String> {
     // kubesim in this process, HTTPS, static (objects stay as written until the bench changes them).
     let t = Instant::now();
     let options = kubesim::fleet::FleetOptions::default();
-    let fleet = size.start(&options).await?;
+    let fleet = size.start(&options).await.map_err(|e| e.to_string())?;
     let generate_seconds = t.elapsed().as_secs_f64();
     println!("bench: kubesim filled in {generate_seconds:.1} s");
     let kubeconfig = out_dir.join("kubeconfig");

@@ -1,45 +1,16 @@
 //! The autoscaling tab (`/services/:name/autoscaling`): a gauge per HPA per cluster, every metric
 //! against its target, conditions, the last hour's replicas, and how load spreads over clusters.
 
-use crate::model::{
-    AutoscalerView, MetricView, ReplicaPoint, ScaleStatus, ServiceDetail, SpreadEntry,
-};
+use crate::components::{scale_colour, ScaleBadge};
+use crate::model::{AutoscalerView, MetricView, ReplicaPoint, ServiceDetail, SpreadEntry};
 use leptos::prelude::*;
-
-fn colour(status: ScaleStatus) -> (&'static str, &'static str) {
-    // (badge classes, SVG fill)
-    match status {
-        ScaleStatus::AtMax => (
-            "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100",
-            "#e11d48",
-        ),
-        ScaleStatus::NearMax => (
-            "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
-            "#d97706",
-        ),
-        ScaleStatus::Inactive => (
-            "bg-slate-200 text-slate-900 dark:bg-slate-700 dark:text-slate-100",
-            "#64748b",
-        ),
-        ScaleStatus::Ok | ScaleStatus::AtMin => (
-            "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
-            "#059669",
-        ),
-    }
-}
-
-/// An autoscaler's status as a coloured word.
-#[component]
-pub fn ScaleBadge(status: ScaleStatus) -> impl IntoView {
-    view! { <span class=format!("badge {}", colour(status).0) data-testid="scale-status" data-status=status.id()>{status.id()}</span> }
-}
 
 /// The min..max gauge: the allowed range shaded, current filled, desired as an outline.
 fn gauge(a: &AutoscalerView) -> impl IntoView {
     let width = 320.0;
     let scale = f64::from(a.max.max(a.current).max(a.desired).max(1));
     let x = |v: i32| 10.0 + (width - 20.0) * f64::from(v) / scale;
-    let fill = colour(a.status).1;
+    let fill = scale_colour(a.status).1;
     let label = format!(
         "{} of {} to {} replicas ({}), desired {}",
         a.current,
@@ -204,7 +175,7 @@ fn spread_chart(entries: &[SpreadEntry], what: &str) -> impl IntoView {
                             <td>{format!("{}/{}", e.replicas, e.max)}</td>
                             <td class="w-1/3">
                                 <div class="flex items-center gap-2">
-                                    <div class="h-2 flex-1 rounded bg-slate-200 dark:bg-slate-700"><div class="h-2 rounded" style=format!("width: {share}%; background: {}", colour(e.status).1)></div></div>
+                                    <div class="h-2 flex-1 rounded bg-slate-200 dark:bg-slate-700"><div class="h-2 rounded" style=format!("width: {share}%; background: {}", scale_colour(e.status).1)></div></div>
                                     <span class="text-xs">{format!("{share}%")}</span>
                                 </div>
                             </td>

@@ -1,8 +1,8 @@
 //! The cluster map on `/services/:name/clusters`: regions → clusters → this service's workloads and
 //! pods, kept live by the service's SSE stream.
 
-use crate::model::{Health, PodView, Rollout, ServiceCluster, WorkloadView};
-use crate::pages::clusters::ClusterStateBadge;
+use crate::components::{ClusterStateBadge, HealthBadge};
+use crate::model::{PodView, Rollout, ServiceCluster, WorkloadView};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -15,22 +15,6 @@ pub fn short_age(seconds: Option<i64>) -> String {
         Some(s) if s < 172_800 => format!("{}h", s / 3600),
         Some(s) => format!("{}d", s / 86_400),
     }
-}
-
-/// A workload's or pod's health as a coloured word.
-#[component]
-pub fn HealthBadge(health: Health) -> impl IntoView {
-    let colour = match health {
-        Health::Healthy => {
-            "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100"
-        }
-        Health::Progressing | Health::Idle => {
-            "bg-slate-100 text-slate-900 dark:bg-slate-700 dark:text-slate-100"
-        }
-        Health::Degraded => "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
-        Health::Failing => "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100",
-    };
-    view! { <span class=format!("badge {colour}") data-testid="health" data-health=health.id()>{health.id()}</span> }
 }
 
 /// The cluster map of one service (the page keeps it live).

@@ -1,32 +1,12 @@
 //! `/clusters`: every cluster with its status, region, cached objects and last error.
 
 use crate::api::list_clusters;
-use crate::components::Loading;
+use crate::components::{ClusterStateBadge, Loading};
 use crate::error::page_data;
 use crate::live::{use_live, Live, LiveIndicator};
-use crate::model::{ClusterState, ClusterStatus};
+use crate::model::ClusterStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// A cluster's state as a coloured badge, with words for screen readers and colour-blind users.
-#[component]
-pub fn ClusterStateBadge(state: ClusterState) -> impl IntoView {
-    let colour = match state {
-        ClusterState::Synced => {
-            "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100"
-        }
-        ClusterState::Connecting => {
-            "bg-slate-100 text-slate-900 dark:bg-slate-700 dark:text-slate-100"
-        }
-        ClusterState::Stale | ClusterState::Forbidden => {
-            "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100"
-        }
-        ClusterState::Unreachable | ClusterState::Unauthorized => {
-            "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100"
-        }
-    };
-    view! { <span class=format!("badge {colour}") data-testid="cluster-state" data-state=state.id()>{state.id()}</span> }
-}
 
 /// The clusters table, kept live by `/api/v1/events`.
 #[component]

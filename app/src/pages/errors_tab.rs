@@ -1,50 +1,10 @@
-//! The errors tab (`/services/:name/errors`) and the small health markers other pages reuse.
+//! The errors tab (`/services/:name/errors`).
 
-use crate::model::{Finding, HealthSummary, ScaleStatus, ServiceDetail, Severity};
-use crate::pages::autoscaling_tab::ScaleBadge;
+use crate::components::SeverityBadge;
+use crate::model::{Finding, ServiceDetail, Severity};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::BTreeSet;
-
-/// A severity as a coloured word.
-#[component]
-pub fn SeverityBadge(severity: Severity) -> impl IntoView {
-    let colour = match severity {
-        Severity::Critical => "bg-rose-700 text-white dark:bg-rose-600",
-        Severity::Error => "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100",
-        Severity::Warning => "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
-        Severity::Info => "bg-slate-100 text-slate-900 dark:bg-slate-700 dark:text-slate-100",
-    };
-    view! { <span class=format!("badge {colour}") data-testid="severity" data-severity=severity.id()>{severity.id()}</span> }
-}
-
-/// A service's health in one cell: the worst finding and, when it matters, the autoscaling status.
-#[component]
-pub fn HealthCell(health: HealthSummary, name: String) -> impl IntoView {
-    let scaling = health.scaling.filter(|s| {
-        matches!(
-            s,
-            ScaleStatus::AtMax | ScaleStatus::NearMax | ScaleStatus::Inactive
-        )
-    });
-    view! {
-        <span class="inline-flex flex-wrap items-center gap-1" data-testid="health-cell" data-worst=health.worst.map(|w| w.id()).unwrap_or("none")>
-            {match health.worst {
-                Some(w) => {
-                    let n: usize = health.counts.values().sum();
-                    view! {
-                        <a href=format!("/services/{name}/errors") class="inline-flex items-center gap-1">
-                            <SeverityBadge severity=w/>
-                            <span class="text-xs text-muted">{format!("{n} finding{}", if n == 1 { "" } else { "s" })}</span>
-                        </a>
-                    }.into_any()
-                }
-                None => view! { <span class="text-xs text-muted">"no findings"</span> }.into_any(),
-            }}
-            {scaling.map(|s| view! { <a href=format!("/services/{name}/autoscaling")><ScaleBadge status=s/></a> })}
-        </span>
-    }
-}
 
 /// The affected objects of a finding.
 fn objects_table(f: &Finding) -> impl IntoView {

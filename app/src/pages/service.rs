@@ -1,14 +1,15 @@
 //! `/services/:name[/:tab]`: one service's page with its tabs.
 
 use crate::api::{clusters_configured, get_service};
-use crate::components::{EntityLinks, EntityRefLink, LifecycleBadge, Loading, Tags};
+use crate::components::{
+    EntityLinks, EntityRefLink, HealthCell, LifecycleBadge, Loading, ScaleBadge, Tags,
+};
 use crate::error::{page_data, AppError, Entity};
 use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ServiceDetail, ServicePart};
 use crate::pages::autoscaling_tab::autoscaling_tab;
-use crate::pages::autoscaling_tab::ScaleBadge;
 use crate::pages::cluster_map::{cluster_map, rollout_history};
-use crate::pages::errors_tab::{errors_tab, HealthCell};
+use crate::pages::errors_tab::errors_tab;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

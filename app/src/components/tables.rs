@@ -1,66 +1,10 @@
-//! Small building blocks shared by the pages.
+//! The services table of the catalog, team and system pages.
 
-use crate::model::{CatalogQuery, EntityLink, ServiceSummary};
+use super::badges::{HealthCell, LifecycleBadge};
+use super::links::EntityRefLink;
+use super::Tags;
+use crate::model::{CatalogQuery, ServiceSummary};
 use leptos::prelude::*;
-use leptos_meta::Title;
-
-/// A link to another entity's page, or plain text (flagged) when the reference dangles.
-#[component]
-pub fn EntityRefLink(link: EntityLink) -> impl IntoView {
-    match link.href() {
-        Some(href) => view! {
-            <a class="link" href=href title=link.entity_ref.clone()>{link.title}</a>
-        }
-        .into_any(),
-        None if link.exists => view! { <span title=link.entity_ref.clone()>{link.title}</span> }.into_any(),
-        None => view! {
-            <span class="text-amber-800 dark:text-amber-300" title=format!("{} is not in the catalog", link.entity_ref)>
-                {link.title}
-                <span class="sr-only">" (not in the catalog)"</span>
-            </span>
-        }
-        .into_any(),
-    }
-}
-
-/// A comma-separated list of entity links, or a dash when empty.
-#[component]
-pub fn EntityLinks(links: Vec<EntityLink>) -> impl IntoView {
-    if links.is_empty() {
-        return view! { <span class="text-muted">"—"</span> }.into_any();
-    }
-    view! {
-        <ul class="flex flex-wrap gap-x-3 gap-y-1">
-            {links.into_iter().map(|l| view! { <li><EntityRefLink link=l/></li> }).collect_view()}
-        </ul>
-    }
-    .into_any()
-}
-
-/// A lifecycle shown as a coloured badge, so deprecated services stand out.
-#[component]
-pub fn LifecycleBadge(lifecycle: String) -> impl IntoView {
-    let colour = match lifecycle.as_str() {
-        "production" => "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
-        "experimental" => "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
-        "deprecated" => "bg-rose-100 text-rose-900 dark:bg-rose-900 dark:text-rose-100",
-        _ => "bg-slate-100 text-slate-900 dark:bg-slate-700 dark:text-slate-100",
-    };
-    view! { <span class=format!("badge {colour}")>{lifecycle}</span> }
-}
-
-/// Tags as small chips.
-#[component]
-pub fn Tags(tags: Vec<String>) -> impl IntoView {
-    view! {
-        <ul class="flex flex-wrap gap-1" aria-label="Tags">
-            {tags
-                .into_iter()
-                .map(|t| view! { <li class="chip">{t}</li> })
-                .collect_view()}
-        </ul>
-    }
-}
 
 /// The services table of the catalog, team and system pages; sortable when given the current query.
 #[component]
@@ -141,7 +85,7 @@ pub fn ServiceTable(
                                             }.into_any()
                                         }}
                                     </td>
-                                    <td>{(!s.cluster_names.is_empty()).then(|| view! { <crate::pages::errors_tab::HealthCell health=s.health.clone() name=s.name.clone()/> })}</td>
+                                    <td>{(!s.cluster_names.is_empty()).then(|| view! { <HealthCell health=s.health.clone() name=s.name.clone()/> })}</td>
                                 </tr>
                             }
                         })
@@ -150,32 +94,4 @@ pub fn ServiceTable(
             </table>
         </div>
     }
-}
-
-/// The 404 page; sets the HTTP status during server rendering.
-#[component]
-pub fn NotFound(
-    /// What was not found, in words.
-    #[prop(into)]
-    what: String,
-) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
-    view! {
-        <Title text="Not found"/>
-        <section data-testid="not-found" class="py-16 text-center">
-            <p class="text-6xl font-bold text-muted">"404"</p>
-            <h1 class="mt-4 text-2xl font-semibold">"Not found"</h1>
-            <p class="mt-2">{what}</p>
-            <p class="mt-6"><a class="link" href="/">"Back to the catalog"</a></p>
-        </section>
-    }
-}
-
-/// "Loading…" placeholder for suspended data.
-#[component]
-pub fn Loading() -> impl IntoView {
-    view! { <p class="text-muted" aria-live="polite">"Loading…"</p> }
 }
