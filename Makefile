@@ -37,10 +37,10 @@ setup-browser:
 		{ echo "could not install chromium: run 'sudo apt-get install -y chromium' or set CHROMIUM=/path"; exit 1; }; }
 
 setup-kubectl:
-	@command -v kubectl >/dev/null || { echo "installing kubectl for the compatibility tests (Debian's kubernetes-client)"; \
+	@[ -n "$$KUBECTL" ] || command -v kubectl >/dev/null || { echo "installing kubectl for the compatibility tests (Debian's kubernetes-client)"; \
 		(apt-get update -qq && apt-get install -y -qq kubernetes-client >/dev/null) || \
 		{ echo "could not install kubectl: install it, or set KUBECTL=/path/to/kubectl"; exit 1; }; }
-	@echo "kubectl: $$(command -v kubectl)"
+	@echo "kubectl: $${KUBECTL:-$$(command -v kubectl)}"
 
 build: setup ## Release build of the server and the WASM bundle (its .gz made once, with Zopfli).
 	cargo leptos build --release
