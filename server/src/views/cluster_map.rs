@@ -55,6 +55,16 @@ fn replica_health(r: &Replicas, total: i32) -> Health {
     }
 }
 
+/// Replicas of a workload with `spec.replicas` (1 when unset) and ready/available/updated counts.
+fn scaled(desired: Option<i32>, [ready, available, updated]: [Option<i32>; 3]) -> Replicas {
+    Replicas {
+        desired: desired.unwrap_or(1),
+        ready: ready.unwrap_or(0),
+        available: available.unwrap_or(0),
+        updated: updated.unwrap_or(0),
+    }
+}
+
 /// A Deployment on the map.
 pub fn deployment(d: &Deployment) -> WorkloadView {
     let spec = d.spec.as_ref();
@@ -64,12 +74,14 @@ pub fn deployment(d: &Deployment) -> WorkloadView {
         spec.and_then(|s| s.template.spec.as_ref()),
     );
     let st = d.status.clone().unwrap_or_default();
-    w.replicas = Replicas {
-        desired: spec.and_then(|s| s.replicas).unwrap_or(1),
-        ready: st.ready_replicas.unwrap_or(0),
-        available: st.available_replicas.unwrap_or(0),
-        updated: st.updated_replicas.unwrap_or(0),
-    };
+    w.replicas = scaled(
+        spec.and_then(|s| s.replicas),
+        [
+            st.ready_replicas,
+            st.available_replicas,
+            st.updated_replicas,
+        ],
+    );
     w.health = replica_health(&w.replicas, st.replicas.unwrap_or(0));
     for c in st.conditions.iter().flatten() {
         let failed = (c.type_ == "Progressing"
@@ -92,12 +104,14 @@ pub fn statefulset(s: &StatefulSet) -> WorkloadView {
         spec.and_then(|s| s.template.spec.as_ref()),
     );
     let st = s.status.clone().unwrap_or_default();
-    w.replicas = Replicas {
-        desired: spec.and_then(|s| s.replicas).unwrap_or(1),
-        ready: st.ready_replicas.unwrap_or(0),
-        available: st.available_replicas.unwrap_or(0),
-        updated: st.updated_replicas.unwrap_or(0),
-    };
+    w.replicas = scaled(
+        spec.and_then(|s| s.replicas),
+        [
+            st.ready_replicas,
+            st.available_replicas,
+            st.updated_replicas,
+        ],
+    );
     w.health = replica_health(&w.replicas, st.replicas);
     w
 }

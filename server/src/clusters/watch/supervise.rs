@@ -158,10 +158,18 @@ pub async fn supervise(
     let mut started: Vec<(Instant, u32)> = vec![(Instant::now(), 0); tasks.len()];
     // Restarts waiting while held.
     let mut held: Option<Vec<usize>> = None;
-    for (i, t) in tasks.iter().enumerate() {
-        let h = set.spawn((t.start)());
+    // Starts task `i` (its future `run`) and records it as running.
+    let spawn = |set: &mut JoinSet<()>,
+                 running: &mut HashMap<tokio::task::Id, usize>,
+                 handles: &mut Vec<Option<AbortHandle>>,
+                 i: usize,
+                 run: BoxFuture<'static, ()>| {
+        let h = set.spawn(run);
         running.insert(h.id(), i);
         handles[i] = Some(h);
+    };
+    for (i, t) in tasks.iter().enumerate() {
+        spawn(&mut set, &mut running, &mut handles, i, (t.start)());
     }
     loop {
         tokio::select! {
@@ -191,12 +199,11 @@ pub async fn supervise(
                     .min(RESTART_MAX);
                 *at = Instant::now() + delay;
                 let task = (tasks[i].start)();
-                let h = set.spawn(async move {
+                let later = Box::pin(async move {
                     tokio::time::sleep(delay).await;
                     task.await;
                 });
-                running.insert(h.id(), i);
-                handles[i] = Some(h);
+                spawn(&mut set, &mut running, &mut handles, i, later);
             }
             order = control.recv() => match order {
                 Some(Control::Kill(kind)) => {
@@ -214,9 +221,7 @@ pub async fn supervise(
                 Some(Control::Hold(false)) => {
                     for i in held.take().unwrap_or_default() {
                         started[i].0 = Instant::now();
-                        let h = set.spawn((tasks[i].start)());
-                        running.insert(h.id(), i);
-                        handles[i] = Some(h);
+                        spawn(&mut set, &mut running, &mut handles, i, (tasks[i].start)());
                     }
                 }
                 None => return,
