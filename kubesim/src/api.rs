@@ -616,6 +616,13 @@ async fn serve(
     }
     let store = &api.store;
     let parse_body = || -> Result<Value, ApiError> {
+        if content_type.starts_with(crate::proto::CONTENT_TYPE) {
+            return crate::proto::decode(body).map_err(|e| {
+                ApiError::bad_request(format!(
+                    "the body of the request was in an unknown format - {e}"
+                ))
+            });
+        }
         serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml ({e})")))
     };
     let ns_or_empty = ns.unwrap_or("");

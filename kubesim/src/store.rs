@@ -272,13 +272,17 @@ impl Store {
             )));
         }
         let uid = uuid(&mut inner.rng);
-        if !preserve || !meta.contains_key("uid") {
+        // kubectl writes `creationTimestamp: null` (and, in protobuf, `generation: 0`): unset.
+        let unset = |v: Option<&Value>| {
+            matches!(v, None | Some(Value::Null)) || v == Some(&json!("")) || v == Some(&json!(0))
+        };
+        if !preserve || unset(meta.get("uid")) {
             meta.insert("uid".into(), json!(uid));
         }
-        if !preserve || !meta.contains_key("creationTimestamp") {
+        if !preserve || unset(meta.get("creationTimestamp")) {
             meta.insert("creationTimestamp".into(), json!(now()));
         }
-        if !preserve || !meta.contains_key("generation") {
+        if !preserve || unset(meta.get("generation")) {
             meta.insert("generation".into(), json!(1));
         }
         object["apiVersion"] = json!(r.api_version());

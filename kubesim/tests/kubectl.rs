@@ -293,3 +293,174 @@ async fn kubectl_reads_tables_and_writes_state_a_watch_sees() {
     let version = kubectl.run(&["version", "-o", "json"], None).await;
     assert!(version.contains("\"minor\": \"33\""), "{version}");
 }
+
+/// kubectl 1.33 sends the objects its `create` subcommands build as protobuf; kubesim stores what
+/// they mean, and kube-rs reads it back typed.
+#[tokio::test]
+async fn kubectl_create_subcommands_send_protobuf_and_kube_rs_reads_them() {
+    use k8s_openapi::api::batch::v1::Job;
+    use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service};
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    let fleet = fleet(&["prod-eu-1"]).await;
+    let kubectl = Kubectl::new(&fleet);
+    let client = client(&fleet, "prod-eu-1").await;
+    let out = kubectl
+        .run(&["create", "namespace", "payments"], None)
+        .await;
+    assert!(out.contains("namespace/payments created"), "{out}");
+    let ns: Namespace = Api::all(client.clone())
+        .get("payments")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(ns.metadata.creation_timestamp.is_some() && ns.metadata.uid.is_some());
+
+    let args = [
+        "-n",
+        "payments",
+        "create",
+        "deployment",
+        "ledger",
+        "--image=registry.example.com/payments/ledger:1.4.0",
+        "--replicas=0",
+        "--port=8080",
+    ];
+    let out = kubectl.run(&args, None).await;
+    assert!(out.contains("deployment.apps/ledger created"), "{out}");
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "payments");
+    let made = deployments
+        .get("ledger")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let spec = made.spec.unwrap_or_default();
+    assert_eq!(
+        spec.replicas,
+        Some(0),
+        "an explicit 0 is kept, not defaulted to 1"
+    );
+    let container = &spec.template.spec.unwrap_or_default().containers[0];
+    assert_eq!(
+        container.image.as_deref(),
+        Some("registry.example.com/payments/ledger:1.4.0")
+    );
+    assert_eq!(
+        container.ports.as_ref().map(|p| p[0].container_port),
+        Some(8080)
+    );
+    assert_eq!(made.metadata.generation, Some(1));
+    assert_eq!(
+        made.metadata
+            .labels
+            .unwrap_or_default()
+            .get("app")
+            .map(String::as_str),
+        Some("ledger")
+    );
+
+    for args in [
+        &[
+            "-n",
+            "payments",
+            "scale",
+            "deployment",
+            "ledger",
+            "--replicas=3",
+        ][..],
+        &[
+            "-n",
+            "payments",
+            "annotate",
+            "deployment",
+            "ledger",
+            "team=payments",
+        ],
+        &[
+            "-n",
+            "payments",
+            "label",
+            "deployment",
+            "ledger",
+            "tier=back",
+        ],
+        &[
+            "-n",
+            "payments",
+            "create",
+            "configmap",
+            "ledger",
+            "--from-literal=mode=strict",
+        ],
+        &[
+            "-n",
+            "payments",
+            "create",
+            "service",
+            "clusterip",
+            "ledger",
+            "--tcp=80:8080",
+        ],
+        &[
+            "-n",
+            "payments",
+            "create",
+            "job",
+            "migrate",
+            "--image=busybox",
+            "--",
+            "echo",
+            "hi",
+        ],
+    ] {
+        kubectl.run(args, None).await;
+    }
+    let made = deployments
+        .get("ledger")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(made.spec.and_then(|s| s.replicas), Some(3));
+    assert_eq!(
+        made.metadata
+            .annotations
+            .unwrap_or_default()
+            .get("team")
+            .map(String::as_str),
+        Some("payments")
+    );
+    assert_eq!(
+        made.metadata
+            .labels
+            .unwrap_or_default()
+            .get("tier")
+            .map(String::as_str),
+        Some("back")
+    );
+    let cm: ConfigMap = Api::namespaced(client.clone(), "payments")
+        .get("ledger")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        cm.data.unwrap_or_default().get("mode").map(String::as_str),
+        Some("strict")
+    );
+    let svc: Service = Api::namespaced(client.clone(), "payments")
+        .get("ledger")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let port = &svc.spec.unwrap_or_default().ports.unwrap_or_default()[0];
+    assert_eq!(
+        (port.port, port.target_port.clone()),
+        (80, Some(IntOrString::Int(8080)))
+    );
+    let job: Job = Api::namespaced(client, "payments")
+        .get("migrate")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let command = job
+        .spec
+        .and_then(|s| s.template.spec)
+        .map(|s| s.containers[0].command.clone());
+    assert_eq!(
+        command,
+        Some(Some(vec!["echo".to_string(), "hi".to_string()]))
+    );
+}
