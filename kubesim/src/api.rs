@@ -2,6 +2,7 @@
 
 use crate::auth::User;
 use crate::events;
+use crate::logs;
 use crate::resources::{self, Resource, RESOURCES};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
@@ -598,6 +599,9 @@ async fn serve(
     let r = target.resource;
     let verb = verb_for(method, &target, query);
     let ns = target.namespace.as_deref();
+    if r.plural == "pods" && target.subresource.as_deref() == Some("log") && verb == "get" {
+        return pod_log(api, user, &target, query);
+    }
     if r.create_only {
         if verb != "create" {
             return Err(ApiError::method_not_supported(verb, r.plural));
@@ -1011,6 +1015,91 @@ fn bookmark(r: &Resource, rv: u64, initial_end: bool) -> Bytes {
         "BOOKMARK",
         &json!({"kind": r.kind, "apiVersion": r.api_version(), "metadata": meta}),
     )
+}
+
+/// `GET …/pods/{name}/log`: the container's output as `text/plain`; with `follow=true` a stream
+/// that ends when the container does (or when the client leaves).
+fn pod_log(
+    api: &Arc<ClusterApi>,
+    user: &User,
+    target: &Target,
+    query: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let ns = target.namespace.as_deref();
+    let name = target.name.as_deref().unwrap_or_default();
+    if !user.can("get", "pods/log", ns) || api.refused(target.resource, ns) {
+        return Err(ApiError::forbidden(
+            &user.name,
+            "get",
+            "pods/log",
+            "",
+            ns,
+            Some(name),
+        ));
+    }
+    let pod = api
+        .store
+        .get("pods", ns.unwrap_or_default(), name)
+        .ok_or_else(|| ApiError::not_found("pods", "", name))?;
+    let q = logs::LogQuery::parse(query)?;
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let src = logs::source(&pod, &q, now_ms / 1000)?;
+    let first = logs::render(&logs::lines(&src, now_ms), &q, now_ms);
+    let text = |body: Body| {
+        Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "text/plain")
+            .body(body)
+            .unwrap_or_default()
+    };
+    if !q.follow {
+        return Ok(text(Body::from(logs::limit(first, &q))));
+    }
+    // Follow: what is there now (after tailLines), then each new line as it is written.
+    let sent = logs::lines(&src, now_ms).len();
+    let budget = q.limit_bytes.unwrap_or(usize::MAX);
+    let first = logs::limit(first, &q);
+    let state = (src, q, sent, budget - first.len(), Some(first));
+    let stream = futures::stream::unfold(state, |(src, q, sent, budget, first)| async move {
+        if let Some(first) = first {
+            return Some((
+                Ok::<_, Infallible>(Bytes::from(first)),
+                (src, q, sent, budget, None),
+            ));
+        }
+        loop {
+            if budget == 0 {
+                return None;
+            }
+            let now_ms = jiff::Timestamp::now().as_millisecond();
+            let all = logs::lines(&src, now_ms);
+            if all.len() > sent {
+                let chunk = logs::render(
+                    &all[sent..],
+                    &logs::LogQuery {
+                        tail_lines: None,
+                        since_seconds: None,
+                        ..q.clone()
+                    },
+                    now_ms,
+                );
+                let chunk = logs::limit(
+                    chunk,
+                    &logs::LogQuery {
+                        limit_bytes: Some(budget),
+                        ..Default::default()
+                    },
+                );
+                let left = budget - chunk.len();
+                return Some((Ok(Bytes::from(chunk)), (src, q, all.len(), left, None)));
+            }
+            if src.run.ended.is_some_and(|(end, _)| end * 1000 <= now_ms) {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    Ok(text(Body::from_stream(stream)))
 }
 
 fn watch(

@@ -618,7 +618,8 @@ pub enum Fault {
 }
 
 impl Fault {
-    fn of(pod: &Value) -> Self {
+    /// The pod's fault plan: its `kubesim.io/fault` annotation, or a missing image.
+    pub fn of(pod: &Value) -> Self {
         let image_missing = pod
             .pointer("/spec/containers")
             .and_then(Value::as_array)
@@ -671,6 +672,57 @@ fn crash_cycle(e: i64, run: i64) -> (i64, bool, i64, i64) {
         if k > 10_000 {
             return (k, false, 0, 300);
         }
+    }
+}
+
+/// One run of a pod's containers, in seconds since the epoch: started, and ended with an exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub started: i64,
+    pub ended: Option<(i64, i32)>,
+}
+
+/// Every run a pod's containers have had by `now`, oldest first (the same timeline as
+/// `pod_status`): none while the image cannot be pulled or the pod is not scheduled.
+pub fn runs(pod: &Value, now: i64) -> Vec<Run> {
+    let fault = Fault::of(pod);
+    let created = secs_of(pod, "/metadata/creationTimestamp").unwrap_or(now);
+    let start = created + 1;
+    let first = start + 1;
+    if now < first || s(pod, "/spec/nodeName").is_empty() {
+        return Vec::new();
+    }
+    let job_pod = s(pod, "/spec/restartPolicy") == "Never";
+    match fault {
+        Fault::ImagePull | Fault::ConfigError | Fault::Unschedulable => Vec::new(),
+        Fault::CrashLoop | Fault::Oom => {
+            let (run, code) = if fault == Fault::Oom {
+                (8, 137)
+            } else {
+                (3, 1)
+            };
+            let mut out = Vec::new();
+            let mut t = first;
+            let mut k = 0;
+            while t <= now {
+                let end = t + run;
+                out.push(Run {
+                    started: t,
+                    ended: (end <= now).then_some((end, code)),
+                });
+                t = end + (5_i64 << k.min(10)).min(40);
+                k += 1;
+            }
+            out
+        }
+        _ if job_pod => vec![Run {
+            started: first,
+            ended: (now > start + 4).then_some((start + 4, i32::from(fault == Fault::JobFail))),
+        }],
+        _ => vec![Run {
+            started: first,
+            ended: None,
+        }],
     }
 }
 

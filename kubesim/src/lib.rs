@@ -10,6 +10,7 @@ pub mod controllers;
 pub mod demo;
 pub mod events;
 pub mod fleet;
+pub mod logs;
 pub mod proto;
 pub mod resources;
 pub mod scenario;

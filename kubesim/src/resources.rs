@@ -317,6 +317,12 @@ pub fn discovery_v2(r: &Resource) -> Value {
             {"subresource": "status", "responseKind": {"group": "", "version": "", "kind": r.kind}, "verbs": ["get", "patch", "update"]}
         ]);
     }
+    if r.plural == "pods" {
+        entry["subresources"] = json!([
+            {"subresource": "log", "responseKind": {"group": "", "version": "", "kind": "Pod"}, "verbs": ["get"]},
+            {"subresource": "status", "responseKind": {"group": "", "version": "", "kind": "Pod"}, "verbs": ["get", "patch", "update"]}
+        ]);
+    }
     entry
 }
 

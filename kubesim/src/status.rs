@@ -43,16 +43,18 @@ impl ApiError {
             Some(ns) => format!("in the namespace \"{ns}\""),
             None => "at the cluster scope".to_string(),
         };
+        // `pods/log`: the subject is the pod, the resource the subresource.
+        let base = plural.split('/').next().unwrap_or(plural);
         let qualified = if group.is_empty() {
-            plural.to_string()
+            base.to_string()
         } else {
-            format!("{plural}.{group}")
+            format!("{base}.{group}")
         };
         let subject = match name {
             Some(n) => format!("{qualified} \"{n}\""),
             None => qualified,
         };
-        let mut details = json!({"kind": plural});
+        let mut details = json!({"kind": base});
         if !group.is_empty() {
             details["group"] = json!(group);
         }

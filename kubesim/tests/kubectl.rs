@@ -464,3 +464,121 @@ async fn kubectl_create_subcommands_send_protobuf_and_kube_rs_reads_them() {
         Some(Some(vec!["echo".to_string(), "hi".to_string()]))
     );
 }
+
+const LOG_PODS: &str = r#"
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-a1
+  labels: {topology.kubernetes.io/region: eu-west-1, topology.kubernetes.io/zone: eu-west-1a}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  containers:
+  - name: web
+    image: registry.example.com/shop/web:2.1.0
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: worker
+  namespace: shop
+  annotations: {kubesim.io/fault: crash-loop}
+spec:
+  containers:
+  - name: worker
+    image: registry.example.com/shop/worker:1.0.3
+"#;
+
+/// `kubectl logs`, `--previous`, `--tail` and `-f` read what each pod's fault plan prints.
+#[tokio::test]
+async fn kubectl_logs_previous_and_follow() {
+    use k8s_openapi::api::core::v1::Pod;
+    use std::sync::Arc;
+
+    let fleet = Arc::new(fleet(&["prod-eu-1"]).await);
+    kubesim::controllers::spawn(fleet.clone());
+    let kubectl = Kubectl::new(&fleet);
+    kubectl.run(&["create", "-f", "-"], Some(LOG_PODS)).await;
+    let pods: Api<Pod> = Api::namespaced(client(&fleet, "prod-eu-1").await, "shop");
+    // As the kubelet: "previous" is the container before the newest, so it exists once the
+    // crashed container has been restarted.
+    eventually("the worker has crashed and restarted", async || {
+        pods.get("worker")
+            .await
+            .ok()
+            .and_then(|p| p.status?.container_statuses)
+            .is_some_and(|cs| {
+                cs[0].restart_count >= 2
+                    || (cs[0].restart_count == 1
+                        && cs[0].state.as_ref().is_some_and(|s| s.running.is_some()))
+            })
+    })
+    .await;
+    let previous = kubectl
+        .run(&["-n", "shop", "logs", "worker", "--previous"], None)
+        .await;
+    assert!(
+        previous.starts_with("level=info msg=\"starting worker\" version=1.0.3 pid=1\n"),
+        "{previous}"
+    );
+    assert!(
+        previous.contains("java.net.ConnectException: Connection refused"),
+        "{previous}"
+    );
+    assert!(
+        previous.ends_with("\tat com.example.worker.Main.main(Main.java:17)\n"),
+        "{previous}"
+    );
+
+    eventually("the web pod has served a request", async || {
+        kubectl
+            .run(&["-n", "shop", "logs", "web"], None)
+            .await
+            .contains("msg=request")
+    })
+    .await;
+    let tail = kubectl
+        .run(
+            &["-n", "shop", "logs", "web", "--tail=1", "--timestamps"],
+            None,
+        )
+        .await;
+    assert_eq!(tail.lines().count(), 1, "{tail}");
+    assert!(
+        tail.contains("Z level=info msg=request method=GET"),
+        "{tail}"
+    );
+
+    // -f: new lines arrive while kubectl waits.
+    let mut follow = tokio::process::Command::new(kubesim::kubectl())
+        .args(["-n", "shop", "logs", "web", "-f", "--tail=0"])
+        .env("KUBECONFIG", kubectl.dir.path().join("config"))
+        .env("HOME", kubectl.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("kubectl: {e}"));
+    let mut out =
+        tokio::io::BufReader::new(follow.stdout.take().unwrap_or_else(|| panic!("stdout")));
+    let mut line = String::new();
+    use tokio::io::AsyncBufReadExt;
+    tokio::time::timeout(std::time::Duration::from_secs(10), out.read_line(&mut line))
+        .await
+        .unwrap_or_else(|_| panic!("no line followed in 10 s"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        line.starts_with("level=info msg=request method=GET"),
+        "{line}"
+    );
+    follow.kill().await.unwrap_or_else(|e| panic!("{e}"));
+}
