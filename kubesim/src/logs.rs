@@ -354,20 +354,20 @@ mod tests {
 
     const T0: i64 = 1_796_000_000;
 
+    fn previous(p: &Value, now: i64) -> Source {
+        let q = LogQuery {
+            previous: true,
+            ..Default::default()
+        };
+        source(p, &q, now).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
     #[test]
     fn a_crash_loop_prints_its_start_its_stack_trace_and_dies() {
         let p = pod("crash-loop", T0);
         let now = T0 + 60;
         let current = source(&p, &LogQuery::default(), now).unwrap_or_else(|e| panic!("{e:?}"));
-        let previous = source(
-            &p,
-            &LogQuery {
-                previous: true,
-                ..Default::default()
-            },
-            now,
-        )
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        let previous = previous(&p, now);
         assert_eq!(previous.index + 1, current.index);
         assert_eq!(previous.run.ended.map(|(_, code)| code), Some(1));
         let text = render(
@@ -470,15 +470,7 @@ mod tests {
             runs.len() >= 2 && runs[0].ended.map(|(_, c)| c) == Some(137),
             "{runs:?}"
         );
-        let src = source(
-            &p,
-            &LogQuery {
-                previous: true,
-                ..Default::default()
-            },
-            now,
-        )
-        .unwrap_or_else(|e| panic!("{e:?}"));
+        let src = previous(&p, now);
         let text = render(&lines(&src, now * 1000), &LogQuery::default(), now * 1000);
         assert!(text.trim_end().ends_with("heap=488Mi"), "{text}");
     }

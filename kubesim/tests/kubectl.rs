@@ -23,13 +23,18 @@ impl Kubectl {
     }
 
     /// Runs kubectl with a fresh HOME (its discovery cache is per simulator instance) and returns stdout.
-    async fn run(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let bin = kubesim::kubectl();
-        let mut cmd = tokio::process::Command::new(bin);
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(kubesim::kubectl());
         cmd.args(args)
             .env("KUBECONFIG", self.dir.path().join("config"))
             .env("HOME", self.dir.path())
-            .stdin(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    async fn run(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let mut cmd = self.command(args);
+        cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("kubectl: {e}"));
@@ -560,12 +565,9 @@ async fn kubectl_logs_previous_and_follow() {
     );
 
     // -f: new lines arrive while kubectl waits.
-    let mut follow = tokio::process::Command::new(kubesim::kubectl())
-        .args(["-n", "shop", "logs", "web", "-f", "--tail=0"])
-        .env("KUBECONFIG", kubectl.dir.path().join("config"))
-        .env("HOME", kubectl.dir.path())
+    let mut follow = kubectl
+        .command(&["-n", "shop", "logs", "web", "-f", "--tail=0"])
         .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("kubectl: {e}"));
     let mut out =
