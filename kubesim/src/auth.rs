@@ -15,6 +15,9 @@ pub struct Rule {
     /// resources is refused too, as it is for a real user who lacks one namespace.
     #[serde(default)]
     pub except_namespaces: Vec<String>,
+    /// Resources (or `pods/log`-style subresources) the rule does not grant, though `*` names them.
+    #[serde(default)]
+    pub except_resources: Vec<String>,
 }
 
 impl Rule {
@@ -25,6 +28,7 @@ impl Rule {
             resources: vec!["*".into()],
             namespaces: None,
             except_namespaces: Vec::new(),
+            except_resources: Vec::new(),
         }
     }
 
@@ -35,6 +39,7 @@ impl Rule {
             resources: vec!["*".into()],
             namespaces: Some(namespaces.iter().map(|s| s.to_string()).collect()),
             except_namespaces: Vec::new(),
+            except_resources: Vec::new(),
         }
     }
 
@@ -45,6 +50,7 @@ impl Rule {
             .any(|r| r.plural == resource && !r.namespaced);
         any(&self.verbs, verb)
             && any(&self.resources, resource)
+            && !self.except_resources.iter().any(|x| x == resource)
             && match (&self.namespaces, namespace) {
                 (None, _) if self.except_namespaces.is_empty() || cluster_scoped => true,
                 (None, Some(ns)) => !self.except_namespaces.iter().any(|e| e == ns),
@@ -80,7 +86,10 @@ impl User {
         let mut out = Vec::new();
         for r in &self.rules {
             let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
-            if any(&r.verbs, verb) && any(&r.resources, resource) {
+            if any(&r.verbs, verb)
+                && any(&r.resources, resource)
+                && !r.except_resources.iter().any(|x| x == resource)
+            {
                 match &r.namespaces {
                     None if r.except_namespaces.is_empty() => return None,
                     None => out.push("*".to_string()),
@@ -92,18 +101,33 @@ impl User {
     }
 }
 
-/// The users every simulated cluster knows: an administrator (kept out of `hidden` namespaces) and
-/// a namespace-limited viewer.
-pub fn default_users(viewer_namespaces: &[&str], hidden: &[String]) -> Vec<User> {
+/// The users every simulated cluster knows: an administrator (kept out of `hidden` namespaces, and
+/// from `pods/log` in `no_logs` namespaces) and a namespace-limited viewer.
+pub fn default_users(
+    viewer_namespaces: &[&str],
+    hidden: &[String],
+    no_logs: &[String],
+) -> Vec<User> {
+    let mut admin = vec![Rule {
+        except_namespaces: hidden.to_vec(),
+        ..Rule::admin()
+    }];
+    if !no_logs.is_empty() {
+        admin[0].except_resources = vec!["pods/log".into()];
+        admin.push(Rule {
+            verbs: vec!["get".into()],
+            resources: vec!["pods/log".into()],
+            namespaces: None,
+            except_namespaces: hidden.iter().chain(no_logs).cloned().collect(),
+            except_resources: Vec::new(),
+        });
+    }
     vec![
         User {
             name: "kubesim-admin".into(),
             groups: vec!["system:masters".into(), "system:authenticated".into()],
             token: "kubesim-admin-token".into(),
-            rules: vec![Rule {
-                except_namespaces: hidden.to_vec(),
-                ..Rule::admin()
-            }],
+            rules: admin,
         },
         User {
             name: "portal-viewer".into(),
@@ -120,7 +144,7 @@ mod tests {
 
     #[test]
     fn rules_scope_verbs_resources_and_namespaces() {
-        let users = default_users(&["shop"], &[]);
+        let users = default_users(&["shop"], &[], &[]);
         let (admin, viewer) = (&users[0], &users[1]);
         assert!(admin.can("delete", "pods", None));
         assert!(viewer.can("list", "pods", Some("shop")));
@@ -136,7 +160,7 @@ mod tests {
 
     #[test]
     fn a_hidden_namespace_takes_away_cluster_wide_lists() {
-        let users = default_users(&[], &["secret-team".to_string()]);
+        let users = default_users(&[], &["secret-team".to_string()], &[]);
         let admin = &users[0];
         assert!(!admin.can("list", "pods", None));
         assert!(!admin.can("list", "pods", Some("secret-team")));

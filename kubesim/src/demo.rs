@@ -24,6 +24,8 @@ pub const NEAR_MAX: (&str, &str) = ("checkout-api", "prod-us-1");
 pub const FLAKY_CLUSTER: &str = "prod-ap-1";
 /// The cluster where the portal's user may not read one namespace, and that namespace.
 pub const RESTRICTED: (&str, &str) = ("prod-ap-2", "identity");
+/// The cluster where the portal's user may not read pod logs in one namespace, and that namespace.
+pub const NO_LOGS: (&str, &str) = ("prod-ap-2", "payments");
 /// The service whose rollout the demo breaks a few seconds after start, and where.
 pub const BAD_ROLLOUT: (&str, &str, &str) = ("prod-eu-1", "storefront", "cart");
 
@@ -397,6 +399,11 @@ pub fn scenario() -> Scenario {
                 viewer_namespaces: vec!["storefront".into(), "search".into()],
                 hidden_namespaces: if *name == RESTRICTED.0 {
                     vec![RESTRICTED.1.to_string()]
+                } else {
+                    vec![]
+                },
+                no_log_namespaces: if *name == NO_LOGS.0 {
+                    vec![NO_LOGS.1.to_string()]
                 } else {
                     vec![]
                 },

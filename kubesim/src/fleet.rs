@@ -38,6 +38,9 @@ pub struct ClusterSpec {
     /// Namespaces the kubeconfig's (admin) user may not read, so cluster-wide lists are refused.
     #[serde(default)]
     pub hidden_namespaces: Vec<String>,
+    /// Namespaces where the kubeconfig's (admin) user may not read `pods/log`.
+    #[serde(default)]
+    pub no_log_namespaces: Vec<String>,
 }
 
 /// How a fleet is served.
@@ -95,7 +98,11 @@ impl Fleet {
         let mut clusters = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
             let namespaces: Vec<&str> = spec.viewer_namespaces.iter().map(String::as_str).collect();
-            let mut users = default_users(&namespaces, &spec.hidden_namespaces);
+            let mut users = default_users(
+                &namespaces,
+                &spec.hidden_namespaces,
+                &spec.no_log_namespaces,
+            );
             users.push(cert_user.clone());
             let store = Arc::new(Store::new(
                 options.history,

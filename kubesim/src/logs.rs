@@ -185,6 +185,20 @@ pub fn lines(src: &Source, now_ms: i64) -> Vec<Line> {
         }
     };
     let job = s(&src.pod, "/spec/restartPolicy") == "Never";
+    if s(&src.pod, "/metadata/annotations/kubesim.io~1log") == "flood" {
+        // A debug dump: 3,000 lines of about 1 KiB (one in a hundred 64 KiB), with ANSI colours
+        // and control characters, written in the container's first three seconds.
+        for k in 0..3_000_i64 {
+            let width = if k % 100 == 99 { 65_536 } else { 1_000 };
+            let filler: String = (0..width)
+                .map(|i| char::from(b'a' + ((i + k) % 26) as u8))
+                .collect();
+            at(
+                started + 500 + k,
+                format!("\x1b[36mDEBUG\x1b[0m dump {k} \u{7}\u{0}\u{1b}[2J {filler}"),
+            );
+        }
+    }
     at(
         started + 12,
         format!("level=info msg=\"starting {c}\" version={version} pid=1"),

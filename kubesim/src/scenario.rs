@@ -57,6 +57,7 @@ impl Scenario {
                     environment: "development".into(),
                     viewer_namespaces: vec!["default".into()],
                     hidden_namespaces: Vec::new(),
+                    no_log_namespaces: Vec::new(),
                 },
                 objects: vec![serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})],
                 faults: None,
@@ -190,6 +191,7 @@ impl Synthetic {
                 environment: "production".into(),
                 viewer_namespaces: vec!["payments".into()],
                 hidden_namespaces: Vec::new(),
+                no_log_namespaces: Vec::new(),
             })
             .collect()
     }

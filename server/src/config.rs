@@ -57,6 +57,16 @@ pub struct Cli {
     /// X-Forwarded-Email). Requests without it are refused (401), except /healthz, /readyz, /metrics.
     #[arg(long, env = "WAYFINDER_IDENTITY_HEADER")]
     pub identity_header: Option<String>,
+
+    /// With --identity-header: the proxy's header listing the user's groups, comma separated (e.g.
+    /// X-Forwarded-Groups). A group named like a service's owning team counts as membership.
+    #[arg(long, env = "WAYFINDER_GROUPS_HEADER")]
+    pub groups_header: Option<String>,
+
+    /// With --identity-header: members of this group (in the groups header) may read every
+    /// service's logs and object YAML.
+    #[arg(long, env = "WAYFINDER_ADMIN_GROUP")]
+    pub admin_group: Option<String>,
 }
 
 /// How logs are written.
@@ -87,6 +97,10 @@ pub struct FileConfig {
 pub struct AuthConfig {
     /// The header the proxy sets on every request it let through.
     pub identity_header: Option<String>,
+    /// The proxy's header with the user's groups, comma separated.
+    pub groups_header: Option<String>,
+    /// The group whose members may read every service's logs and YAML.
+    pub admin_group: Option<String>,
 }
 
 /// The `catalog:` section.
@@ -112,6 +126,10 @@ pub struct Settings {
     pub thresholds: crate::health::Thresholds,
     /// The auth proxy's identity header, when requests must carry one.
     pub identity_header: Option<axum::http::HeaderName>,
+    /// The auth proxy's groups header.
+    pub groups_header: Option<axum::http::HeaderName>,
+    /// Members may read every service's logs and YAML.
+    pub admin_group: Option<String>,
 }
 
 /// A configuration mistake, said with the file and the key.
@@ -210,22 +228,52 @@ impl Cli {
                 ),
             });
         }
-        let identity_header = match (&self.identity_header, &file.auth.identity_header) {
-            (Some(flag), _) => Some(header_name("--identity-header", flag)?),
-            (None, Some(key)) => Some(header_name(
-                &format!(
-                    "{}: auth.identityHeader",
-                    self.config
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default()
-                ),
-                key,
-            )?),
-            (None, None) => None,
+        let file_key = |key: &str| {
+            format!(
+                "{}: auth.{key}",
+                self.config
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )
         };
+        let header =
+            |flag: &Option<String>, flag_name: &str, file: &Option<String>, key: &str| match (
+                flag, file,
+            ) {
+                (Some(flag), _) => header_name(flag_name, flag).map(Some),
+                (None, Some(value)) => header_name(&file_key(key), value).map(Some),
+                (None, None) => Ok(None),
+            };
+        let identity_header = header(
+            &self.identity_header,
+            "--identity-header",
+            &file.auth.identity_header,
+            "identityHeader",
+        )?;
+        let groups_header = header(
+            &self.groups_header,
+            "--groups-header",
+            &file.auth.groups_header,
+            "groupsHeader",
+        )?;
+        let admin_group = self
+            .admin_group
+            .clone()
+            .or_else(|| file.auth.admin_group.clone())
+            .filter(|g| !g.trim().is_empty());
+        if identity_header.is_none() && (groups_header.is_some() || admin_group.is_some()) {
+            return Err(ConfigError::Invalid {
+                path: "--groups-header/--admin-group".into(),
+                message:
+                    "they need --identity-header (without an auth proxy, logs are open to everyone)"
+                        .into(),
+            });
+        }
         Ok(Settings {
             identity_header,
+            groups_header,
+            admin_group,
             thresholds: crate::health::Thresholds {
                 near_max: f64::from(self.hpa_near_max_percent) / 100.0,
             },

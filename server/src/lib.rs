@@ -6,6 +6,7 @@
 //! `catalog`; `config` and `reload` wire them; `time`, `compress` and `in_flight` are shared
 //! helpers.
 
+pub mod access;
 pub mod autoscaling;
 pub mod catalog;
 pub mod clusters;

@@ -47,7 +47,8 @@ async fn main() -> ExitCode {
     let fleet = Arc::new(server::clusters::Fleet::start(clusters, &services).await);
     let follow = server::reload::follow_catalog(store.clone(), fleet.clone());
     let reload = server::reload::spawn(cli.clone(), settings.clone(), fleet.clone());
-    let portal: SharedPortal = CatalogPortal::shared(store, fleet.clone(), settings.thresholds);
+    let portal: SharedPortal =
+        CatalogPortal::shared(store.clone(), fleet.clone(), settings.thresholds);
     let site_root = server::find_site_root(cli.site_root.clone());
     if !site_root.join("pkg").is_dir() {
         tracing::warn!(
@@ -58,10 +59,13 @@ async fn main() -> ExitCode {
     let state = AppState::new(server::http::Shared {
         leptos_options: server::leptos_options(&site_root, settings.listen),
         portal,
+        catalog: store,
         fleet: fleet.clone(),
         metrics: Arc::default(),
         security: Arc::new(server::http::guard::Security {
             identity_header: settings.identity_header.clone(),
+            groups_header: settings.groups_header.clone(),
+            admin_group: settings.admin_group.clone(),
         }),
         pages: Arc::default(),
     });

@@ -25,6 +25,7 @@ fn cluster(fleet: &kubesim::fleet::Fleet, name: &str, kubeconfig: String) -> Clu
         environment: "production".into(),
         dashboard_url: None,
         namespaces: vec![],
+        logs: true,
         access: Access::Inline {
             kubeconfig,
             context: fleet.clusters[0].name().to_string(),
@@ -156,6 +157,7 @@ async fn a_cluster_that_is_never_reachable_says_so() {
         environment: "production".into(),
         dashboard_url: None,
         namespaces: vec![],
+        logs: true,
         access: Access::Url {
             url: "https://127.0.0.1:1".into(),
             token_file: None,

@@ -42,7 +42,7 @@ fn typed<T: serde::de::DeserializeOwned>(file: &str, v: &serde_json::Value) -> T
     serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{file}: {}: {e}", v["kind"]))
 }
 
-/// What Wayfinder watches (`clusters::watch`), by API group.
+/// What Wayfinder watches (`clusters::watch`), by API group, and the pod logs it reads on request.
 fn watched() -> BTreeSet<(String, String)> {
     [
         ("", "namespaces"),
@@ -50,6 +50,7 @@ fn watched() -> BTreeSet<(String, String)> {
         ("", "pods"),
         ("", "services"),
         ("", "events"),
+        ("", "pods/log"),
         ("apps", "deployments"),
         ("apps", "replicasets"),
         ("apps", "statefulsets"),
@@ -68,11 +69,14 @@ fn watched() -> BTreeSet<(String, String)> {
 fn granted(file: &str, rules: &[PolicyRule]) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for r in rules {
+        let logs = r.resources.iter().flatten().any(|res| res == "pods/log");
         for verb in &r.verbs {
             assert!(
                 ["get", "list", "watch"].contains(&verb.as_str()),
                 "{file}: verb {verb}"
             );
+            // Logs are read on request, one at a time: `get` only.
+            assert!(!logs || verb == "get", "{file}: pods/log {verb}");
         }
         assert!(r.non_resource_urls.is_none(), "{file}: non-resource URLs");
         for g in r.api_groups.iter().flatten() {

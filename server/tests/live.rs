@@ -7,40 +7,16 @@ mod common;
 
 use app::model::{ClusterState, ClusterStatus, ServiceDetail, ServiceList};
 use common::{desired, eventually, in_cluster, sse_until, state_of, Portal};
-use std::path::Path;
 use std::time::Duration;
 
 /// How long a change may take to show before a test gives up (how fast it shows is measured by
 /// `make bench`, not here).
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Runs the real kubectl against the simulator.
-async fn kubectl(bin: &Path, home: &Path, args: &[&str]) -> String {
-    let out = tokio::process::Command::new(bin)
-        .args(args)
-        .env("KUBECONFIG", home.join("config"))
-        .env("HOME", home)
-        .output()
-        .await
-        .unwrap_or_else(|e| panic!("kubectl: {e}"));
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_fleet_live_through_the_real_binary() {
-    let sim = kubesim::demo::start(&Default::default())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let kubeconfig = home.path().join("config");
-    sim.write_kubeconfig(&kubeconfig)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let portal = Portal::start(&["--kubeconfig", &kubeconfig.to_string_lossy()]).await;
+    let demo = common::DemoFleet::start().await;
+    let portal = Portal::start(&["--kubeconfig", &demo.kubeconfig.to_string_lossy()]).await;
     eventually("/readyz", Duration::from_secs(30), || async {
         portal.text("/readyz").await.0 == 200
     })
@@ -67,7 +43,8 @@ async fn the_demo_fleet_live_through_the_real_binary() {
     );
     let deployments = kubesim::resources::by_store("deployments");
     for c in &api.clusters {
-        let spec = sim
+        let spec = demo
+            .sim
             .cluster(&c.cluster)
             .and_then(|k| {
                 k.api
@@ -176,25 +153,20 @@ async fn the_demo_fleet_live_through_the_real_binary() {
 
     // kubectl scale / rollout / pod failure reach the JSON API and an open SSE stream.
     {
-        let bin = kubesim::kubectl();
         {
             let mut stream = portal
                 .sse::<ServiceDetail>("/api/v1/services/config-service/events", "service")
                 .await;
             sse_until(&mut stream, Duration::from_secs(5), |_| true).await;
-            kubectl(
-                &bin,
-                home.path(),
-                &[
-                    "--context",
-                    "prod-eu-1",
-                    "-n",
-                    "platform",
-                    "scale",
-                    "deployment/config-service",
-                    "--replicas=5",
-                ],
-            )
+            demo.kubectl(&[
+                "--context",
+                "prod-eu-1",
+                "-n",
+                "platform",
+                "scale",
+                "deployment/config-service",
+                "--replicas=5",
+            ])
             .await;
             sse_until(&mut stream, WAIT, |v: &ServiceDetail| {
                 desired(&v.clusters, "prod-eu-1", "config-service") == Some(5)
@@ -207,20 +179,16 @@ async fn the_demo_fleet_live_through_the_real_binary() {
             .await;
 
             let image = "registry.example.com/platform/config-service:9.9.9";
-            kubectl(
-                &bin,
-                home.path(),
-                &[
-                    "--context",
-                    "prod-eu-1",
-                    "-n",
-                    "platform",
-                    "set",
-                    "image",
-                    "deployment/config-service",
-                    &format!("config-service={image}"),
-                ],
-            )
+            demo.kubectl(&[
+                "--context",
+                "prod-eu-1",
+                "-n",
+                "platform",
+                "set",
+                "image",
+                "deployment/config-service",
+                &format!("config-service={image}"),
+            ])
             .await;
             sse_until(&mut stream, WAIT, |v: &ServiceDetail| {
                 in_cluster(&v.clusters, "prod-eu-1").is_some_and(|c| {
@@ -236,22 +204,18 @@ async fn the_demo_fleet_live_through_the_real_binary() {
                 .sse::<ServiceDetail>("/api/v1/services/checkout-api/events", "service")
                 .await;
             sse_until(&mut checkout, Duration::from_secs(5), |_| true).await;
-            kubectl(
-                &bin,
-                home.path(),
-                &[
-                    "--context",
-                    "prod-eu-1",
-                    "-n",
-                    "payments",
-                    "patch",
-                    "hpa",
-                    "checkout-api",
-                    "--type=merge",
-                    "-p",
-                    r#"{"spec":{"maxReplicas":40}}"#,
-                ],
-            )
+            demo.kubectl(&[
+                "--context",
+                "prod-eu-1",
+                "-n",
+                "payments",
+                "patch",
+                "hpa",
+                "checkout-api",
+                "--type=merge",
+                "-p",
+                r#"{"spec":{"maxReplicas":40}}"#,
+            ])
             .await;
             sse_until(&mut checkout, WAIT, |v: &ServiceDetail| {
                 !v.errors.iter().any(|f| {
@@ -265,20 +229,16 @@ async fn the_demo_fleet_live_through_the_real_binary() {
                 .and_then(|c| c.pods.first())
                 .map(|p| p.name.clone())
                 .unwrap_or_else(|| panic!("a pod in prod-us-1"));
-            kubectl(
-                &bin,
-                home.path(),
-                &[
-                    "--context",
-                    "prod-us-1",
-                    "-n",
-                    "platform",
-                    "annotate",
-                    "pod",
-                    &pod,
-                    "kubesim.io/fault=config-error",
-                ],
-            )
+            demo.kubectl(&[
+                "--context",
+                "prod-us-1",
+                "-n",
+                "platform",
+                "annotate",
+                "pod",
+                &pod,
+                "kubesim.io/fault=config-error",
+            ])
             .await;
             sse_until(&mut stream, Duration::from_secs(5), |v: &ServiceDetail| {
                 in_cluster(&v.clusters, "prod-us-1").is_some_and(|c| {
@@ -294,7 +254,8 @@ async fn the_demo_fleet_live_through_the_real_binary() {
     }
 
     // A cluster goes down: unreachable data turns stale with its age; the others keep serving.
-    let us2 = sim
+    let us2 = demo
+        .sim
         .cluster("prod-us-2")
         .unwrap_or_else(|| panic!("us-2"))
         .clone();
@@ -326,7 +287,8 @@ async fn the_demo_fleet_live_through_the_real_binary() {
     .await;
 
     // Dropped watches and a compacted history: the watches recover on their own.
-    let eu = sim
+    let eu = demo
+        .sim
         .cluster("prod-eu-1")
         .unwrap_or_else(|| panic!("eu"))
         .clone();
@@ -371,7 +333,7 @@ async fn the_demo_fleet_live_through_the_real_binary() {
     );
 
     // Read-only, and never a Secret, in every cluster.
-    for c in &sim.clusters {
+    for c in &demo.sim.clusters {
         for r in c.api.request_log() {
             if r.user_agent.starts_with("kubectl") {
                 continue; // the test's own writes

@@ -18,6 +18,7 @@ fn routers() -> &'static (axum::Router, axum::Router) {
         let open = build(Security::default());
         let proxied = build(Security {
             identity_header: Some(HeaderName::from_static("x-forwarded-email")),
+            ..Security::default()
         });
         (open, proxied)
     })

@@ -71,6 +71,7 @@ async fn a_watch_task_that_dies_turns_its_cluster_stale_until_it_is_started_agai
         environment: "production".into(),
         dashboard_url: None,
         namespaces: vec![],
+        logs: true,
         access: Access::Inline {
             kubeconfig: sim.kubeconfig(),
             context: "prod-eu-1".into(),

@@ -13,6 +13,7 @@ pub fn spec(name: &str) -> ClusterSpec {
         environment: "production".into(),
         viewer_namespaces: vec!["shop".into()],
         hidden_namespaces: vec![],
+        no_log_namespaces: vec![],
     }
 }
 

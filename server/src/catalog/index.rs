@@ -145,6 +145,49 @@ impl Catalog {
         })
     }
 
+    /// Who owns `service`, for the access rule: its owning Group with the members' user names and
+    /// e-mail addresses (or the owning User alone).
+    pub fn owners_of(&self, service: &str) -> Option<crate::access::Owners> {
+        let d = &self.entities[*self.components.get(&service.to_ascii_lowercase())?];
+        let owner = EntityRef::parse(d.spec.owner.as_deref()?, Some("group"), &d.namespace).ok()?;
+        let user_of = |key: &str| self.by_key.get(key).map(|&i| &self.entities[i]);
+        if owner.kind.eq_ignore_ascii_case("user") {
+            let user = user_of(&owner.key());
+            return Some(crate::access::Owners {
+                name: owner.name.clone(),
+                title: owner.name.clone(),
+                users: vec![owner.name.clone()],
+                emails: user
+                    .and_then(|u| u.spec.profile.email.clone())
+                    .into_iter()
+                    .collect(),
+            });
+        }
+        let team = self.team(&owner.name)?;
+        let mut owners = crate::access::Owners {
+            name: team.name.clone(),
+            title: team.title.clone(),
+            ..Default::default()
+        };
+        for m in &team.members {
+            let user = user_of(&m.entity_ref);
+            owners.users.push(user.map_or_else(
+                || {
+                    m.entity_ref
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                },
+                |u| u.name.clone(),
+            ));
+            owners
+                .emails
+                .extend(user.and_then(|u| u.spec.profile.email.clone()));
+        }
+        Some(owners)
+    }
+
     /// A team page's data.
     pub fn team(&self, name: &str) -> Option<TeamDetail> {
         let g = &self.entities[*self.groups.get(&name.to_ascii_lowercase())?];

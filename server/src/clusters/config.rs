@@ -39,6 +39,9 @@ pub struct ClusterConfig {
     /// Only these namespaces are watched (one watch per namespace and kind).
     #[serde(default)]
     pub namespaces: Vec<String>,
+    /// `false`: the portal never reads this cluster's pod logs (default `true`).
+    #[serde(default)]
+    pub logs: Option<bool>,
 }
 
 /// How a cluster is reached, after checking the config.
@@ -71,6 +74,8 @@ pub struct Cluster {
     pub environment: String,
     pub dashboard_url: Option<String>,
     pub namespaces: Vec<String>,
+    /// Pod logs may be read (on request) from this cluster.
+    pub logs: bool,
     pub access: Access,
 }
 
@@ -142,6 +147,7 @@ pub fn check(
         environment: c.environment.clone().unwrap_or_else(|| "production".into()),
         dashboard_url: c.dashboard_url.clone(),
         namespaces: c.namespaces.clone(),
+        logs: c.logs.unwrap_or(true),
         access,
     })
 }

@@ -59,6 +59,7 @@ pub async fn resolve(
         environment,
         dashboard_url: None,
         namespaces: Vec::new(),
+        logs: true,
         access,
     };
     match source {

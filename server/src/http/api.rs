@@ -16,12 +16,29 @@ use serde::Serialize;
 pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// A cluster answered with an error or could not be reached.
+    #[error("{0}")]
+    BadGateway(String),
+    /// A cluster did not answer in time.
+    #[error("{0}")]
+    GatewayTimeout(String),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
         };
         let body = serde_json::json!({ "error": { "status": status.as_u16(), "message": self.to_string() } });
         (status, Json(body)).into_response()
@@ -42,6 +59,14 @@ pub fn router() -> Router<AppState> {
         .route("/services", get(services))
         .route("/services/{name}", get(service))
         .route("/services/{name}/events", get(super::live::service_events))
+        .route(
+            "/services/{name}/pods/{cluster}/{namespace}/{pod}/log",
+            get(super::logs::read),
+        )
+        .route(
+            "/services/{name}/pods/{cluster}/{namespace}/{pod}/log/events",
+            get(super::logs::follow),
+        )
         .route("/events", get(super::live::fleet_events))
         .route("/teams/{name}", get(team))
         .route("/systems/{name}", get(system))

@@ -21,6 +21,10 @@ pub struct Security {
     /// When set, every request except the probes and `/metrics` must carry this header, set by an
     /// authenticating proxy in front of the portal (oauth2-proxy's `X-Forwarded-Email`, say).
     pub identity_header: Option<HeaderName>,
+    /// The proxy's header listing the user's groups, comma separated (`X-Forwarded-Groups`).
+    pub groups_header: Option<HeaderName>,
+    /// Members of this group may read every service's logs and YAML.
+    pub admin_group: Option<String>,
 }
 
 /// Paths the kubelet and Prometheus call directly, not through the auth proxy.

@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod guard;
 pub mod live;
+pub mod logs;
 pub mod metrics;
 pub mod page_cache;
 pub mod router;
@@ -32,6 +33,8 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub portal: SharedPortal,
+    /// The catalog, for who owns a service (the access rule of logs and YAML).
+    pub catalog: Arc<crate::catalog::CatalogStore>,
     pub fleet: Arc<Fleet>,
     pub metrics: Arc<Metrics>,
     pub security: Arc<Security>,

@@ -84,6 +84,15 @@ impl Portal {
     }
 
     pub async fn get(&self, path: &str) -> (u16, hyper::Response<hyper::body::Incoming>) {
+        self.get_with(path, &[]).await
+    }
+
+    /// [`Portal::get`] with extra request headers.
+    pub async fn get_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, hyper::Response<hyper::body::Incoming>) {
         let stream = tokio::net::TcpStream::connect(&self.addr)
             .await
             .unwrap_or_else(|e| panic!("connect {}: {e}", self.addr));
@@ -91,8 +100,11 @@ impl Portal {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         tokio::spawn(conn);
-        let request = hyper::Request::get(path)
-            .header("host", "wayfinder")
+        let mut request = hyper::Request::get(path).header("host", "wayfinder");
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let request = request
             .body(Empty::<Bytes>::new())
             .unwrap_or_else(|e| panic!("{e}"));
         let response = sender
@@ -103,7 +115,12 @@ impl Portal {
     }
 
     pub async fn text(&self, path: &str) -> (u16, String) {
-        let (status, response) = self.get(path).await;
+        self.text_with(path, &[]).await
+    }
+
+    /// [`Portal::text`] with extra request headers.
+    pub async fn text_with(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        let (status, response) = self.get_with(path, headers).await;
         let body = response
             .into_body()
             .collect()
@@ -234,12 +251,13 @@ pub fn router_over(
     pages: Arc<server::http::page_cache::PageCache>,
 ) -> axum::Router {
     let portal: app::api::ssr::SharedPortal =
-        server::views::CatalogPortal::shared(store, fleet.clone(), Default::default());
+        server::views::CatalogPortal::shared(store.clone(), fleet.clone(), Default::default());
     let options =
         server::leptos_options(&PathBuf::from("target/site"), ([127, 0, 0, 1], 3000).into());
     server::app(server::http::AppState::new(server::http::Shared {
         leptos_options: options,
         portal,
+        catalog: store,
         fleet,
         metrics: Default::default(),
         security: Arc::new(security),
@@ -304,4 +322,46 @@ pub fn yaml_files(dir: &std::path::Path) -> Vec<(String, String)> {
         .collect();
     files.sort();
     files
+}
+
+/// The demo fleet (kubesim, in this test process) with its kubeconfig written to a temporary HOME,
+/// for a portal started with `--kubeconfig` and for the real kubectl.
+pub struct DemoFleet {
+    pub sim: Arc<kubesim::fleet::Fleet>,
+    pub home: tempfile::TempDir,
+    pub kubeconfig: PathBuf,
+}
+
+impl DemoFleet {
+    pub async fn start() -> Self {
+        let sim = kubesim::demo::start(&Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let kubeconfig = home.path().join("config");
+        sim.write_kubeconfig(&kubeconfig)
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self {
+            sim,
+            home,
+            kubeconfig,
+        }
+    }
+
+    /// What the real kubectl prints (it must succeed).
+    pub async fn kubectl(&self, args: &[&str]) -> Vec<u8> {
+        let out = tokio::process::Command::new(kubesim::kubectl())
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.home.path())
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("kubectl: {e}"));
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
 }

@@ -40,6 +40,11 @@ pub struct ClusterWatch {
     pub index: Arc<ClusterIndex>,
     /// The last hour of each autoscaler's replica count.
     pub history: Arc<ReplicaHistory>,
+    /// The client the watches use, for the reads a user asks for (pod logs); `None` when it could
+    /// not be built.
+    pub client: Option<kube::Client>,
+    /// At most [`crate::clusters::logs::MAX_PER_CLUSTER`] log reads at once.
+    pub log_slots: Arc<tokio::sync::Semaphore>,
     /// The region learnt from the Nodes, with the node count and time it was worked out at.
     learnt_region: std::sync::Mutex<Option<(usize, std::time::Instant, String)>>,
     /// Orders for the supervisor; closing it (dropping the watch) stops it.
@@ -79,6 +84,8 @@ impl ClusterWatch {
                     status,
                     index,
                     history,
+                    client: None,
+                    log_slots: crate::clusters::logs::slots(),
                     learnt_region: Default::default(),
                     control: None,
                     supervisor: None,
@@ -88,7 +95,7 @@ impl ClusterWatch {
         let namespaces = Shards::default();
         let ctx = Arc::new(Ctx {
             cluster: cluster.name.clone(),
-            client,
+            client: client.clone(),
             status: status.clone(),
             index: index.clone(),
             history: history.clone(),
@@ -128,6 +135,8 @@ impl ClusterWatch {
             status,
             index,
             history,
+            client: Some(client),
+            log_slots: crate::clusters::logs::slots(),
             learnt_region: Default::default(),
             control: Some(control),
             supervisor: Some(supervisor),

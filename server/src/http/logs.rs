@@ -1,0 +1,191 @@
+//! Pod logs for the people allowed to read them:
+//! `GET /api/v1/services/{name}/pods/{cluster}/{namespace}/{pod}/log` (`text/plain`, exactly the
+//! apiserver's bytes) and `…/log/events` (Server-Sent Events, one `line` message per line, an `end`
+//! message when the container stops). Only pods of the service, only for its owners when an
+//! identity header is configured, each read written to the audit log.
+
+use super::api::ApiError;
+use super::AppState;
+use crate::access::{self, Decision, Viewer};
+use crate::clusters::logs::{self, LogError, LogRequest};
+use crate::clusters::ClusterWatch;
+use app::api::valid_name;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::sse::Event;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// The query of both routes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogQuery {
+    pub container: Option<String>,
+    #[serde(default)]
+    pub previous: bool,
+    pub tail_lines: Option<i64>,
+}
+
+/// The path: service, cluster, namespace, pod.
+type PodPath = Path<(String, String, String, String)>;
+
+impl From<LogError> for ApiError {
+    fn from(e: LogError) -> Self {
+        let message = e.to_string();
+        match e {
+            LogError::Disabled { .. } | LogError::Forbidden { .. } => ApiError::Forbidden(message),
+            LogError::Busy { .. } => ApiError::TooManyRequests(message),
+            LogError::Gone { .. } => ApiError::NotFound(message),
+            LogError::Refused(_) => ApiError::BadRequest(message),
+            LogError::Timeout { .. } => ApiError::GatewayTimeout(message),
+            LogError::Unreachable { .. } => ApiError::BadGateway(message),
+        }
+    }
+}
+
+/// Who is asking, from the proxy's headers.
+pub fn viewer(state: &AppState, headers: &HeaderMap) -> Viewer {
+    let value = |name: &Option<axum::http::HeaderName>| {
+        name.as_ref()
+            .and_then(|n| headers.get(n))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    Viewer {
+        identity: value(&state.security.identity_header),
+        groups: access::parse_groups(value(&state.security.groups_header).as_deref()),
+    }
+}
+
+/// Whether `viewer` may read what `service`'s owners may.
+pub fn decide(state: &AppState, viewer: &Viewer, service: &str) -> Decision {
+    let rule = access::Rule {
+        enforced: state.security.identity_header.is_some(),
+        admin_group: state.security.admin_group.clone(),
+    };
+    let owners = state.catalog.snapshot().owners_of(service);
+    access::decide(&rule, viewer, owners.as_ref())
+}
+
+/// The cluster and the request, once the pod is known to be the service's and the viewer may read
+/// its logs; the audit line is written here, for reads and refusals alike.
+fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    (service, cluster, namespace, pod): (String, String, String, String),
+    q: LogQuery,
+    follow: bool,
+) -> Result<(Arc<ClusterWatch>, LogRequest), ApiError> {
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "no pod {namespace}/{pod} of service “{service}” in cluster {cluster}"
+        ))
+    };
+    if ![&service, &cluster, &namespace, &pod]
+        .iter()
+        .all(|s| valid_name(s))
+    {
+        return Err(not_found());
+    }
+    let clusters = state.fleet.clusters();
+    let watch = clusters
+        .iter()
+        .find(|c| c.cluster.name == cluster)
+        .cloned()
+        .ok_or_else(not_found)?;
+    let owned = watch.index.objects_of(&service).iter().any(|k| {
+        k.kind == crate::clusters::index::Kind::Pod && k.namespace == namespace && k.name == pod
+    });
+    if !owned {
+        return Err(not_found());
+    }
+    let viewer = viewer(state, headers);
+    let decision = decide(state, &viewer, &service);
+    let container = q.container.filter(|c| !c.is_empty());
+    let verdict = match &decision {
+        Decision::Open => "open",
+        Decision::Member { via } => via.as_str(),
+        Decision::Refused { .. } => "refused",
+    };
+    tracing::info!(
+        target: "wayfinder::audit",
+        who = viewer.identity.as_deref().unwrap_or("-"),
+        action = if follow { "follow-log" } else { "read-log" },
+        service = %service,
+        cluster = %cluster,
+        namespace = %namespace,
+        pod = %pod,
+        container = container.as_deref().unwrap_or("-"),
+        previous = q.previous,
+        decision = verdict,
+        "pod log"
+    );
+    if !decision.allowed() {
+        return Err(ApiError::Forbidden(decision.refusal("these logs")));
+    }
+    Ok((
+        watch,
+        LogRequest {
+            namespace,
+            pod,
+            container,
+            previous: q.previous,
+            tail_lines: LogRequest::tail(q.tail_lines),
+        },
+    ))
+}
+
+/// `GET …/log`: the log as `text/plain`; a log longer than 2 MiB is cut, with a note at the end.
+pub async fn read(
+    State(state): State<AppState>,
+    Path(path): PodPath,
+    Query(q): Query<LogQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (watch, req) = authorize(&state, &headers, path, q, false)?;
+    let text = logs::read(&watch, &req).await?;
+    let mut body = text.bytes;
+    if text.cut {
+        body.extend_from_slice(
+            format!(
+                "\n[wayfinder: cut at {} MiB; ask for fewer lines with tailLines]\n",
+                logs::MAX_BYTES / (1024 * 1024)
+            )
+            .as_bytes(),
+        );
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET …/log/events`: each line as a `line` message as the container writes it, then `end`.
+pub async fn follow(
+    State(state): State<AppState>,
+    Path(path): PodPath,
+    Query(q): Query<LogQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (watch, req) = authorize(&state, &headers, path, q, true)?;
+    let lines = logs::follow(&watch, &req).await?;
+    // SSE data cannot carry a carriage return; nothing else in a line needs changing.
+    let events = lines
+        .map(|l| Ok::<_, Infallible>(Event::default().event("line").data(l.replace('\r', ""))))
+        .chain(futures::stream::once(async {
+            Ok(Event::default().event("end").data("the container stopped"))
+        }));
+    let mut response = super::live::sse(events);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}

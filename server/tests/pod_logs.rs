@@ -1,0 +1,376 @@
+//! Pod logs through the real `wayfinder` binary, reading the demo fleet (kubesim) over HTTPS with
+//! the same kubeconfig the real kubectl uses: byte for byte what `kubectl logs` prints, the bounds
+//! (lines, 2 MiB, 20 at once per cluster), only the service's pods, the RBAC refusal, who may read,
+//! and follow streams that end when the client leaves.
+
+mod common;
+
+use app::model::ServiceDetail;
+use common::Portal;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, PostParams};
+use std::time::Duration;
+
+use common::DemoFleet;
+
+async fn setup() -> DemoFleet {
+    DemoFleet::start().await
+}
+
+/// What the pod log tests do with the demo fleet.
+trait Logs {
+    async fn portal(&self, args: &[&str]) -> Portal;
+    async fn client(&self, cluster: &str) -> kube::Client;
+}
+
+impl Logs for DemoFleet {
+    async fn portal(&self, args: &[&str]) -> Portal {
+        let path = self.kubeconfig.display().to_string();
+        let mut all = vec!["--kubeconfig", path.as_str()];
+        all.extend_from_slice(args);
+        Portal::start(&all).await
+    }
+
+    async fn client(&self, cluster: &str) -> kube::Client {
+        let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.sim.kubeconfig())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let options = kube::config::KubeConfigOptions {
+            context: Some(cluster.into()),
+            ..Default::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        kube::Client::try_from(config).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// The first `Some` that `f` gives, polled for up to 60 s.
+async fn until<T, Fut: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    mut f: impl FnMut() -> Fut,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A pod of `service` in `cluster` that `pick` accepts, once the portal lists one.
+async fn pod_of(
+    portal: &Portal,
+    service: &str,
+    cluster: &str,
+    pick: impl Fn(&app::model::PodView) -> bool,
+) -> (String, String) {
+    pod_as(portal, service, cluster, &[], pick).await
+}
+
+/// [`pod_of`], asking with `headers`.
+async fn pod_as(
+    portal: &Portal,
+    service: &str,
+    cluster: &str,
+    headers: &[(&str, &str)],
+    pick: impl Fn(&app::model::PodView) -> bool,
+) -> (String, String) {
+    until(&format!("a pod of {service} in {cluster}"), || async {
+        let (status, body) = portal
+            .text_with(&format!("/api/v1/services/{service}"), headers)
+            .await;
+        let detail: ServiceDetail = (status == 200)
+            .then(|| serde_json::from_str(&body).ok())
+            .flatten()?;
+        let c = detail.clusters.into_iter().find(|c| c.cluster == cluster)?;
+        c.pods
+            .into_iter()
+            .find(|p| pick(p))
+            .map(|p| (p.namespace, p.name))
+    })
+    .await
+}
+
+fn log_path(service: &str, cluster: &str, (ns, pod): &(String, String), query: &str) -> String {
+    format!("/api/v1/services/{service}/pods/{cluster}/{ns}/{pod}/log{query}")
+}
+
+#[tokio::test]
+async fn logs_are_what_kubectl_prints_within_bounds() {
+    let setup = setup().await;
+    let portal = setup.portal(&[]).await;
+
+    // A crash-looping pod's previous container, byte for byte.
+    let crashing = pod_of(&portal, "recommendations", "prod-us-2", |p| p.restarts >= 2).await;
+    let (status, previous) = portal
+        .text(&log_path(
+            "recommendations",
+            "prod-us-2",
+            &crashing,
+            "?previous=true",
+        ))
+        .await;
+    assert_eq!(status, 200, "{previous}");
+    assert!(previous.contains("java.net.ConnectException"), "{previous}");
+    let by_kubectl = setup
+        .kubectl(&[
+            "--context",
+            "prod-us-2",
+            "-n",
+            &crashing.0,
+            "logs",
+            &crashing.1,
+            "--previous",
+        ])
+        .await;
+    assert_eq!(previous.as_bytes(), by_kubectl.as_slice());
+
+    // A healthy pod's last lines (it writes one every 2 s: compare until both read the same moment).
+    let healthy = pod_of(&portal, "checkout-api", "prod-eu-1", |p| {
+        p.restarts == 0 && p.phase == "Running"
+    })
+    .await;
+    common::eventually(
+        "the last 3 lines agree",
+        Duration::from_secs(30),
+        || async {
+            let (_, ours) = portal
+                .text(&log_path(
+                    "checkout-api",
+                    "prod-eu-1",
+                    &healthy,
+                    "?tailLines=3",
+                ))
+                .await;
+            let theirs = setup
+                .kubectl(&[
+                    "--context",
+                    "prod-eu-1",
+                    "-n",
+                    &healthy.0,
+                    "logs",
+                    &healthy.1,
+                    "--tail=3",
+                ])
+                .await;
+            ours.as_bytes() == theirs.as_slice() && ours.lines().count() == 3
+        },
+    )
+    .await;
+
+    // Only the service's pods, only known clusters, the apiserver's own refusals passed on.
+    let (status, body) = portal
+        .text(&log_path("recommendations", "prod-eu-1", &healthy, ""))
+        .await;
+    assert_eq!(status, 404, "a pod of another service: {body}");
+    assert!(body.contains("no pod"), "{body}");
+    let (status, _) = portal
+        .text(&log_path("checkout-api", "nowhere", &healthy, ""))
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = portal
+        .text(&log_path(
+            "checkout-api",
+            "prod-eu-1",
+            &healthy,
+            "?container=nope",
+        ))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("container nope is not valid"), "{body}");
+
+    // Where the identity lacks pods/log, the page can say so and which rule would allow it.
+    let (cluster, namespace) = kubesim::demo::NO_LOGS;
+    let refused = pod_of(&portal, "checkout-api", cluster, |p| {
+        p.namespace == namespace
+    })
+    .await;
+    let (status, body) = portal
+        .text(&log_path("checkout-api", cluster, &refused, ""))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains(&format!(
+            "Wayfinder may not read logs in namespace {namespace} of cluster {cluster}"
+        )) && body.contains("pods/log"),
+        "{body}"
+    );
+
+    // A log over 2 MiB is cut, with a note; tailLines past 5,000 is clamped, not refused.
+    let pods: Api<Pod> = Api::namespaced(setup.client("prod-eu-1").await, &healthy.0);
+    let mut flood: Pod = pods.get(&healthy.1).await.unwrap_or_else(|e| panic!("{e}"));
+    flood.metadata = kube::api::ObjectMeta {
+        name: Some("checkout-api-debug-dump".into()),
+        labels: flood.metadata.labels.clone(),
+        annotations: Some([("kubesim.io/log".to_string(), "flood".to_string())].into()),
+        ..Default::default()
+    };
+    flood.status = None;
+    pods.create(&PostParams::default(), &flood)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dump = (healthy.0.clone(), "checkout-api-debug-dump".to_string());
+    pod_of(&portal, "checkout-api", "prod-eu-1", |p| {
+        p.name == dump.1 && p.phase == "Running"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (status, body) = portal
+        .text(&log_path(
+            "checkout-api",
+            "prod-eu-1",
+            &dump,
+            "?tailLines=100000",
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let note = "\n[wayfinder: cut at 2 MiB; ask for fewer lines with tailLines]\n";
+    assert!(
+        body.ends_with(note),
+        "{}",
+        &body[body.len().saturating_sub(200)..]
+    );
+    assert_eq!(body.len(), 2 * 1024 * 1024 + note.len());
+
+    // At most 20 reads at once per cluster: 20 follow streams hold every slot…
+    let path = log_path("checkout-api", "prod-eu-1", &healthy, "/events?tailLines=1");
+    let mut streams = Vec::new();
+    for _ in 0..20 {
+        let (status, response) = portal.get(&path).await;
+        assert_eq!(status, 200);
+        streams.push(response);
+    }
+    let (status, body) = portal
+        .text(&log_path("checkout-api", "prod-eu-1", &healthy, ""))
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("already has 20 log reads open"), "{body}");
+    // …a stream carries the lines as they are written…
+    let mut first = streams.remove(0).into_body();
+    let mut seen = String::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        use http_body_util::BodyExt;
+        while let Some(Ok(frame)) = first.frame().await {
+            if let Ok(data) = frame.into_data() {
+                seen.push_str(&String::from_utf8_lossy(&data));
+            }
+            if seen.matches("event: line").count() >= 2 {
+                break;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no lines followed: {seen}"));
+    assert!(
+        seen.contains("data: level=info msg=request method=GET"),
+        "{seen}"
+    );
+    // …and leaving gives the slots back (no task left behind).
+    drop(first);
+    drop(streams);
+    common::eventually(
+        "the slots are free again",
+        Duration::from_secs(10),
+        || async {
+            portal
+                .text(&log_path("checkout-api", "prod-eu-1", &healthy, ""))
+                .await
+                .0
+                == 200
+        },
+    )
+    .await;
+
+    let audit: Vec<String> = portal
+        .log_lines()
+        .into_iter()
+        .filter(|l| l.contains("wayfinder::audit"))
+        .collect();
+    assert!(
+        audit
+            .iter()
+            .any(|l| l.contains(&crashing.1) && l.contains("previous=true")),
+        "{audit:#?}"
+    );
+}
+
+#[tokio::test]
+async fn only_the_owning_team_reads_logs_behind_an_auth_proxy() {
+    let setup = setup().await;
+    let portal = setup
+        .portal(&[
+            "--identity-header",
+            "X-Forwarded-Email",
+            "--groups-header",
+            "X-Forwarded-Groups",
+            "--admin-group",
+            "platform-admins",
+        ])
+        .await;
+    let signed_in = [("x-forwarded-email", "bob@example.com")];
+    let pod = pod_as(&portal, "checkout-api", "prod-eu-1", &signed_in, |p| {
+        p.phase == "Running"
+    })
+    .await;
+    let path = log_path("checkout-api", "prod-eu-1", &pod, "?tailLines=5");
+    let as_ = |email: &'static str, groups: &'static str| {
+        [("x-forwarded-email", email), ("x-forwarded-groups", groups)]
+    };
+    let (status, body) = portal
+        .text_with(&path, &as_("bob@example.com", "design"))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("Only members of Payments may read these logs."),
+        "{body}"
+    );
+    for (who, groups, why) in [
+        ("amara.okafor@example.com", "", "a member by e-mail"),
+        ("bob@example.com", "design, payments", "the team's group"),
+        ("bob@example.com", "platform-admins", "the admin group"),
+    ] {
+        let (status, body) = portal.text_with(&path, &as_(who, groups)).await;
+        assert_eq!(status, 200, "{why}: {body}");
+    }
+    let audit = portal.log_lines();
+    assert!(
+        audit.iter().any(|l| l.contains("wayfinder::audit")
+            && l.contains("bob@example.com")
+            && l.contains("refused")),
+        "{audit:#?}"
+    );
+}
+
+#[tokio::test]
+async fn logs_false_turns_a_clusters_logs_off() {
+    let setup = setup().await;
+    let config = setup.home.path().join("wayfinder.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "kubeconfig: {}\nclusters:\n  - name: prod-eu-1\n    context: prod-eu-1\n    logs: false\n  - name: prod-us-1\n    context: prod-us-1\n",
+            setup.kubeconfig.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let portal = Portal::start(&["--config", &config.display().to_string()]).await;
+    for (cluster, expect) in [("prod-eu-1", 403), ("prod-us-1", 200)] {
+        let pod = pod_of(&portal, "checkout-api", cluster, |p| p.phase == "Running").await;
+        let (status, body) = portal
+            .text(&log_path("checkout-api", cluster, &pod, ""))
+            .await;
+        assert_eq!(status, expect, "{cluster}: {body}");
+        if expect == 403 {
+            assert!(
+                body.contains("logs are turned off for cluster prod-eu-1"),
+                "{body}"
+            );
+        }
+    }
+}
