@@ -10,6 +10,9 @@ const DEMO_PORT = process.env.WAYFINDER_E2E_DEMO_PORT ?? "3101";
 export const DEMO_URL = process.env.DEMO_URL ?? `http://127.0.0.1:${DEMO_PORT}`;
 // A third on kubesim as its own process, which the live tests change with kubectl and its admin API.
 const LIVE_PORT = process.env.WAYFINDER_E2E_LIVE_PORT ?? "3102";
+const PROXIED_PORT = process.env.WAYFINDER_E2E_PROXIED_PORT ?? "3103";
+/** The demo fleet behind an (imagined) auth proxy: requests carry X-Forwarded-Email. */
+export const PROXIED_URL = process.env.PROXIED_URL ?? `http://127.0.0.1:${PROXIED_PORT}`;
 export const LIVE_URL = process.env.LIVE_URL ?? `http://127.0.0.1:${LIVE_PORT}`;
 export const KUBESIM_ADMIN = `http://127.0.0.1:${process.env.KUBESIM_ADMIN_PORT ?? "3190"}`;
 export const LIVE_KUBECONFIG = "output/live/kubeconfig";
@@ -44,7 +47,7 @@ export default defineConfig({
     trace: "off",
   },
   // The real server, release build, started and stopped by Playwright: one catalog-only, one on the
-  // demo fleet.
+  // demo fleet, one on the demo fleet behind an auth proxy's headers, one on a live kubesim.
   webServer: process.env.BASE_URL
     ? undefined
     : [
@@ -61,6 +64,15 @@ export default defineConfig({
           command: `./target/release/wayfinder --listen 127.0.0.1:${DEMO_PORT} --catalog examples/catalog`,
           cwd: "..",
           url: `${DEMO_URL}/readyz`,
+          reuseExistingServer: false,
+          timeout: 60_000,
+          stdout: "ignore",
+          stderr: "pipe",
+        },
+        {
+          command: `./target/release/wayfinder --listen 127.0.0.1:${PROXIED_PORT} --catalog examples/catalog --identity-header X-Forwarded-Email --groups-header X-Forwarded-Groups`,
+          cwd: "..",
+          url: `${PROXIED_URL}/healthz`,
           reuseExistingServer: false,
           timeout: 60_000,
           stdout: "ignore",

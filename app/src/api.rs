@@ -82,6 +82,34 @@ pub mod ssr {
     /// The handle pages receive through the context.
     pub type SharedPortal = Arc<dyn Portal>;
 
+    /// Pod logs for pages, read from the cluster when a user asks; the server implements it with
+    /// the same checks as its log API (the pod is the service's, the viewer may read it).
+    pub trait PodLogs: Send + Sync + 'static {
+        /// The last `lines` lines of the log that `rule`'s finding about `pod` points at (the
+        /// container the rule names; the crashed run for crashes), for a viewer with these headers.
+        fn tail(
+            &self,
+            at: LogAt,
+            lines: i64,
+            headers: http::HeaderMap,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = crate::model::LogTail> + Send + 'static>,
+        >;
+    }
+
+    /// Which finding's log: the service, the rule, and the pod.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct LogAt {
+        pub service: String,
+        pub rule: String,
+        pub cluster: String,
+        pub namespace: String,
+        pub pod: String,
+    }
+
+    /// The pod log reader pages receive through the context.
+    pub type SharedLogs = Arc<dyn PodLogs>;
+
     /// The portal from the request's context; unavailable (503) without one.
     pub fn portal() -> Result<SharedPortal, crate::error::AppError> {
         use_context::<SharedPortal>().ok_or(crate::error::AppError::Unavailable)
@@ -122,6 +150,30 @@ pub async fn get_system(name: String) -> Result<SystemDetail, AppError> {
         return Err(missing);
     }
     ssr::portal()?.system(&name).ok_or(missing)
+}
+
+/// The last 20 lines of the container log a finding (`rule` about `pod`) points at, fetched when
+/// the finding is opened.
+#[server]
+pub async fn log_tail(
+    service: String,
+    rule: String,
+    cluster: String,
+    namespace: String,
+    pod: String,
+) -> Result<crate::model::LogTail, AppError> {
+    let logs = use_context::<ssr::SharedLogs>().ok_or(AppError::Unavailable)?;
+    let headers: http::HeaderMap = leptos_axum::extract()
+        .await
+        .map_err(|_| AppError::Internal)?;
+    let at = ssr::LogAt {
+        service,
+        rule,
+        cluster,
+        namespace,
+        pod,
+    };
+    Ok(logs.tail(at, 20, headers).await)
 }
 
 /// The catalog problems page.

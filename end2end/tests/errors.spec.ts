@@ -1,5 +1,5 @@
 import { test, expect, hydrated, screenshot, expectAccessible } from "./fixtures";
-import { DEMO_URL } from "../playwright.config";
+import { DEMO_URL, PROXIED_URL } from "../playwright.config";
 
 test.describe("errors and autoscaling (demo fleet)", () => {
   test("the crash-looping service's errors tab explains the crash and how to fix it", async ({ page }) => {
@@ -13,7 +13,12 @@ test.describe("errors and autoscaling (demo fleet)", () => {
     await expect(finding.getByTestId("finding-message")).toContainText("pods of Deployment recommendations in prod-us-2");
     await finding.locator("summary").click();
     await expect(finding.getByTestId("finding-cause")).toContainText("exit code 1");
-    await expect(finding.getByTestId("finding-fix")).toContainText("kubectl logs");
+    await expect(finding.getByTestId("finding-fix")).toContainText("last log lines");
+    await expect(finding.getByTestId("finding-fix")).not.toContainText("kubectl");
+    // Opening the finding reads the crashed container's last lines: its error, without leaving.
+    const log = finding.getByTestId("finding-log-text");
+    await expect(log).toContainText("java.net.ConnectException: Connection refused");
+    await expect(log).toContainText("Main.java:17");
     await expect(finding.getByTestId("finding-objects")).toContainText("prod-us-2");
     // Worst first.
     await expect(page.getByTestId("severity-group").first()).toHaveAttribute("data-severity", /critical|error/);
@@ -92,5 +97,31 @@ test.describe("errors and autoscaling (demo fleet)", () => {
     await expect(page.locator('[data-testid="finding"][data-severity="warning"]')).toHaveCount(0);
     await screenshot(page, "fleet-errors");
     await expectAccessible(page);
+  });
+});
+
+test.describe("logs behind an auth proxy", () => {
+  /** Opens recommendations' crash-loop finding as `email` and returns the finding. */
+  async function openCrashLoop(browser: import("@playwright/test").Browser, email: string) {
+    const context = await browser.newContext({ extraHTTPHeaders: { "X-Forwarded-Email": email } });
+    const page = await context.newPage();
+    await page.goto(`${PROXIED_URL}/services/recommendations/errors`);
+    await hydrated(page);
+    const finding = page.locator('[data-testid="finding"][data-rule="crash-loop"]');
+    await expect(finding).toBeVisible({ timeout: 30_000 });
+    await finding.locator("summary").click();
+    return { context, page, finding };
+  }
+
+  test("a non-member reads a plain sentence, a member of the owning team reads the log", async ({ browser }) => {
+    const outsider = await openCrashLoop(browser, "bob@example.com");
+    await expect(outsider.finding.getByTestId("finding-log-note")).toHaveText("Only members of Search & Discovery may read these logs.");
+    await expect(outsider.finding.getByTestId("finding-log-text")).toHaveCount(0);
+    await screenshot(outsider.page, "finding-log-refused");
+    await outsider.context.close();
+    const member = await openCrashLoop(browser, "priya.nair@example.com");
+    await expect(member.finding.getByTestId("finding-log-text")).toContainText("java.net.ConnectException");
+    await screenshot(member.page, "finding-log-member");
+    await member.context.close();
   });
 });

@@ -887,6 +887,41 @@ async fn fan_out(
 }
 
 /// Bytes of each asset the first page load fetches: (path, raw, gzip as served).
+/// Log views of one pod of `service`, one after the other: each one's time to its last line (the
+/// whole tail of 100 lines), and the apiserver requests per view.
+async fn pod_logs(
+    fleet: &kubesim::fleet::Fleet,
+    addr: &str,
+    service: &str,
+) -> Result<(Samples, f64), String> {
+    let mut conn = Conn::new(addr);
+    let detail = conn.json(&format!("/api/v1/services/{service}")).await?;
+    let cluster = &detail["clusters"][0];
+    let pod = &cluster["pods"][0];
+    let path = format!(
+        "/api/v1/services/{service}/pods/{}/{}/{}/log?tailLines=100",
+        cluster["cluster"].as_str().unwrap_or_default(),
+        pod["namespace"].as_str().unwrap_or_default(),
+        pod["name"].as_str().unwrap_or_default()
+    );
+    const VIEWS: usize = 200;
+    let (before, _) = apiserver_requests(fleet);
+    let start = Instant::now();
+    let mut samples = Samples::default();
+    for _ in 0..VIEWS {
+        conn.timed_get(&path, &mut samples).await;
+    }
+    samples.seconds = start.elapsed().as_secs_f64();
+    let (after, _) = apiserver_requests(fleet);
+    if samples.errors > 0 {
+        return Err(format!(
+            "{} of {VIEWS} log views failed: GET {path}",
+            samples.errors
+        ));
+    }
+    Ok((samples, (after - before) as f64 / VIEWS as f64))
+}
+
 async fn first_load(addr: &str) -> Result<Vec<(String, usize, usize)>, String> {
     let mut conn = Conn::new(addr);
     let (_, html) = conn.get("/", false).await?;
@@ -1106,6 +1141,8 @@ async fn run(args: Args) -> Result<(), String> {
         Duration::from_secs(args.reference_seconds),
     )
     .await?;
+    // Pod logs, read from the apiserver when asked (same apiserver latency).
+    let (log_view, log_requests) = pod_logs(&fleet, &portal.addr, &names[0]).await?;
     for c in &fleet.clusters {
         c.api.set_faults(kubesim::api::Faults::default());
     }
@@ -1275,6 +1312,22 @@ async fn run(args: Args) -> Result<(), String> {
                 && sse_fresh.errors == 0,
         ),
         (
+            "pod log view p50 / p99 (20 ms apiserver)",
+            format!(
+                "{:.1} / {:.1} ms",
+                log_view.percentile(0.5),
+                log_view.percentile(0.99)
+            ),
+            "< 1 s",
+            log_view.percentile(0.99) < 1000.0,
+        ),
+        (
+            "apiserver requests per log view",
+            format!("{log_requests:.2}"),
+            "1",
+            (log_requests - 1.0).abs() < 0.01,
+        ),
+        (
             "first-load WASM+JS+CSS gzip",
             format!("{} (raw {})", kib(gz_total as f64), kib(raw_total as f64)),
             "< 400 KiB",
@@ -1339,6 +1392,8 @@ async fn run(args: Args) -> Result<(), String> {
         "clients": args.clients,
         "durationSeconds": args.duration,
         "apiserverRequestsPerPageView": per_view,
+        "podLogView": log_view.json(),
+        "apiserverRequestsPerLogView": log_requests,
         "apiserverRequestsDuringLoad": non_watch,
         "watchRequestsDuringLoad": watches_after - watches_before,
         "freshness": {"changes": args.changes, "api": api_fresh.json(), "sse": sse_fresh.json()},

@@ -374,3 +374,62 @@ async fn logs_false_turns_a_clusters_logs_off() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_pod_of_the_service_with_everything_needed_to_troubleshoot_it() {
+    let setup = setup().await;
+    let portal = setup.portal(&[]).await;
+    let crashing = pod_of(&portal, "recommendations", "prod-us-2", |p| p.restarts >= 1).await;
+    let path = format!(
+        "/api/v1/services/recommendations/pods/prod-us-2/{}/{}",
+        crashing.0, crashing.1
+    );
+    let pod: app::model::PodDetail = portal.json(&path).await;
+    assert_eq!(pod.phase, "Running");
+    assert!(pod.node.is_some() && pod.pod_ip.is_some(), "{pod:?}");
+    assert_eq!(
+        pod.owners
+            .iter()
+            .map(|o| o.kind.as_str())
+            .collect::<Vec<_>>(),
+        ["Deployment", "ReplicaSet"]
+    );
+    assert_eq!(pod.owners[0].name, "recommendations");
+    assert!(pod
+        .conditions
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "False"));
+    let c = &pod.containers[0];
+    assert!(c.restarts >= 1, "{c:?}");
+    let last = c.last_termination.clone().unwrap_or_default();
+    assert_eq!(
+        (last.exit_code, last.reason.as_deref()),
+        (Some(1), Some("Error"))
+    );
+    assert!(c.limits.contains_key("memory"), "{c:?}");
+    let probe = c.probes.iter().find(|p| p.kind == "readiness");
+    assert_eq!(
+        probe.map(|p| (p.action.as_str(), p.period_seconds, p.failure_threshold)),
+        Some(("HTTP GET /healthz on port 8080", 10, 3))
+    );
+    assert!(
+        pod.findings.iter().any(|f| f.rule == "crash-loop"),
+        "{:?}",
+        pod.findings
+    );
+    assert!(
+        pod.events
+            .iter()
+            .any(|e| e.reason == "BackOff" && e.type_ == "Warning"),
+        "{:?}",
+        pod.events
+    );
+    // Another service's pod, or an unknown one, is not found.
+    let (status, _) = portal
+        .text(&format!(
+            "/api/v1/services/checkout-api/pods/prod-us-2/{}/{}",
+            crashing.0, crashing.1
+        ))
+        .await;
+    assert_eq!(status, 404);
+}

@@ -81,6 +81,29 @@ pub struct Finding {
     pub objects: Vec<AffectedObject>,
 }
 
+/// The rules whose answer is in a container's log: their findings show its last lines when opened.
+pub const LOG_RULES: [&str; 5] = [
+    "crash-loop",
+    "oom-killed",
+    "init-failing",
+    "readiness-failing",
+    "restarting",
+];
+
+/// The last lines of a container's log for a finding, or the sentence that says why they are not
+/// shown (not allowed, turned off, the cluster did not answer…).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogTail {
+    /// The container read.
+    pub container: String,
+    /// Plain text: ANSI escape codes removed, other control characters shown as U+FFFD.
+    pub text: String,
+    /// The lines are the previous (crashed) run's.
+    pub previous: bool,
+    pub note: Option<String>,
+}
+
 /// The fleet-wide error list's filters, as in `/errors?…` and `GET /api/v1/errors?…`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

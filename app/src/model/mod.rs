@@ -1,5 +1,5 @@
 //! View types shared by the server, the JSON API and the browser, one file per view (`catalog`,
-//! `service`, `clusters`, `errors`, `autoscaling`); everything is re-exported here.
+//! `service`, `clusters`, `errors`, `autoscaling`, `pod`); everything is re-exported here.
 //!
 //! Plain serde structs with no `cfg`: they are what crosses the wire, so the WASM stays small and the
 //! API stays stable whatever the server keeps internally.
@@ -8,12 +8,14 @@ mod autoscaling;
 mod catalog;
 mod clusters;
 mod errors;
+mod pod;
 mod service;
 
 pub use autoscaling::*;
 pub use catalog::*;
 pub use clusters::*;
 pub use errors::*;
+pub use pod::*;
 pub use service::*;
 
 /// Longest filter value kept; longer input is cut rather than refused.

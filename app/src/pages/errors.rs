@@ -46,6 +46,7 @@ fn LiveErrors(initial: ErrorList, query: ErrorQuery) -> impl IntoView {
     let facets = initial.clone();
     let initial = StoredValue::new(initial);
     let open = RwSignal::new(BTreeSet::<String>::new());
+    crate::pages::errors_tab::LogCache::provide();
     let navigate = use_navigate();
     let list = move || live.get().unwrap_or_else(|| initial.get_value());
     let select = |label: &'static str,

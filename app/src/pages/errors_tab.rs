@@ -1,10 +1,100 @@
 //! The errors tab (`/services/:name/errors`).
 
 use crate::components::SeverityBadge;
-use crate::model::{Finding, ServiceDetail, Severity};
+use crate::model::{encode_component, Finding, LogTail, ServiceDetail, Severity, LOG_RULES};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::BTreeSet;
+
+/// The log lines read for opened findings, kept while they stay open so a live update does not
+/// read the cluster again (a page provides one; closing a finding forgets its lines).
+#[derive(Clone, Copy)]
+pub struct LogCache(pub RwSignal<Vec<(String, LogTail)>>);
+
+impl LogCache {
+    pub fn provide() {
+        provide_context(LogCache(RwSignal::new(Vec::new())));
+    }
+
+    fn of() -> Self {
+        use_context::<LogCache>().unwrap_or_else(|| LogCache(RwSignal::new(Vec::new())))
+    }
+
+    /// Reads the lines of an opened finding once; forgets them when it closes.
+    fn toggle(self, key: &str, opened: bool, at: Option<&(String, [String; 4])>) {
+        self.0.update(|c| c.retain(|(k, _)| k != key));
+        let (Some((service, [rule, cluster, namespace, pod])), true) = (at.cloned(), opened) else {
+            return;
+        };
+        let key = key.to_string();
+        leptos::task::spawn_local(async move {
+            let t = crate::api::log_tail(service, rule, cluster, namespace, pod)
+                .await
+                .unwrap_or_else(|e| LogTail {
+                    note: Some(e.sentence().into()),
+                    ..Default::default()
+                });
+            self.0.update(|c| c.push((key, t)));
+        });
+    }
+}
+
+/// Where a finding's answer is in a log: its service, rule and first pod (cluster, namespace,
+/// name), for the rules of [`LOG_RULES`].
+fn log_of(f: &Finding) -> Option<(String, [String; 4])> {
+    let pod = f.objects.iter().find(|o| o.kind == "Pod")?;
+    LOG_RULES.contains(&f.rule.as_str()).then(|| {
+        (
+            f.service.clone(),
+            [
+                f.rule.clone(),
+                pod.cluster.clone(),
+                pod.namespace.clone(),
+                pod.name.clone(),
+            ],
+        )
+    })
+}
+
+/// The last lines of the container log a finding points at, read when the finding is opened.
+fn finding_log(
+    service: &str,
+    [_, cluster, namespace, pod]: &[String; 4],
+    key: String,
+) -> impl IntoView {
+    let cache = LogCache::of();
+    let whole = format!(
+        "/api/v1/services/{}/pods/{}/{}/{}/log",
+        encode_component(service),
+        encode_component(cluster),
+        encode_component(namespace),
+        encode_component(pod),
+    );
+    let about = format!("of pod {pod} in {cluster}");
+    view! {
+        <div class="mt-3" data-testid="finding-log">
+            {move || match cache.0.with(|c| c.iter().find(|(k, _)| *k == key).map(|(_, t)| t.clone())) {
+                None => view! { <p class="text-sm text-muted">"Reading the log…"</p> }.into_any(),
+                Some(t) => {
+                    let heading = if t.previous { "Last log lines of the crashed run" } else { "Last log lines" };
+                    let href = format!(
+                        "{whole}?container={}{}",
+                        encode_component(&t.container),
+                        if t.previous { "&previous=true" } else { "" }
+                    );
+                    view! {
+                        <p class="text-sm font-medium">{format!("{heading}, container {} {about}", t.container)}</p>
+                        {t.note.map(|n| view! { <p class="text-sm" data-testid="finding-log-note">{n}</p> })}
+                        {(!t.text.is_empty()).then(|| view! {
+                            <pre class="mt-1 max-h-80 overflow-auto whitespace-pre rounded border p-2 text-xs" data-testid="finding-log-text">{t.text}</pre>
+                            <p class="mt-1 text-xs"><a class="link" href=href download>"The whole log (text)"</a></p>
+                        })}
+                    }.into_any()
+                }
+            }}
+        </div>
+    }
+}
 
 /// The affected objects of a finding.
 fn objects_table(f: &Finding) -> impl IntoView {
@@ -33,6 +123,11 @@ pub fn finding_view(
     );
     let is_open = open.with_untracked(|o| o.contains(&key));
     let toggle_key = key.clone();
+    let at = log_of(&f);
+    let log = at
+        .as_ref()
+        .map(|(service, pod)| finding_log(service, pod, key.clone()));
+    let cache = LogCache::of();
     let since = f.since.clone().map(|s| format!("since {s}"));
     view! {
         <details class="card" data-testid="finding" data-rule=f.rule.clone() data-severity=f.severity.id()
@@ -40,9 +135,11 @@ pub fn finding_view(
             // Clicking (or Enter/Space on) the summary toggles the details; remembered so a live
             // update re-renders it as the user left it.
             <summary class="cursor-pointer" on:click=move |_| open.update(|o| {
-                if !o.remove(&toggle_key) {
+                let opened = !o.remove(&toggle_key);
+                if opened {
                     o.insert(toggle_key.clone());
                 }
+                cache.toggle(&toggle_key, opened, at.as_ref());
             })>
                 <span class="inline-flex flex-wrap items-center gap-2">
                     <SeverityBadge severity=f.severity/>
@@ -60,6 +157,7 @@ pub fn finding_view(
                 <div><dt class="font-medium">"Cause"</dt><dd data-testid="finding-cause">{f.cause.clone()}</dd></div>
                 <div><dt class="font-medium">"Fix"</dt><dd data-testid="finding-fix">{f.fix.clone()}</dd></div>
             </dl>
+            {log}
             {f.docs_url.clone().map(|u| view! { <p class="mt-2 text-sm"><a class="link" href=u rel="noopener noreferrer">"Kubernetes documentation"</a></p> })}
             {objects_table(&f)}
         </details>

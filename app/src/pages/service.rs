@@ -118,6 +118,7 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
         "service",
     );
     let open = RwSignal::new(std::collections::BTreeSet::<String>::new());
+    crate::pages::errors_tab::LogCache::provide();
     let title = initial.summary.title.clone();
     // Shared, not copied, by every part of the page that reads it (a service with hundreds of pods
     // is a large value, and the server renders thousands of these pages a second).
@@ -135,7 +136,7 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
                     href=t.href(&name)
                     class=if current { "tab tab-active" } else { "tab" }
                     aria-current=current.then_some("page")
-                    data-testid=format!("tab-{}", t.label().to_lowercase())
+                    data-testid=format!("tab-{}", t.label().to_ascii_lowercase())
                 >
                     {t.label()}
                 </a>
@@ -146,7 +147,7 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
         <Title text=title/>
         {move || header(&detail(), link)}
         <nav aria-label="Service sections" class="mb-6 flex gap-1 border-b">{tabs}</nav>
-        <section data-testid=format!("tab-panel-{}", tab.label().to_lowercase())>
+        <section data-testid=format!("tab-panel-{}", tab.label().to_ascii_lowercase())>
             {move || {
                 let s = detail();
                 match tab {

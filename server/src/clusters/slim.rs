@@ -71,12 +71,29 @@ pub struct Container {
     pub resources: Option<Box<core::ResourceRequirements>>,
     #[serde(default)]
     pub readiness_probe: Option<Box<Probe>>,
+    #[serde(default)]
+    pub liveness_probe: Option<Box<Probe>>,
+    #[serde(default)]
+    pub startup_probe: Option<Box<Probe>>,
 }
 
-/// The timing of a probe (what it calls is not needed).
+/// A probe: its timing and what it calls (an `exec` probe's command is never read).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Probe {
+    #[serde(default)]
+    pub http_get: Option<Box<core::HTTPGetAction>>,
+    #[serde(default)]
+    pub tcp_socket: Option<Box<core::TCPSocketAction>>,
+    #[serde(default)]
+    pub grpc: Option<Box<core::GRPCAction>>,
+    /// Present when the probe runs a command; the command itself is skipped unread.
+    #[serde(default, skip_serializing, deserialize_with = "present")]
+    pub exec: bool,
+    #[serde(default)]
+    pub timeout_seconds: Option<i32>,
+    #[serde(default)]
+    pub success_threshold: Option<i32>,
     #[serde(default)]
     pub initial_delay_seconds: Option<i32>,
     #[serde(default)]
@@ -85,11 +102,20 @@ pub struct Probe {
     pub failure_threshold: Option<i32>,
 }
 
+/// True for any value, which is skipped without being read.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
     #[serde(default)]
     pub phase: Option<String>,
+    #[serde(default, rename = "podIP")]
+    pub pod_ip: Option<String>,
+    #[serde(default)]
+    pub qos_class: Option<String>,
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
@@ -113,6 +139,8 @@ pub struct ContainerStatus {
     pub ready: bool,
     #[serde(default)]
     pub restart_count: i32,
+    #[serde(default)]
+    pub started: Option<bool>,
     #[serde(default)]
     pub state: Option<ContainerState>,
     #[serde(default)]
@@ -142,6 +170,10 @@ pub struct ContainerStateRunning {
 pub struct ContainerStateTerminated {
     #[serde(default)]
     pub exit_code: i32,
+    #[serde(default)]
+    pub signal: Option<i32>,
+    #[serde(default)]
+    pub started_at: Option<Time>,
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]

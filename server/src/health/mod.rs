@@ -47,6 +47,9 @@ pub struct Raw {
     pub docs: Option<&'static str>,
     pub since: Option<jiff::Timestamp>,
     pub count: u32,
+    /// The container whose log holds the answer (a pod's finding), and whether it is the previous
+    /// (crashed) run's.
+    pub log: Option<(String, bool)>,
 }
 
 impl Raw {

@@ -118,7 +118,8 @@ pub fn rules(pod: &Pod, clock: &Clock) -> Vec<Raw> {
                 cause: last_exit(c)
                     .or_else(|| waiting.and_then(|w| w.message.clone()))
                     .unwrap_or_else(|| "The init container exits with an error.".into()),
-                fix: format!("Read its logs: kubectl logs -n {ns} {name} -c {} --previous; fix what it waits for or runs (a migration, a dependency, a config file).", c.name),
+                fix: "Its last log lines (shown when this finding is opened) say what it failed at: fix what it waits for or runs (a migration, a dependency, a config file).".into(),
+                log: Some((c.name.clone(), true)),
                 docs: Some(INIT),
                 since: last_terminated_at(c),
                 count: u32::try_from(c.restart_count).unwrap_or(0).max(1),
@@ -158,7 +159,8 @@ pub fn rules(pod: &Pod, clock: &Clock) -> Vec<Raw> {
                 out.push(Raw {
                     message: format!("Container {} of pod {name} keeps crashing: {} restarts (CrashLoopBackOff)", c.name, c.restart_count),
                     cause: last_exit(c).unwrap_or_else(|| message.clone().unwrap_or_else(|| "The container exits soon after it starts.".into())),
-                    fix: format!("Read the crashed container's logs: kubectl logs -n {ns} {name} -c {} --previous. Fix the error, or roll back: kubectl rollout undo.", c.name),
+                    fix: "The crashed container's last log lines (shown when this finding is opened) hold its error: fix it, or roll back to the previous revision.".into(),
+                    log: Some((c.name.clone(), true)),
                     docs: Some(DEBUG_PODS),
                     since: last_terminated_at(c),
                     count: restarts.max(1),
@@ -221,7 +223,8 @@ pub fn rules(pod: &Pod, clock: &Clock) -> Vec<Raw> {
                     c.restart_count
                 ),
                 cause: last_exit(c).unwrap_or_else(|| "OOMKilled".into()),
-                fix: "Raise the container's memory limit (and request) to what it really uses, or bound the application's memory (heap size, caches).".into(),
+                fix: "Raise the container's memory limit (and request) to what it really uses, or bound the application's memory (heap size, caches); the killed run's last log lines show what it was doing.".into(),
+                log: Some((c.name.clone(), true)),
                 docs: Some(MEMORY),
                 since: last_terminated_at(c),
                 count: restarts.max(1),
@@ -235,7 +238,8 @@ pub fn rules(pod: &Pod, clock: &Clock) -> Vec<Raw> {
             out.push(Raw {
                 message: format!("Container {} of pod {name} restarted within the last hour ({} restarts in all)", c.name, c.restart_count),
                 cause: last_exit(c).unwrap_or_default(),
-                fix: format!("Read the previous run's logs: kubectl logs -n {ns} {name} -c {} --previous; check the liveness probe.", c.name),
+                fix: "The previous run's last log lines (shown when this finding is opened) say why it stopped; check the liveness probe too.".into(),
+                log: Some((c.name.clone(), true)),
                 docs: Some(DEBUG_PODS),
                 since: last_terminated_at(c),
                 count: restarts,
@@ -271,7 +275,8 @@ pub fn rules(pod: &Pod, clock: &Clock) -> Vec<Raw> {
                 out.push(Raw {
                     message: format!("Container {} of pod {name} runs but has not been ready for {} s: its readiness probe fails", c.name, clock.age_shown(started)),
                     cause: event_hint.unwrap_or_else(|| "The readiness probe keeps failing; the pod gets no traffic.".into()),
-                    fix: format!("Check what the probe calls (kubectl describe pod -n {ns} {name} shows the probe and its failures) and the app's startup logs; a slow start needs a startupProbe."),
+                    fix: "Check what the probe calls against the container's last log lines (shown when this finding is opened); a slow start needs a startupProbe.".into(),
+                    log: Some((c.name.clone(), false)),
                     docs: Some(PROBES),
                     since: Some(started),
                     ..raw("readiness-failing", Severity::Warning)

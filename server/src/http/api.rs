@@ -60,6 +60,10 @@ pub fn router() -> Router<AppState> {
         .route("/services/{name}", get(service))
         .route("/services/{name}/events", get(super::live::service_events))
         .route(
+            "/services/{name}/pods/{cluster}/{namespace}/{pod}",
+            get(pod),
+        )
+        .route(
             "/services/{name}/pods/{cluster}/{namespace}/{pod}/log",
             get(super::logs::read),
         )
@@ -123,6 +127,22 @@ async fn service(
             .into_response(),
         _ => (json, vary, axum::body::Bytes::from_owner(encoded.json)).into_response(),
     }
+}
+
+/// One pod of the service; any other pod is not found.
+async fn pod(
+    State(state): State<AppState>,
+    Path((name, cluster, namespace, pod)): Path<(String, String, String, String)>,
+) -> Result<Json<app::model::PodDetail>, ApiError> {
+    let watch = super::logs::service_pod(&state, [&name, &cluster, &namespace, &pod])?;
+    let findings = state
+        .portal
+        .service(&name)
+        .map(|d| d.errors)
+        .unwrap_or_default();
+    crate::views::pod::detail(&watch, &name, &namespace, &pod, &findings)
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("pod {namespace}/{pod} is no longer cached")))
 }
 
 async fn team(State(portal): State<SharedPortal>, Path(name): Path<String>) -> impl IntoResponse {

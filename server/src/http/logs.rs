@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// The query of both routes.
@@ -70,6 +72,30 @@ pub fn decide(state: &AppState, viewer: &Viewer, service: &str) -> Decision {
     access::decide(&rule, viewer, owners.as_ref())
 }
 
+/// The cluster of `[service, cluster, namespace, pod]` once the pod is known to be one of the
+/// service's; not found otherwise (pages and the API never serve other objects of a cluster).
+pub fn service_pod(state: &AppState, path: [&str; 4]) -> Result<Arc<ClusterWatch>, ApiError> {
+    let [service, cluster, namespace, pod] = path;
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "no pod {namespace}/{pod} of service “{service}” in cluster {cluster}"
+        ))
+    };
+    if !path.iter().all(|s| valid_name(s)) {
+        return Err(not_found());
+    }
+    let clusters = state.fleet.clusters();
+    let watch = clusters
+        .iter()
+        .find(|c| c.cluster.name == cluster)
+        .cloned()
+        .ok_or_else(not_found)?;
+    let owned = watch.index.objects_of(service).iter().any(|k| {
+        k.kind == crate::clusters::index::Kind::Pod && k.namespace == namespace && k.name == pod
+    });
+    owned.then_some(watch).ok_or_else(not_found)
+}
+
 /// The cluster and the request, once the pod is known to be the service's and the viewer may read
 /// its logs; the audit line is written here, for reads and refusals alike.
 fn authorize(
@@ -79,29 +105,7 @@ fn authorize(
     q: LogQuery,
     follow: bool,
 ) -> Result<(Arc<ClusterWatch>, LogRequest), ApiError> {
-    let not_found = || {
-        ApiError::NotFound(format!(
-            "no pod {namespace}/{pod} of service “{service}” in cluster {cluster}"
-        ))
-    };
-    if ![&service, &cluster, &namespace, &pod]
-        .iter()
-        .all(|s| valid_name(s))
-    {
-        return Err(not_found());
-    }
-    let clusters = state.fleet.clusters();
-    let watch = clusters
-        .iter()
-        .find(|c| c.cluster.name == cluster)
-        .cloned()
-        .ok_or_else(not_found)?;
-    let owned = watch.index.objects_of(&service).iter().any(|k| {
-        k.kind == crate::clusters::index::Kind::Pod && k.namespace == namespace && k.name == pod
-    });
-    if !owned {
-        return Err(not_found());
-    }
+    let watch = service_pod(state, [&service, &cluster, &namespace, &pod])?;
     let viewer = viewer(state, headers);
     let decision = decide(state, &viewer, &service);
     let container = q.container.filter(|c| !c.is_empty());
@@ -188,4 +192,106 @@ pub async fn follow(
         header::HeaderValue::from_static("no-store"),
     );
     Ok(response)
+}
+
+/// A log as a page shows it: ANSI escape sequences and other control characters removed (colours
+/// and cursor moves never show as codes), invalid UTF-8 shown as U+FFFD, lines and tabs kept.
+pub fn plain(bytes: &[u8]) -> String {
+    // The stripper drops tabs with the other control characters: stack traces need them, so they
+    // pass through it as a private-use character.
+    const TAB: &str = "\u{e000}";
+    let shielded = String::from_utf8_lossy(bytes).replace('\t', TAB);
+    let stripped = strip_ansi_escapes::strip_str(&shielded);
+    stripped.replace(TAB, "\t")
+}
+
+/// Pod logs for pages ([`app::api::ssr::PodLogs`]), with the API's checks and audit line.
+pub struct PageLogs(pub AppState);
+
+/// The container a finding of `rule` about `pod` is about, and whether its answer is in the
+/// previous (crashed) run: what the rule itself says, else the first container's current log.
+fn container_of(pod: &crate::clusters::slim::Pod, rule: &str) -> (Option<String>, bool) {
+    let clock = crate::health::Clock::new(jiff::Timestamp::now());
+    match crate::health::pods::rules(pod, &clock)
+        .into_iter()
+        .find(|r| r.rule == rule)
+        .and_then(|r| r.log)
+    {
+        Some((container, previous)) => (Some(container), previous),
+        None => (
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .map(|c| c.name.clone()),
+            false,
+        ),
+    }
+}
+
+impl app::api::ssr::PodLogs for PageLogs {
+    fn tail(
+        &self,
+        at: app::api::ssr::LogAt,
+        lines: i64,
+        headers: HeaderMap,
+    ) -> Pin<Box<dyn Future<Output = app::model::LogTail> + Send + 'static>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let cached = state
+                .fleet
+                .clusters()
+                .iter()
+                .find(|c| c.cluster.name == at.cluster)
+                .and_then(|c| c.stores.pods.get(&at.namespace, &at.pod));
+            let (container, previous) = cached
+                .as_deref()
+                .map_or((None, false), |p| container_of(p, &at.rule));
+            let q = LogQuery {
+                container: container.clone(),
+                previous,
+                tail_lines: Some(lines),
+            };
+            let note = |message: String, previous: bool| app::model::LogTail {
+                container: container.clone().unwrap_or_default(),
+                note: Some(message),
+                previous,
+                ..Default::default()
+            };
+            let path = (at.service, at.cluster, at.namespace, at.pod);
+            let (watch, req) = match authorize(&state, &headers, path, q, false) {
+                Ok(found) => found,
+                Err(e) => return note(e.to_string(), previous),
+            };
+            let mut previous = req.previous;
+            let mut read = logs::read(&watch, &req).await;
+            // Before its first restart a crashed container has no previous run: its only run is
+            // the current one.
+            if previous && matches!(read, Err(LogError::Refused(_))) {
+                previous = false;
+                let current = LogRequest {
+                    previous: false,
+                    ..req
+                };
+                read = logs::read(&watch, &current).await;
+            }
+            match read {
+                Ok(t) => app::model::LogTail {
+                    container: container.clone().unwrap_or_default(),
+                    text: plain(&t.bytes),
+                    previous,
+                    note: None,
+                },
+                Err(e) => note(e.to_string(), previous),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logs_show_as_plain_text() {
+        let raw = b"\x1b[33mWARN\x1b[0m ready\x07\x00 \xff\tok\n";
+        assert_eq!(super::plain(raw), "WARN ready \u{fffd}\tok\n");
+    }
 }

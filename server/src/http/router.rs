@@ -29,7 +29,11 @@ async fn readyz(
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let portal = state.portal.clone();
-    let context = move || provide_context(portal.clone());
+    let logs: app::api::ssr::SharedLogs = std::sync::Arc::new(super::logs::PageLogs(state.clone()));
+    let context = move || {
+        provide_context(portal.clone());
+        provide_context(logs.clone());
+    };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

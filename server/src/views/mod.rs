@@ -16,6 +16,7 @@ pub mod autoscaling;
 pub mod catalog;
 pub mod cluster_map;
 pub mod errors;
+pub mod pod;
 pub mod portal;
 pub mod rollouts;
 pub mod service;
