@@ -576,6 +576,7 @@ fn jobs(store: &Store, now: i64) {
                 "job-controller",
                 1,
                 now,
+                "",
             );
         } else if active == 0 {
             let template = job.pointer("/spec/template").cloned().unwrap_or(json!({}));
@@ -743,6 +744,7 @@ fn pods(store: &Store, now: i64) {
         let created = secs_of(&pod, "/metadata/creationTimestamp").unwrap_or(now);
         let fault = Fault::of(&pod);
         let (status, node, events) = pod_status(&pod, fault, created, now, &node_names);
+        let started = started_containers(&status);
         let mut next = (*pod).clone();
         next["status"] = status;
         if let Some(n) = &node {
@@ -753,10 +755,49 @@ fn pods(store: &Store, now: i64) {
         }
         for (kind, reason, message, component, count) in events {
             emit_event(
-                store, &pod, "Pod", "v1", kind, reason, &message, component, count, now,
+                store, &pod, "Pod", "v1", kind, reason, &message, component, count, now, "",
             );
         }
+        // The kubelet's Normal events of each container start (one per run, as counts).
+        for (container, image, runs) in started {
+            let path = format!("spec.containers{{{container}}}");
+            for (reason, message) in [
+                (
+                    "Pulled",
+                    format!("Container image \"{image}\" already present on machine"),
+                ),
+                ("Created", format!("Created container: {container}")),
+                ("Started", format!("Started container {container}")),
+            ] {
+                emit_event(
+                    store, &pod, "Pod", "v1", "Normal", reason, &message, "kubelet", runs, now,
+                    &path,
+                );
+            }
+        }
     }
+}
+
+/// Each container that has started at least once: name, image and how many runs it has had.
+fn started_containers(status: &Value) -> Vec<(String, String, i64)> {
+    status
+        .pointer("/containerStatuses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| {
+            c.pointer("/state/running").is_some()
+                || c.pointer("/state/terminated").is_some()
+                || c.pointer("/lastState/terminated").is_some()
+        })
+        .map(|c| {
+            (
+                s(c, "/name").to_string(),
+                s(c, "/image").to_string(),
+                1 + i(c, "/restartCount", 0),
+            )
+        })
+        .collect()
 }
 
 type PodEvent = (&'static str, &'static str, String, &'static str, i64);
@@ -816,6 +857,13 @@ fn pod_status(
     );
     let host_ip = format!("10.0.{}.{}", octet(&node) % 250, 10 + octet(&node) % 200);
     let start = created + 1;
+    events.push((
+        "Normal",
+        "Scheduled",
+        format!("Successfully assigned {ns}/{name} to {node}"),
+        "default-scheduler",
+        1,
+    ));
     let job_pod = s(pod, "/spec/restartPolicy") == "Never";
     let mut phase = "Pending";
     let mut statuses = Vec::new();
@@ -994,12 +1042,13 @@ fn emit_event(
     component: &str,
     count: i64,
     now: i64,
+    field_path: &str,
 ) {
     let ns = s(object, "/metadata/namespace");
     let obj_name = s(object, "/metadata/name");
     let hash = format!(
         "{:016x}",
-        format!("{obj_name}/{reason}")
+        format!("{obj_name}/{reason}{field_path}")
             .bytes()
             .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b))
                 .wrapping_mul(0x100_0000_01b3))
@@ -1021,13 +1070,16 @@ fn emit_event(
             if !host.is_empty() && component == "kubelet" {
                 source["host"] = json!(host);
             }
-            let event = json!({
+            let mut event = json!({
                 "metadata": {"name": name, "namespace": ns},
                 "involvedObject": {"apiVersion": api_version, "kind": kind, "name": obj_name, "namespace": ns, "uid": s(object, "/metadata/uid")},
                 "reason": reason, "message": message, "type": event_type, "count": count.max(1),
                 "source": source, "firstTimestamp": ts(now), "lastTimestamp": ts(now),
                 "reportingComponent": component, "reportingInstance": if host.is_empty() { component } else { host },
             });
+            if !field_path.is_empty() {
+                event["involvedObject"]["fieldPath"] = json!(field_path);
+            }
             let _ = store.create(events, ns, event, false);
         }
     }

@@ -545,6 +545,31 @@ async fn kubectl_logs_previous_and_follow() {
         "{previous}"
     );
 
+    // The kubelet's Normal events beside the warnings, as `kubectl describe` lists them.
+    let describe = kubectl
+        .run(&["-n", "shop", "describe", "pod", "worker"], None)
+        .await;
+    for (kind, reason, says) in [
+        (
+            "Normal",
+            "Scheduled",
+            "Successfully assigned shop/worker to ",
+        ),
+        ("Normal", "Started", "Started container worker"),
+        (
+            "Warning",
+            "BackOff",
+            "Back-off restarting failed container worker",
+        ),
+    ] {
+        assert!(
+            describe
+                .lines()
+                .any(|l| l.contains(kind) && l.contains(reason) && l.contains(says)),
+            "{kind} {reason} in {describe}"
+        );
+    }
+
     eventually("the web pod has served a request", async || {
         kubectl
             .run(&["-n", "shop", "logs", "web"], None)

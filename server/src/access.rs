@@ -49,6 +49,15 @@ impl Decision {
         !matches!(self, Decision::Refused { .. })
     }
 
+    /// The decision as the audit line records it.
+    pub fn verdict(&self) -> &str {
+        match self {
+            Decision::Open => "open",
+            Decision::Member { via } => via,
+            Decision::Refused { .. } => "refused",
+        }
+    }
+
     /// The sentence a refused user reads, for `what` ("these logs", "this object").
     pub fn refusal(&self, what: &str) -> String {
         match self {

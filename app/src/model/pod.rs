@@ -28,8 +28,11 @@ pub struct PodDetail {
     pub findings: Vec<Finding>,
     /// The pod's events, newest first.
     pub events: Vec<EventView>,
-    /// Which events the portal keeps (`Warning`: the clusters' Normal events are not watched).
-    pub events_kept: String,
+    /// `all` when the events were read from the cluster for this answer; `Warning` when that read
+    /// failed and these are the Warning events the portal's watches keep.
+    pub events_scope: String,
+    /// Why the events could not be read (then `events` are the cached warnings).
+    pub events_error: Option<String>,
 }
 
 /// One owner in the chain.

@@ -48,7 +48,7 @@ pub fn cluster_map(
                     {by_region.into_iter().map(|(region, clusters)| view! {
                         <section data-testid="region" data-region=region.clone() aria-label=format!("Region {region}")>
                             <h3 class="mb-3 text-lg font-semibold">{region.clone()}</h3>
-                            <div class="space-y-4">{clusters.into_iter().map(|c| cluster_card(c, since)).collect_view()}</div>
+                            <div class="space-y-4">{clusters.into_iter().map(|c| cluster_card(c, since, &name)).collect_view()}</div>
                         </section>
                     }).collect_view()}
                 </div>
@@ -93,7 +93,8 @@ pub fn rollout_history(rollouts: &[Rollout]) -> impl IntoView {
     })
 }
 
-fn cluster_card(c: ServiceCluster, since: RwSignal<i64>) -> impl IntoView {
+fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl IntoView {
+    let objects = format!("/api/v1/services/{service}/objects/{}", c.cluster);
     let age = c.sync_age_seconds;
     let fresh = move || match age {
         Some(age) => format!("synced {} s ago", age + since.get()),
@@ -128,7 +129,7 @@ fn cluster_card(c: ServiceCluster, since: RwSignal<i64>) -> impl IntoView {
                         <th scope="col">"Available"</th><th scope="col">"Up to date"</th><th scope="col">"Images"</th>
                         <th scope="col">"Age"</th><th scope="col">"Health"</th>
                     </tr></thead>
-                    <tbody>{c.workloads.into_iter().map(workload_row).collect_view()}</tbody>
+                    <tbody>{c.workloads.into_iter().map(|w| workload_row(w, &objects)).collect_view()}</tbody>
                 </table>
             </div>
             <details class="mt-3" open=pod_count <= 12>
@@ -139,7 +140,7 @@ fn cluster_card(c: ServiceCluster, since: RwSignal<i64>) -> impl IntoView {
                             <th scope="col">"Pod"</th><th scope="col">"Phase"</th><th scope="col">"Ready"</th>
                             <th scope="col">"Restarts"</th><th scope="col">"Node"</th><th scope="col">"Age"</th><th scope="col">"Health"</th>
                         </tr></thead>
-                        <tbody>{c.pods.into_iter().map(pod_row).collect_view()}</tbody>
+                        <tbody>{c.pods.into_iter().map(|p| pod_row(p, &objects)).collect_view()}</tbody>
                     </table>
                 </div>
             </details>
@@ -147,8 +148,19 @@ fn cluster_card(c: ServiceCluster, since: RwSignal<i64>) -> impl IntoView {
     }
 }
 
-fn workload_row(w: WorkloadView) -> impl IntoView {
+/// A link to one object's YAML, as the cache holds it (`objects` ends in the cluster).
+fn yaml_link(objects: &str, namespace: &str, kind: &str, name: &str) -> impl IntoView {
+    let href = format!("{objects}/{namespace}/{kind}/{name}?format=yaml");
+    view! { <a class="link ml-2 text-xs" href=href data-testid="yaml" aria-label=format!("YAML of {kind} {name}")>"YAML"</a> }
+}
+
+fn workload_row(w: WorkloadView, objects: &str) -> impl IntoView {
     let r = w.replicas.clone();
+    let yaml = yaml_link(objects, &w.namespace, &w.kind, &w.name);
+    let hpa_yaml = w
+        .hpa
+        .clone()
+        .map(|h| yaml_link(objects, &w.namespace, "HorizontalPodAutoscaler", &h));
     view! {
         <tr data-testid="workload" data-kind=w.kind.clone() data-name=w.name.clone()>
             <td>
@@ -157,7 +169,8 @@ fn workload_row(w: WorkloadView) -> impl IntoView {
                     Some(u) => view! { <a class="link font-medium" href=u rel="noopener noreferrer">{w.name.clone()}</a> }.into_any(),
                     None => view! { <span class="font-medium">{w.name.clone()}</span> }.into_any(),
                 }}
-                {w.hpa.clone().map(|h| view! { <div class="text-xs text-muted">{format!("scaled by HPA {h}")}</div> })}
+                {yaml}
+                {w.hpa.clone().map(|h| view! { <div class="text-xs text-muted">{format!("scaled by HPA {h}")}{hpa_yaml}</div> })}
                 {w.message.clone().map(|m| view! { <div class="text-xs text-rose-800 dark:text-rose-300">{m}</div> })}
             </td>
             <td>{w.namespace.clone()}</td>
@@ -171,11 +184,12 @@ fn workload_row(w: WorkloadView) -> impl IntoView {
     }
 }
 
-fn pod_row(p: PodView) -> impl IntoView {
+fn pod_row(p: PodView, objects: &str) -> impl IntoView {
+    let yaml = yaml_link(objects, &p.namespace, "Pod", &p.name);
     view! {
         <tr data-testid="pod" data-name=p.name.clone()>
             <td>
-                <span class="font-mono text-xs">{p.name.clone()}</span>
+                <span class="font-mono text-xs">{p.name.clone()}</span>{yaml}
                 {p.reason.clone().map(|r| view! { <div class="text-xs text-rose-800 dark:text-rose-300" data-testid="pod-reason">{r}</div> })}
             </td>
             <td>{p.phase.clone()}</td>

@@ -46,6 +46,49 @@ impl Kind {
         })
     }
 
+    /// Every kind a service owns, as the API names it (events are about objects, not owned).
+    pub const OWNED: [Kind; 10] = [
+        Self::Deployment,
+        Self::StatefulSet,
+        Self::DaemonSet,
+        Self::CronJob,
+        Self::ReplicaSet,
+        Self::Job,
+        Self::Pod,
+        Self::HorizontalPodAutoscaler,
+        Self::Service,
+        Self::Ingress,
+    ];
+
+    /// The API's name of the kind (`Deployment`).
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Self::Deployment => "Deployment",
+            Self::StatefulSet => "StatefulSet",
+            Self::DaemonSet => "DaemonSet",
+            Self::CronJob => "CronJob",
+            Self::ReplicaSet => "ReplicaSet",
+            Self::Job => "Job",
+            Self::Pod => "Pod",
+            Self::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+            Self::Service => "Service",
+            Self::Ingress => "Ingress",
+            Self::Event => "Event",
+        }
+    }
+
+    /// An owned kind from a URL segment, as kubectl takes it: the kind or its plural, in any case
+    /// (`Deployment`, `deployments`, `horizontalpodautoscalers`).
+    pub fn from_path(segment: &str) -> Option<Self> {
+        Self::OWNED.into_iter().find(|k| {
+            let name = k.api_name();
+            segment.eq_ignore_ascii_case(name)
+                || segment
+                    .strip_suffix(if name.ends_with('s') { "es" } else { "s" })
+                    .is_some_and(|s| s.eq_ignore_ascii_case(name))
+        })
+    }
+
     /// Workloads and pods: what makes a service exist in a cluster.
     pub fn is_workload(self) -> bool {
         matches!(
@@ -769,5 +812,30 @@ mod tests {
         let (_, errors) = Mapper::new(&[("x".into(), sel(None, Some("a in b"), None))]);
         assert_eq!(errors.len(), 1);
         assert!(errors[0].starts_with("x: label selector"));
+    }
+
+    #[test]
+    fn kinds_are_named_in_urls_as_kubectl_takes_them() {
+        for (segment, kind) in [
+            ("Deployment", Some(Kind::Deployment)),
+            ("deployments", Some(Kind::Deployment)),
+            ("pod", Some(Kind::Pod)),
+            ("pods", Some(Kind::Pod)),
+            ("ingresses", Some(Kind::Ingress)),
+            (
+                "horizontalpodautoscalers",
+                Some(Kind::HorizontalPodAutoscaler),
+            ),
+            ("ReplicaSet", Some(Kind::ReplicaSet)),
+            ("services", Some(Kind::Service)),
+            ("events", None),
+            ("secrets", None),
+            ("deploymentss", None),
+        ] {
+            assert_eq!(Kind::from_path(segment), kind, "{segment}");
+        }
+        assert!(Kind::OWNED
+            .iter()
+            .all(|k| Kind::from_api(k.api_name()) == Some(*k)));
     }
 }

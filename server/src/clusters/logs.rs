@@ -1,11 +1,15 @@
-//! Pod logs, read from the apiserver's `pods/log` only when a user asks: the one place a request
-//! of a user calls a cluster. Bounded (lines, bytes, time, requests at once per cluster) and never
-//! kept: the bytes go to the user and are dropped.
+//! Pod logs, read from the apiserver's `pods/log` only when a user asks — with a pod's events, the
+//! only places a request of a user calls a cluster. Bounded (lines, bytes, time, requests at once
+//! per cluster) and never kept: the bytes go to the user and are dropped.
+//!
+//! A pod's events of every type are read here too, when its page or API is asked: the watches keep
+//! only Warning events (the rules need no others, and Normal events of a whole fleet would cost
+//! memory in proportion to its churn).
 
 use super::watch::ClusterWatch;
 use futures::{AsyncBufReadExt, Stream};
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, LogParams};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::api::{Api, ListParams, LogParams};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -126,6 +130,56 @@ fn classify(c: &ClusterWatch, req: &LogRequest, e: kube::Error) -> LogError {
             cluster,
             reason: other.to_string(),
         },
+    }
+}
+
+/// The most events one pod's read returns (the apiserver keeps an hour of them).
+pub const MAX_EVENTS: u32 = 500;
+
+/// Every event (Normal and Warning) about `pod`, read now: at most [`MAX_EVENTS`], within
+/// [`TIMEOUT`], taking one of the cluster's slots. Trimmed as the caches trim events.
+pub async fn pod_events(
+    c: &ClusterWatch,
+    namespace: &str,
+    pod: &str,
+) -> Result<Vec<Event>, LogError> {
+    let cluster = c.cluster.name.clone();
+    let Some(client) = c.client.clone() else {
+        return Err(LogError::Unreachable {
+            cluster,
+            reason: "no client could be built (see /clusters)".into(),
+        });
+    };
+    let _permit = c
+        .log_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| LogError::Busy {
+            cluster: cluster.clone(),
+        })?;
+    let api: Api<Event> = Api::namespaced(client, namespace);
+    let params = ListParams::default()
+        .fields(&format!(
+            "involvedObject.kind=Pod,involvedObject.name={pod}"
+        ))
+        .limit(MAX_EVENTS);
+    match tokio::time::timeout(TIMEOUT, api.list(&params)).await {
+        Err(_) => Err(LogError::Timeout { cluster }),
+        Ok(Err(kube::Error::Api(s))) if s.is_forbidden() => Err(LogError::Refused(format!(
+            "Wayfinder may not list events in namespace {namespace} of cluster {cluster}"
+        ))),
+        Ok(Err(e)) => Err(LogError::Unreachable {
+            cluster,
+            reason: e.to_string(),
+        }),
+        Ok(Ok(list)) => Ok(list
+            .items
+            .into_iter()
+            .map(|mut e| {
+                super::watch::Trim::trim(&mut e);
+                e
+            })
+            .collect()),
     }
 }
 

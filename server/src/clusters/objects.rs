@@ -1,7 +1,7 @@
 //! A service's objects in one cluster, joined once from the index and the caches: the one way the
 //! rules and the views get at cached objects.
 
-use super::index::Kind;
+use super::index::{Kind, ObjKey};
 use super::slim::Pod;
 use super::watch::ClusterWatch;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -60,4 +60,38 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
         }
     }
     Some(o)
+}
+
+/// One of the service's objects as the cache holds it, as JSON with its `apiVersion` and `kind`;
+/// `None` when the service has no such object in this cluster (events are not objects it has).
+/// Env values, commands and arguments were never kept, and managed fields were dropped (see
+/// `watch::trim`).
+pub fn cached_json(c: &ClusterWatch, service: &str, key: &ObjKey) -> Option<serde_json::Value> {
+    if key.kind == Kind::Event || !c.index.objects_of(service).contains(key) {
+        return None;
+    }
+    fn json<K: serde::Serialize + k8s_openapi::Resource>(
+        o: Option<Arc<K>>,
+    ) -> Option<serde_json::Value> {
+        let mut v = serde_json::to_value(&*o?).ok()?;
+        let m = v.as_object_mut()?;
+        m.insert("apiVersion".into(), K::API_VERSION.into());
+        m.insert("kind".into(), K::KIND.into());
+        Some(v)
+    }
+    let s = &c.stores;
+    let (ns, name) = (key.namespace.as_str(), key.name.as_str());
+    match key.kind {
+        Kind::Pod => json(s.pods.get(ns, name)),
+        Kind::Deployment => json(s.deployments.get(ns, name)),
+        Kind::ReplicaSet => json(s.replicasets.get(ns, name)),
+        Kind::StatefulSet => json(s.statefulsets.get(ns, name)),
+        Kind::DaemonSet => json(s.daemonsets.get(ns, name)),
+        Kind::Job => json(s.jobs.get(ns, name)),
+        Kind::CronJob => json(s.cronjobs.get(ns, name)),
+        Kind::HorizontalPodAutoscaler => json(s.hpas.get(ns, name)),
+        Kind::Service => json(s.services.get(ns, name)),
+        Kind::Ingress => json(s.ingresses.get(ns, name)),
+        Kind::Event => None,
+    }
 }

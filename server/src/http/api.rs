@@ -28,6 +28,9 @@ pub enum ApiError {
     /// A cluster did not answer in time.
     #[error("{0}")]
     GatewayTimeout(String),
+    /// The portal's own fault.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl IntoResponse for ApiError {
@@ -39,6 +42,7 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let body = serde_json::json!({ "error": { "status": status.as_u16(), "message": self.to_string() } });
         (status, Json(body)).into_response()
@@ -70,6 +74,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/services/{name}/pods/{cluster}/{namespace}/{pod}/log/events",
             get(super::logs::follow),
+        )
+        .route(
+            "/services/{name}/objects/{cluster}/{namespace}/{kind}/{object}",
+            get(super::objects::read),
         )
         .route("/events", get(super::live::fleet_events))
         .route("/teams/{name}", get(team))
@@ -140,7 +148,10 @@ async fn pod(
         .service(&name)
         .map(|d| d.errors)
         .unwrap_or_default();
-    crate::views::pod::detail(&watch, &name, &namespace, &pod, &findings)
+    let read = crate::clusters::logs::pod_events(&watch, &namespace, &pod)
+        .await
+        .map_err(|e| e.to_string());
+    crate::views::pod::detail(&watch, &name, &namespace, &pod, &findings, read)
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("pod {namespace}/{pod} is no longer cached")))
 }

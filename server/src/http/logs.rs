@@ -109,11 +109,6 @@ fn authorize(
     let viewer = viewer(state, headers);
     let decision = decide(state, &viewer, &service);
     let container = q.container.filter(|c| !c.is_empty());
-    let verdict = match &decision {
-        Decision::Open => "open",
-        Decision::Member { via } => via.as_str(),
-        Decision::Refused { .. } => "refused",
-    };
     tracing::info!(
         target: "wayfinder::audit",
         who = viewer.identity.as_deref().unwrap_or("-"),
@@ -124,7 +119,7 @@ fn authorize(
         pod = %pod,
         container = container.as_deref().unwrap_or("-"),
         previous = q.previous,
-        decision = verdict,
+        decision = decision.verdict(),
         "pod log"
     );
     if !decision.allowed() {

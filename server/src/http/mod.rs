@@ -8,6 +8,7 @@ pub mod guard;
 pub mod live;
 pub mod logs;
 pub mod metrics;
+pub mod objects;
 pub mod page_cache;
 pub mod router;
 

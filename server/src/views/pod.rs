@@ -7,6 +7,7 @@ use app::model::{
     ContainerRun, ContainerView, EventView, Finding, OwnerRef, PodConditionView, PodDetail,
     ProbeView,
 };
+use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
@@ -15,14 +16,16 @@ fn at(t: &Option<Time>) -> Option<String> {
     t.as_ref().map(|t| rfc3339(t.0))
 }
 
-/// `pod` of `service` in cluster `c`, with the service's findings about it; `None` when the pod is
-/// not the service's (or not cached).
+/// `pod` of `service` in cluster `c`, with the service's findings about it and its events — all of
+/// them as `read` from the cluster just now, else (with why) the Warning events the cache holds;
+/// `None` when the pod is not the service's (or not cached).
 pub fn detail(
     c: &ClusterWatch,
     service: &str,
     namespace: &str,
     pod: &str,
     findings: &[Finding],
+    read: Result<Vec<Event>, String>,
 ) -> Option<PodDetail> {
     let owned = c.index.objects_of(service).iter().any(|k| {
         k.kind == crate::clusters::index::Kind::Pod && k.namespace == namespace && k.name == pod
@@ -90,8 +93,14 @@ pub fn detail(
             })
             .cloned()
             .collect(),
-        events: events(c, service, namespace, pod),
-        events_kept: "Warning".into(),
+        events_scope: if read.is_ok() { "all" } else { "Warning" }.into(),
+        events: match &read {
+            Ok(all) => events(all.iter(), namespace, pod),
+            Err(_) => crate::clusters::objects::of(c, service)
+                .map(|o| events(o.events.iter().map(|e| &**e), namespace, pod))
+                .unwrap_or_default(),
+        },
+        events_error: read.err(),
     })
 }
 
@@ -238,13 +247,13 @@ fn container(spec: &slim::Container, status: Option<&slim::ContainerStatus>) -> 
 }
 
 /// The pod's events, newest first.
-fn events(c: &ClusterWatch, service: &str, namespace: &str, pod: &str) -> Vec<EventView> {
-    let Some(objects) = crate::clusters::objects::of(c, service) else {
-        return Vec::new();
-    };
-    let mut out: Vec<EventView> = objects
-        .events
-        .iter()
+/// The events of `events` about the pod, newest first.
+fn events<'a>(
+    events: impl Iterator<Item = &'a Event>,
+    namespace: &str,
+    pod: &str,
+) -> Vec<EventView> {
+    let mut out: Vec<EventView> = events
         .filter(|e| {
             e.involved_object.kind.as_deref() == Some("Pod")
                 && e.involved_object.name.as_deref() == Some(pod)
