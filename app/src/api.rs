@@ -97,6 +97,28 @@ pub mod ssr {
         >;
     }
 
+    /// A future the page readers return (boxed: the trait is used as an object).
+    pub type Pending<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+
+    /// The pod page's reads ([`crate::pages::pod::render::page`]), with the API's checks: the pod
+    /// is the service's, the viewer may read its logs (each read audited).
+    pub trait PodPages: Send + Sync + 'static {
+        /// The pod with its findings and all its events; `None` when it is not the service's.
+        fn pod(&self, at: LogAt) -> Pending<Option<crate::model::PodDetail>>;
+        /// The pod's containers as cached, `(name, is an init container)`, init containers first;
+        /// `None` when it is not the service's.
+        fn containers(&self, at: &LogAt) -> Option<Vec<(String, bool)>>;
+        /// The last `lines` lines of `container`'s log (its previous run with `previous`).
+        fn log(
+            &self,
+            at: LogAt,
+            container: Option<String>,
+            previous: bool,
+            lines: i64,
+            headers: http::HeaderMap,
+        ) -> Pending<crate::model::LogTail>;
+    }
+
     /// Which finding's log: the service, the rule, and the pod.
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
     pub struct LogAt {

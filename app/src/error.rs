@@ -19,6 +19,8 @@ pub enum Entity {
     System,
     /// A tab of a service page.
     Tab,
+    /// A pod of a service (one that is not the service's is not found either).
+    Pod,
 }
 
 /// Why a server function could not answer. On the wire it is one small number (see [`AppError::code`]):
@@ -37,7 +39,7 @@ pub enum AppError {
 }
 
 /// Every error, in wire-code order.
-const ALL: [AppError; 7] = [
+const ALL: [AppError; 8] = [
     AppError::Internal,
     AppError::Unavailable,
     AppError::BadRequest,
@@ -45,6 +47,7 @@ const ALL: [AppError; 7] = [
     AppError::NotFound(Entity::Team),
     AppError::NotFound(Entity::System),
     AppError::NotFound(Entity::Tab),
+    AppError::NotFound(Entity::Pod),
 ];
 
 impl From<AppError> for u8 {
@@ -85,6 +88,9 @@ impl AppError {
             AppError::NotFound(Entity::Team) => "No team of that name is in the catalog.",
             AppError::NotFound(Entity::System) => "No system of that name is in the catalog.",
             AppError::NotFound(Entity::Tab) => "This service page has no such tab.",
+            AppError::NotFound(Entity::Pod) => {
+                "No pod of that name belongs to this service in that cluster (now)."
+            }
             AppError::Unavailable => "The portal cannot answer right now. Try again in a moment.",
             AppError::BadRequest => "The portal did not understand this request.",
             AppError::Internal => "Something went wrong in the portal. Try again in a moment.",

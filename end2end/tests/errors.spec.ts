@@ -125,3 +125,62 @@ test.describe("logs behind an auth proxy", () => {
     await member.context.close();
   });
 });
+
+test.describe("pod page (demo fleet)", () => {
+  test("from the crash-loop finding to its pod: state, exit code, restarts, events and the previous log", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/services/recommendations/errors`);
+    await hydrated(page);
+    const finding = page.locator('[data-testid="finding"][data-rule="crash-loop"]');
+    await expect(finding).toBeVisible({ timeout: 30_000 });
+    await finding.locator("summary").click();
+    await finding.getByTestId("finding-pod-link").first().click();
+    await expect(page).toHaveURL(/\/services\/recommendations\/pods\/prod-us-2\/[^/]+\/recommendations-/);
+    await expect(page.getByTestId("pod-title")).toHaveText(/^recommendations-/);
+    const card = page.locator('[data-testid="container"][data-init="false"]').first();
+    await expect(card.getByTestId("last-termination")).toContainText("exit code 1");
+    expect(Number(await card.getByTestId("restarts").textContent())).toBeGreaterThan(0);
+    await expect(page.getByTestId("pod-owners")).toContainText("Deployment recommendations → ReplicaSet recommendations-");
+    await expect(page.locator('[data-testid="event"][data-type="Normal"][data-reason="Scheduled"]')).toHaveCount(1);
+    await expect(page.locator('[data-testid="event"][data-type="Warning"][data-reason="BackOff"]')).toHaveCount(1);
+    await expect(page.locator('[data-testid="pod-finding"][data-rule="crash-loop"]')).toHaveCount(1);
+    // The previous run's log, searched: a plain form, so the choice is in the address.
+    await hydrated(page);
+    await page.getByTestId("log-previous").check();
+    await page.getByTestId("log-search").fill("connectexception");
+    await page.getByRole("button", { name: "Show" }).click();
+    await expect(page).toHaveURL(/previous=true/);
+    await hydrated(page);
+    const lines = page.getByTestId("log-lines");
+    await expect(lines).toContainText("java.net.ConnectException: Connection refused");
+    await expect(lines.locator("mark").first()).toHaveText("ConnectException");
+    await expect(page.getByTestId("log-hits")).toContainText(/^[1-9]\d* matches/);
+    await expect(page.getByTestId("log-download")).toHaveAttribute("href", /\/log\?container=[^&]+&previous=true/);
+    await screenshot(page, "pod-page");
+    await expectAccessible(page);
+  });
+
+  test("follow shows a healthy pod's new lines; an object opens as YAML", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/services/checkout-api/clusters`);
+    await hydrated(page);
+    const eu = page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]');
+    const pod = eu.getByTestId("pod").first();
+    const name = await pod.getAttribute("data-name");
+    await pod.getByTestId("pod-link").click();
+    await expect(page.getByTestId("pod-title")).toHaveText(name!);
+    await hydrated(page);
+    await page.getByTestId("log-follow").check();
+    await page.getByRole("button", { name: "Show" }).click();
+    await expect(page).toHaveURL(/follow=true/);
+    await hydrated(page);
+    // A healthy container logs a request every 2 s: new lines arrive without a reload.
+    await expect(page.getByTestId("follow-lines")).toContainText("level=info msg=request", { timeout: 20_000 });
+    await expect(page.getByTestId("follow-state")).toHaveAttribute("data-link", "live");
+    // The pod's account is live too.
+    await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-link", "live");
+    // The pod as YAML, from its page.
+    await page.getByTestId("yaml").click();
+    await expect(page.locator("body")).toContainText(`# Pod`);
+    await expect(page.locator("body")).toContainText("kind: Pod");
+    await expect(page.locator("body")).toContainText(`name: ${name}`);
+  });
+});

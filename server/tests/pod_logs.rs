@@ -591,3 +591,79 @@ async fn the_services_objects_read_as_cached_json_and_yaml_without_secrets() {
         assert!(body.contains(says), "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn the_pod_page_is_rendered_by_the_server_with_its_log() {
+    let setup = setup().await;
+    let portal = setup.portal(&[]).await;
+    let crashing = pod_of(&portal, "recommendations", "prod-us-2", |p| p.restarts >= 1).await;
+    let page = format!(
+        "/services/recommendations/pods/prod-us-2/{}/{}",
+        crashing.0, crashing.1
+    );
+    let (status, html) = portal.text(&page).await;
+    assert_eq!(status, 200, "{html}");
+    for part in [
+        "data-testid=\"pod-title\"",
+        "data-testid=\"container\"",
+        "exit code 1",
+        "data-reason=\"Scheduled\"",
+        "Deployment recommendations → ReplicaSet recommendations-",
+        "data-testid=\"log-controls\"",
+    ] {
+        assert!(html.contains(part), "{part} not in {html}");
+    }
+    // The previous run's log, searched (any case): the matches marked (once the first crashed
+    // run is over, the apiserver has a previous log).
+    until("the previous log, searched", || async {
+        let (status, html) = portal
+            .text(&format!("{page}?previous=true&q=connectexception"))
+            .await;
+        assert_eq!(status, 200);
+        html.contains("java.net.<mark>ConnectException</mark>: Connection refused")
+            .then_some(())
+    })
+    .await;
+    // The page's live stream: the pod as JSON (the API's answer) or as the page's markup.
+    let api = format!("/api/v1{page}/events");
+    let mut json = portal.sse::<app::model::PodDetail>(&api, "pod").await;
+    let first = tokio::time::timeout(Duration::from_secs(15), json.recv())
+        .await
+        .ok()
+        .flatten()
+        .expect("a pod message");
+    assert_eq!(first.name, crashing.1);
+    let (status, response) = portal.get(&format!("{api}?format=html")).await;
+    assert_eq!(status, 200);
+    let mut body = response.into_body();
+    let mut seen = String::new();
+    tokio::time::timeout(Duration::from_secs(15), async {
+        use http_body_util::BodyExt;
+        while !seen.contains("data-testid=\"pod-facts\"") {
+            match body.frame().await {
+                Some(Ok(frame)) => seen.push_str(&String::from_utf8_lossy(
+                    &frame.into_data().unwrap_or_default(),
+                )),
+                _ => break,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no markup: {seen}"));
+    assert!(seen.starts_with("event: pod\n"), "{seen}");
+    let (status, body) = portal.text(&format!("{api}?format=xml")).await;
+    assert_eq!(status, 400, "{body}");
+
+    // Another service's pod, or none: not found.
+    let (status, html) = portal
+        .text(&format!(
+            "/services/checkout-api/pods/prod-us-2/{}/{}",
+            crashing.0, crashing.1
+        ))
+        .await;
+    assert_eq!(status, 404, "{html}");
+    assert!(
+        html.contains("No pod of that name belongs to this service"),
+        "{html}"
+    );
+}

@@ -115,3 +115,67 @@ pub struct EventView {
     /// The component that reported it (`kubelet`, `default-scheduler`).
     pub source: Option<String>,
 }
+
+/// What the pod page's log shows, from its query string (`?container=&previous=true&follow=true&wrap=true&q=`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogChoice {
+    /// The container; the first app container when unset or not the pod's.
+    pub container: Option<String>,
+    /// The previous (crashed) run's log.
+    pub previous: bool,
+    /// New lines stream in as the container writes them.
+    pub follow: bool,
+    /// Long lines wrap instead of scrolling sideways.
+    pub wrap: bool,
+    /// Highlighted wherever it occurs (case-insensitive).
+    pub q: String,
+}
+
+/// `line` in pieces, each `true` where it is an occurrence of `q` (ASCII letters in any case),
+/// for highlighting a log search; one unmarked piece when `q` is empty or absent.
+pub fn matches<'a>(line: &'a str, q: &str) -> Vec<(&'a str, bool)> {
+    if q.is_empty() {
+        return vec![(line, false)];
+    }
+    // ASCII case folding keeps every byte offset (and so every char boundary) of `line`.
+    let hay = line.to_ascii_lowercase();
+    let needle = q.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = hay[from..].find(&needle) {
+        let start = from + found;
+        let end = start + needle.len();
+        if start > from {
+            out.push((&line[from..start], false));
+        }
+        out.push((&line[start..end], true));
+        from = end;
+    }
+    if from < line.len() || out.is_empty() {
+        out.push((&line[from..], false));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn a_search_marks_every_occurrence_in_any_case() {
+        assert_eq!(
+            matches("GET /a error Error é", "error"),
+            [
+                ("GET /a ", false),
+                ("error", true),
+                (" ", false),
+                ("Error", true),
+                (" é", false)
+            ]
+        );
+        assert_eq!(matches("abc", ""), [("abc", false)]);
+        assert_eq!(matches("", "x"), [("", false)]);
+        assert_eq!(matches("xx", "x"), [("x", true), ("x", true)]);
+    }
+}

@@ -95,6 +95,7 @@ pub fn rollout_history(rollouts: &[Rollout]) -> impl IntoView {
 
 fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl IntoView {
     let objects = format!("/api/v1/services/{service}/objects/{}", c.cluster);
+    let pods = format!("/services/{service}/pods/{}", c.cluster);
     let age = c.sync_age_seconds;
     let fresh = move || match age {
         Some(age) => format!("synced {} s ago", age + since.get()),
@@ -140,7 +141,7 @@ fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl 
                             <th scope="col">"Pod"</th><th scope="col">"Phase"</th><th scope="col">"Ready"</th>
                             <th scope="col">"Restarts"</th><th scope="col">"Node"</th><th scope="col">"Age"</th><th scope="col">"Health"</th>
                         </tr></thead>
-                        <tbody>{c.pods.into_iter().map(|p| pod_row(p, &objects)).collect_view()}</tbody>
+                        <tbody>{c.pods.into_iter().map(|p| pod_row(p, &objects, &pods)).collect_view()}</tbody>
                     </table>
                 </div>
             </details>
@@ -151,7 +152,8 @@ fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl 
 /// A link to one object's YAML, as the cache holds it (`objects` ends in the cluster).
 fn yaml_link(objects: &str, namespace: &str, kind: &str, name: &str) -> impl IntoView {
     let href = format!("{objects}/{namespace}/{kind}/{name}?format=yaml");
-    view! { <a class="link ml-2 text-xs" href=href data-testid="yaml" aria-label=format!("YAML of {kind} {name}")>"YAML"</a> }
+    // `rel=external`: the API answers it, not a page of the router.
+    view! { <a class="link ml-2 text-xs" href=href rel="external" data-testid="yaml" aria-label=format!("YAML of {kind} {name}")>"YAML"</a> }
 }
 
 fn workload_row(w: WorkloadView, objects: &str) -> impl IntoView {
@@ -184,12 +186,13 @@ fn workload_row(w: WorkloadView, objects: &str) -> impl IntoView {
     }
 }
 
-fn pod_row(p: PodView, objects: &str) -> impl IntoView {
+fn pod_row(p: PodView, objects: &str, pods: &str) -> impl IntoView {
     let yaml = yaml_link(objects, &p.namespace, "Pod", &p.name);
+    let page = format!("{pods}/{}/{}", p.namespace, p.name);
     view! {
         <tr data-testid="pod" data-name=p.name.clone()>
             <td>
-                <span class="font-mono text-xs">{p.name.clone()}</span>{yaml}
+                <a class="link font-mono text-xs" href=page rel="external" data-testid="pod-link">{p.name.clone()}</a>{yaml}
                 {p.reason.clone().map(|r| view! { <div class="text-xs text-rose-800 dark:text-rose-300" data-testid="pod-reason">{r}</div> })}
             </td>
             <td>{p.phase.clone()}</td>

@@ -102,8 +102,17 @@ fn objects_table(f: &Finding) -> impl IntoView {
         <table class="data-table mt-2" data-testid="finding-objects">
             <thead><tr><th scope="col">"Cluster"</th><th scope="col">"Namespace"</th><th scope="col">"Kind"</th><th scope="col">"Name"</th></tr></thead>
             <tbody>
-                {f.objects.iter().map(|o| view! {
-                    <tr><td>{o.cluster.clone()}</td><td>{o.namespace.clone()}</td><td>{o.kind.clone()}</td><td class="font-mono text-xs">{o.name.clone()}</td></tr>
+                {f.objects.iter().map(|o| {
+                    // A pod links to its page, where its containers, events and log are.
+                    let name = if o.kind == "Pod" {
+                        let href = format!("/services/{}/pods/{}/{}/{}", f.service, o.cluster, o.namespace, o.name);
+                        view! { <a class="link" href=href rel="external" data-testid="finding-pod-link">{o.name.clone()}</a> }.into_any()
+                    } else {
+                        o.name.clone().into_any()
+                    };
+                    view! {
+                        <tr><td>{o.cluster.clone()}</td><td>{o.namespace.clone()}</td><td>{o.kind.clone()}</td><td class="font-mono text-xs">{name}</td></tr>
+                    }
                 }).collect_view()}
             </tbody>
         </table>

@@ -6,6 +6,7 @@ pub mod cluster_map;
 pub mod clusters;
 pub mod errors;
 pub mod errors_tab;
+pub mod pod;
 pub mod problems;
 pub mod service;
 pub mod system;

@@ -68,6 +68,10 @@ pub fn router() -> Router<AppState> {
             get(pod),
         )
         .route(
+            "/services/{name}/pods/{cluster}/{namespace}/{pod}/events",
+            get(super::live::pod_events),
+        )
+        .route(
             "/services/{name}/pods/{cluster}/{namespace}/{pod}/log",
             get(super::logs::read),
         )
@@ -142,17 +146,28 @@ async fn pod(
     State(state): State<AppState>,
     Path((name, cluster, namespace, pod)): Path<(String, String, String, String)>,
 ) -> Result<Json<app::model::PodDetail>, ApiError> {
-    let watch = super::logs::service_pod(&state, [&name, &cluster, &namespace, &pod])?;
+    pod_detail(&state, [&name, &cluster, &namespace, &pod])
+        .await
+        .map(Json)
+}
+
+/// One pod of `[service, cluster, namespace, pod]` with its findings and all its events (read from
+/// the cluster now); the API and the pod page both answer with it.
+pub async fn pod_detail(
+    state: &AppState,
+    path: [&str; 4],
+) -> Result<app::model::PodDetail, ApiError> {
+    let [name, _, namespace, pod] = path;
+    let watch = super::logs::service_pod(state, path)?;
     let findings = state
         .portal
-        .service(&name)
+        .service(name)
         .map(|d| d.errors)
         .unwrap_or_default();
-    let read = crate::clusters::logs::pod_events(&watch, &namespace, &pod)
+    let read = crate::clusters::logs::pod_events(&watch, namespace, pod)
         .await
         .map_err(|e| e.to_string());
-    crate::views::pod::detail(&watch, &name, &namespace, &pod, &findings, read)
-        .map(Json)
+    crate::views::pod::detail(&watch, name, namespace, pod, &findings, read)
         .ok_or_else(|| ApiError::NotFound(format!("pod {namespace}/{pod} is no longer cached")))
 }
 

@@ -16,6 +16,8 @@ use tokio::sync::broadcast::error::RecvError;
 const COALESCE: Duration = Duration::from_millis(50);
 /// The fleet error stream recomputes at most this often.
 const ERRORS_PAUSE: Duration = Duration::from_millis(250);
+/// A pod's stream reads the pod again at most this often (each read lists its events in the cluster).
+const POD_PAUSE: Duration = Duration::from_secs(5);
 /// Without any change, the cluster list is re-sent this often so ages stay true.
 const FLEET_REFRESH: Duration = Duration::from_secs(5);
 
@@ -88,6 +90,71 @@ pub async fn service_events(State(state): State<AppState>, Path(name): Path<Stri
         },
     );
     sse(stream)
+}
+
+/// `GET /api/v1/services/{name}/pods/{cluster}/{namespace}/{pod}/events`: an `event: pod` message
+/// with the pod (as `GET …/pods/{cluster}/{namespace}/{pod}`, its events read from the cluster each
+/// time) on connect and after changes to the service, at most every [`POD_PAUSE`]; with
+/// `?format=html` the message is the pod page's account of it (what the page swaps in). `gone`
+/// when the pod is no longer the service's, and the stream ends.
+pub async fn pod_events(
+    State(state): State<AppState>,
+    Path((name, cluster, namespace, pod)): Path<(String, String, String, String)>,
+    axum::extract::Query(q): axum::extract::Query<PodFormat>,
+) -> Response {
+    if let Err(e) = super::logs::service_pod(&state, [&name, &cluster, &namespace, &pod]) {
+        return e.into_response();
+    }
+    let html = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(other) => {
+            return super::api::ApiError::BadRequest(format!(
+                "format “{other}” is not one of json, html"
+            ))
+            .into_response()
+        }
+    };
+    let path = [name, cluster, namespace, pod];
+    // (…, first message, the pod is gone: the stream ends)
+    let stream = futures::stream::unfold(
+        (state.clone(), state.fleet.subscribe(), path, true, false),
+        move |(state, mut rx, path, first, gone)| async move {
+            if gone {
+                return None;
+            }
+            if !first {
+                let wanted = path[0].clone();
+                let relevant = move |c: &Change| match c {
+                    Change::Objects { services, .. } => services.iter().any(|s| **s == *wanted),
+                    Change::Status { .. } => true,
+                };
+                if let Wake::Closed = next_relevant(&mut rx, &relevant, None).await {
+                    return None;
+                }
+                tokio::time::sleep(POD_PAUSE).await;
+            }
+            let [a, b, c, d] = &path;
+            let (event, gone) = match super::api::pod_detail(&state, [a, b, c, d]).await {
+                Ok(pod) if html => (
+                    Event::default()
+                        .event("pod")
+                        .data(app::pages::pod::render::detail(&pod)),
+                    false,
+                ),
+                Ok(pod) => (json_event("pod", &pod), false),
+                Err(e) => (Event::default().event("gone").data(e.to_string()), true),
+            };
+            Some((Ok::<_, Infallible>(event), (state, rx, path, false, gone)))
+        },
+    );
+    sse(stream)
+}
+
+/// `?format=` of [`pod_events`].
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PodFormat {
+    format: Option<String>,
 }
 
 /// `GET /api/v1/events`: an `event: clusters` message with every cluster's status (as in

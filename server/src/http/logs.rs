@@ -282,6 +282,103 @@ impl app::api::ssr::PodLogs for PageLogs {
     }
 }
 
+impl app::api::ssr::PodPages for PageLogs {
+    fn pod(
+        &self,
+        at: app::api::ssr::LogAt,
+    ) -> app::api::ssr::Pending<Option<app::model::PodDetail>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            super::api::pod_detail(&state, [&at.service, &at.cluster, &at.namespace, &at.pod])
+                .await
+                .ok()
+        })
+    }
+
+    fn containers(&self, at: &app::api::ssr::LogAt) -> Option<Vec<(String, bool)>> {
+        let watch =
+            service_pod(&self.0, [&at.service, &at.cluster, &at.namespace, &at.pod]).ok()?;
+        let pod = watch.stores.pods.get(&at.namespace, &at.pod)?;
+        let spec = pod.spec.as_ref()?;
+        let names = |list: &[crate::clusters::slim::Container], init: bool| {
+            list.iter()
+                .map(|c| (c.name.clone(), init))
+                .collect::<Vec<_>>()
+        };
+        let mut all = names(spec.init_containers.as_deref().unwrap_or_default(), true);
+        all.extend(names(&spec.containers, false));
+        Some(all)
+    }
+
+    fn log(
+        &self,
+        at: app::api::ssr::LogAt,
+        container: Option<String>,
+        previous: bool,
+        lines: i64,
+        headers: HeaderMap,
+    ) -> app::api::ssr::Pending<app::model::LogTail> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let tail = app::model::LogTail {
+                container: container.clone().unwrap_or_default(),
+                previous,
+                ..Default::default()
+            };
+            let q = LogQuery {
+                container,
+                previous,
+                tail_lines: Some(lines),
+            };
+            let path = (at.service, at.cluster, at.namespace, at.pod);
+            let (watch, req) = match authorize(&state, &headers, path, q, false) {
+                Ok(found) => found,
+                Err(e) => {
+                    return app::model::LogTail {
+                        note: Some(e.to_string()),
+                        ..tail
+                    }
+                }
+            };
+            let mut read = logs::read(&watch, &req).await;
+            let mut tail = tail;
+            // In its first back-off a crashed container's only run is the current one: the
+            // apiserver's refusal is said, and that run shown.
+            if let (true, Err(LogError::Refused(why))) = (previous, &read) {
+                tail.note = Some(format!("{why}: its current run is shown instead."));
+                tail.previous = false;
+                read = logs::read(
+                    &watch,
+                    &LogRequest {
+                        previous: false,
+                        ..req
+                    },
+                )
+                .await;
+            }
+            match read.map_err(ApiError::from) {
+                Ok(t) => app::model::LogTail {
+                    text: plain(&t.bytes),
+                    note: t
+                        .cut
+                        .then(|| {
+                            format!(
+                                "The log is longer than {} MiB: only its last part is shown.",
+                                logs::MAX_BYTES / (1024 * 1024)
+                            )
+                        })
+                        .or(tail.note.clone()),
+                    ..tail
+                },
+                Err(e) => app::model::LogTail {
+                    note: Some(e.to_string()),
+                    ..tail
+                },
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod metrics;
 pub mod objects;
 pub mod page_cache;
+pub mod pod_page;
 pub mod router;
 
 pub use router::app;

@@ -53,6 +53,10 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            super::pod_page::make,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             super::metrics::track,
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
