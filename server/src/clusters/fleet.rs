@@ -125,6 +125,14 @@ impl Fleet {
             .clone()
     }
 
+    /// The watch of the cluster named `name`, if it is configured.
+    pub fn cluster(&self, name: &str) -> Option<Arc<ClusterWatch>> {
+        self.clusters()
+            .iter()
+            .find(|c| c.cluster.name == name)
+            .cloned()
+    }
+
     /// Watches exactly `wanted` from now on: clusters whose configuration is unchanged keep their
     /// watches and caches, new ones start, removed or changed ones stop. Every open page hears of
     /// it. Returns the names added and removed (a changed cluster is in both).

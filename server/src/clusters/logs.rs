@@ -93,12 +93,9 @@ pub struct LogText {
     pub cut: bool,
 }
 
-/// A permit and the API of the cluster's pods in the request's namespace, or why not.
-fn open(c: &ClusterWatch, req: &LogRequest) -> Result<(OwnedSemaphorePermit, Api<Pod>), LogError> {
+/// One of the cluster's slots for a read a user asked for, and the client to make it with.
+fn slot(c: &ClusterWatch) -> Result<(OwnedSemaphorePermit, kube::Client), LogError> {
     let cluster = c.cluster.name.clone();
-    if !c.cluster.logs {
-        return Err(LogError::Disabled { cluster });
-    }
     let Some(client) = c.client.clone() else {
         return Err(LogError::Unreachable {
             cluster,
@@ -110,6 +107,17 @@ fn open(c: &ClusterWatch, req: &LogRequest) -> Result<(OwnedSemaphorePermit, Api
         .clone()
         .try_acquire_owned()
         .map_err(|_| LogError::Busy { cluster })?;
+    Ok((permit, client))
+}
+
+/// A permit and the API of the cluster's pods in the request's namespace, or why not.
+fn open(c: &ClusterWatch, req: &LogRequest) -> Result<(OwnedSemaphorePermit, Api<Pod>), LogError> {
+    if !c.cluster.logs {
+        return Err(LogError::Disabled {
+            cluster: c.cluster.name.clone(),
+        });
+    }
+    let (permit, client) = slot(c)?;
     Ok((permit, Api::namespaced(client, &req.namespace)))
 }
 
@@ -144,19 +152,7 @@ pub async fn pod_events(
     pod: &str,
 ) -> Result<Vec<Event>, LogError> {
     let cluster = c.cluster.name.clone();
-    let Some(client) = c.client.clone() else {
-        return Err(LogError::Unreachable {
-            cluster,
-            reason: "no client could be built (see /clusters)".into(),
-        });
-    };
-    let _permit = c
-        .log_slots
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| LogError::Busy {
-            cluster: cluster.clone(),
-        })?;
+    let (_permit, client) = slot(c)?;
     let api: Api<Event> = Api::namespaced(client, namespace);
     let params = ListParams::default()
         .fields(&format!(

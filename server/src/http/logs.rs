@@ -84,12 +84,7 @@ pub fn service_pod(state: &AppState, path: [&str; 4]) -> Result<Arc<ClusterWatch
     if !path.iter().all(|s| valid_name(s)) {
         return Err(not_found());
     }
-    let clusters = state.fleet.clusters();
-    let watch = clusters
-        .iter()
-        .find(|c| c.cluster.name == cluster)
-        .cloned()
-        .ok_or_else(not_found)?;
+    let watch = state.fleet.cluster(cluster).ok_or_else(not_found)?;
     let owned = watch.index.objects_of(service).iter().any(|k| {
         k.kind == crate::clusters::index::Kind::Pod && k.namespace == namespace && k.name == pod
     });
@@ -234,52 +229,75 @@ impl app::api::ssr::PodLogs for PageLogs {
         Box::pin(async move {
             let cached = state
                 .fleet
-                .clusters()
-                .iter()
-                .find(|c| c.cluster.name == at.cluster)
+                .cluster(&at.cluster)
                 .and_then(|c| c.stores.pods.get(&at.namespace, &at.pod));
             let (container, previous) = cached
                 .as_deref()
                 .map_or((None, false), |p| container_of(p, &at.rule));
-            let q = LogQuery {
-                container: container.clone(),
-                previous,
-                tail_lines: Some(lines),
-            };
-            let note = |message: String, previous: bool| app::model::LogTail {
-                container: container.clone().unwrap_or_default(),
-                note: Some(message),
-                previous,
-                ..Default::default()
-            };
-            let path = (at.service, at.cluster, at.namespace, at.pod);
-            let (watch, req) = match authorize(&state, &headers, path, q, false) {
-                Ok(found) => found,
-                Err(e) => return note(e.to_string(), previous),
-            };
-            let mut previous = req.previous;
-            let mut read = logs::read(&watch, &req).await;
-            // Before its first restart a crashed container has no previous run: its only run is
-            // the current one.
-            if previous && matches!(read, Err(LogError::Refused(_))) {
-                previous = false;
-                let current = LogRequest {
-                    previous: false,
-                    ..req
-                };
-                read = logs::read(&watch, &current).await;
-            }
-            match read {
-                Ok(t) => app::model::LogTail {
-                    container: container.clone().unwrap_or_default(),
-                    text: plain(&t.bytes),
-                    previous,
-                    note: None,
-                },
-                Err(e) => note(e.to_string(), previous),
-            }
+            // The finding's heading says which run the lines are of: no note for falling back.
+            read_lines(&state, &headers, at, container, previous, lines)
+                .await
+                .0
         })
     }
+}
+
+/// The last `lines` lines of a pod's log for a viewer (checked and audited as the API does), as a
+/// page shows them; the previous run asked for in a container's first back-off (it has had only
+/// the current one) gives the current run and the apiserver's words for why.
+async fn read_lines(
+    state: &AppState,
+    headers: &HeaderMap,
+    at: app::api::ssr::LogAt,
+    container: Option<String>,
+    previous: bool,
+    lines: i64,
+) -> (app::model::LogTail, Option<String>) {
+    let mut tail = app::model::LogTail {
+        container: container.clone().unwrap_or_default(),
+        previous,
+        ..Default::default()
+    };
+    let q = LogQuery {
+        container,
+        previous,
+        tail_lines: Some(lines),
+    };
+    let path = (at.service, at.cluster, at.namespace, at.pod);
+    let (watch, req) = match authorize(state, headers, path, q, false) {
+        Ok(found) => found,
+        Err(e) => {
+            tail.note = Some(e.to_string());
+            return (tail, None);
+        }
+    };
+    let mut read = logs::read(&watch, &req).await;
+    let mut fell_back = None;
+    if let (true, Err(LogError::Refused(why))) = (previous, &read) {
+        fell_back = Some(why.clone());
+        tail.previous = false;
+        read = logs::read(
+            &watch,
+            &LogRequest {
+                previous: false,
+                ..req
+            },
+        )
+        .await;
+    }
+    match read {
+        Ok(t) => {
+            tail.text = plain(&t.bytes);
+            tail.note = t.cut.then(|| {
+                format!(
+                    "The log is longer than {} MiB: only its last part is shown.",
+                    logs::MAX_BYTES / (1024 * 1024)
+                )
+            });
+        }
+        Err(e) => tail.note = Some(ApiError::from(e).to_string()),
+    }
+    (tail, fell_back)
 }
 
 impl app::api::ssr::PodPages for PageLogs {
@@ -320,61 +338,12 @@ impl app::api::ssr::PodPages for PageLogs {
     ) -> app::api::ssr::Pending<app::model::LogTail> {
         let state = self.0.clone();
         Box::pin(async move {
-            let tail = app::model::LogTail {
-                container: container.clone().unwrap_or_default(),
-                previous,
-                ..Default::default()
-            };
-            let q = LogQuery {
-                container,
-                previous,
-                tail_lines: Some(lines),
-            };
-            let path = (at.service, at.cluster, at.namespace, at.pod);
-            let (watch, req) = match authorize(&state, &headers, path, q, false) {
-                Ok(found) => found,
-                Err(e) => {
-                    return app::model::LogTail {
-                        note: Some(e.to_string()),
-                        ..tail
-                    }
-                }
-            };
-            let mut read = logs::read(&watch, &req).await;
-            let mut tail = tail;
-            // In its first back-off a crashed container's only run is the current one: the
-            // apiserver's refusal is said, and that run shown.
-            if let (true, Err(LogError::Refused(why))) = (previous, &read) {
+            let (mut tail, fell_back) =
+                read_lines(&state, &headers, at, container, previous, lines).await;
+            if let (Some(why), None) = (fell_back, &tail.note) {
                 tail.note = Some(format!("{why}: its current run is shown instead."));
-                tail.previous = false;
-                read = logs::read(
-                    &watch,
-                    &LogRequest {
-                        previous: false,
-                        ..req
-                    },
-                )
-                .await;
             }
-            match read.map_err(ApiError::from) {
-                Ok(t) => app::model::LogTail {
-                    text: plain(&t.bytes),
-                    note: t
-                        .cut
-                        .then(|| {
-                            format!(
-                                "The log is longer than {} MiB: only its last part is shown.",
-                                logs::MAX_BYTES / (1024 * 1024)
-                            )
-                        })
-                        .or(tail.note.clone()),
-                    ..tail
-                },
-                Err(e) => app::model::LogTail {
-                    note: Some(e.to_string()),
-                    ..tail
-                },
-            }
+            tail
         })
     }
 }

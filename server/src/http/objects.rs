@@ -63,13 +63,7 @@ pub async fn read(
     {
         return Err(not_found());
     }
-    let watch = state
-        .fleet
-        .clusters()
-        .iter()
-        .find(|c| c.cluster.name == cluster)
-        .cloned()
-        .ok_or_else(not_found)?;
+    let watch = state.fleet.cluster(&cluster).ok_or_else(not_found)?;
     let key = ObjKey {
         kind,
         namespace: namespace.clone(),
