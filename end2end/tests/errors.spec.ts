@@ -183,4 +183,25 @@ test.describe("pod page (demo fleet)", () => {
     await expect(page.locator("body")).toContainText("kind: Pod");
     await expect(page.locator("body")).toContainText(`name: ${name}`);
   });
+
+  test("usage bars show on checkout-api's pods, on the pod page, and /clusters says where metrics are live", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/services/checkout-api/clusters`);
+    await hydrated(page);
+    const eu = page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]');
+    const pod = eu.getByTestId("pod").first();
+    // The first figures come within a poll; the page is live, so they arrive without a reload.
+    await expect(pod.getByTestId("cpu")).toHaveText(/^\d+m of 250m request$/, { timeout: 45_000 });
+    await expect(pod.getByTestId("cpu").locator("meter")).toHaveAttribute("max", "250");
+    await expect(pod.getByTestId("memory")).toHaveText(/^\d+Mi of 512Mi limit$/);
+    await screenshot(page, "usage-bars");
+    await expectAccessible(page);
+    const name = await pod.getAttribute("data-name");
+    await pod.getByTestId("pod-link").click();
+    await expect(page.getByTestId("pod-title")).toHaveText(name!);
+    const container = page.locator('[data-testid="container"][data-init="false"]').first();
+    await expect(container.getByTestId("cpu")).toHaveText(/^\d+m of 250m request$/);
+    await expect(container.getByTestId("memory")).toHaveText(/^\d+Mi of 512Mi limit$/);
+    await page.goto(`${DEMO_URL}/clusters`);
+    await expect(page.locator('[data-testid="cluster-row"][data-cluster="prod-eu-1"]').getByTestId("metrics")).toHaveText("live");
+  });
 });

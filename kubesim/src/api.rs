@@ -40,6 +40,9 @@ pub struct Faults {
     /// The injected status: 429, 500, 503 or 504 (default 500).
     #[serde(default)]
     pub error_code: u16,
+    /// metrics-server is not installed: `metrics.k8s.io` is neither discovered nor served.
+    #[serde(default)]
+    pub no_metrics: bool,
 }
 
 /// A `--fault` argument that cannot be read, with the argument and what is wrong in it.
@@ -51,7 +54,7 @@ pub struct FaultArgError {
 }
 
 impl Faults {
-    /// Parses `CLUSTER:latencyMs=…,errorRate=…,errorCode=…`.
+    /// Parses `CLUSTER:latencyMs=…,errorRate=…,errorCode=…,noMetrics=true`.
     pub fn parse_cli(text: &str) -> Result<(String, Faults), FaultArgError> {
         let err = |problem: String| FaultArgError {
             text: text.to_string(),
@@ -70,9 +73,10 @@ impl Faults {
                 "latencyMs" => faults.latency_ms = v.parse().map_err(|e| bad(&e))?,
                 "errorRate" => faults.error_rate = v.parse().map_err(|e| bad(&e))?,
                 "errorCode" => faults.error_code = v.parse().map_err(|e| bad(&e))?,
+                "noMetrics" => faults.no_metrics = v.parse().map_err(|e| bad(&e))?,
                 other => {
                     return Err(err(format!(
-                        "unknown key {other} (latencyMs, errorRate, errorCode)"
+                        "unknown key {other} (latencyMs, errorRate, errorCode, noMetrics)"
                     )))
                 }
             }
@@ -348,7 +352,7 @@ async fn handle(
     if let Some(r) = openapi(&path) {
         return r;
     }
-    match discovery(&path, &accept) {
+    match discovery(&path, &accept, !faults.no_metrics) {
         Some(r) => return r,
         None if path == "/api" || path == "/apis" => return ApiError::no_route().into_response(),
         None => {}
@@ -397,7 +401,14 @@ fn version() -> Value {
     })
 }
 
-fn discovery(path: &str, accept: &str) -> Option<Response> {
+/// Discovery documents; `metrics` says whether metrics-server is installed.
+fn discovery(path: &str, accept: &str, metrics: bool) -> Option<Response> {
+    let served = |r: &&Resource| metrics || !r.computed;
+    let groups = || {
+        resources::groups()
+            .into_iter()
+            .filter(move |(g, _)| metrics || *g != "metrics.k8s.io")
+    };
     let aggregated = accept.contains("as=APIGroupDiscoveryList") && accept.contains("v=v2;")
         || accept.contains("v=v2,")
         || accept.ends_with("v=v2");
@@ -414,10 +425,9 @@ fn discovery(path: &str, accept: &str) -> Option<Response> {
             Some(json_response(StatusCode::OK, DISCOVERY_V2, &body))
         }
         "/apis" if aggregated => {
-            let items: Vec<Value> = resources::groups()
-                .into_iter()
+            let items: Vec<Value> = groups()
                 .map(|(g, v)| {
-                    let resources: Vec<Value> = RESOURCES.iter().filter(|r| r.group == g && r.version == v).map(resources::discovery_v2).collect();
+                    let resources: Vec<Value> = RESOURCES.iter().filter(served).filter(|r| r.group == g && r.version == v).map(resources::discovery_v2).collect();
                     json!({"metadata": {"name": g, "creationTimestamp": null}, "versions": [{"version": v, "freshness": "Current", "resources": resources}]})
                 })
                 .collect();
@@ -428,10 +438,7 @@ fn discovery(path: &str, accept: &str) -> Option<Response> {
             &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
         )),
         "/apis" => {
-            let groups: Vec<Value> = resources::groups()
-                .into_iter()
-                .map(|(g, v)| group_json(g, v))
-                .collect();
+            let groups: Vec<Value> = groups().map(|(g, v)| group_json(g, v)).collect();
             Some(ok(
                 &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
             ))
@@ -442,18 +449,14 @@ fn discovery(path: &str, accept: &str) -> Option<Response> {
             let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
             match parts.as_slice() {
                 [g] => {
-                    let (_, v) = resources::groups()
-                        .into_iter()
-                        .find(|(group, _)| group == g)?;
+                    let (_, v) = groups().find(|(group, _)| group == g)?;
                     let mut body = group_json(g, v);
                     body["kind"] = json!("APIGroup");
                     body["apiVersion"] = json!("v1");
                     Some(ok(&body))
                 }
                 [g, v] => {
-                    resources::groups()
-                        .into_iter()
-                        .find(|(group, version)| group == g && version == v)?;
+                    groups().find(|(group, version)| group == g && version == v)?;
                     Some(ok(&resource_list(&format!("{g}/{v}"), |r| {
                         r.group == *g && r.version == *v
                     })))
@@ -493,7 +496,7 @@ fn openapi(path: &str) -> Option<Response> {
     let mut paths = serde_json::Map::new();
     for r in RESOURCES
         .iter()
-        .filter(|r| r.group == g && r.version == v && !r.create_only)
+        .filter(|r| r.group == g && r.version == v && !r.create_only && !r.computed)
     {
         let item = if r.namespaced {
             format!("{prefix}/namespaces/{{namespace}}/{}/{{name}}", r.plural)
@@ -601,6 +604,9 @@ async fn serve(
     let ns = target.namespace.as_deref();
     if r.plural == "pods" && target.subresource.as_deref() == Some("log") && verb == "get" {
         return pod_log(api, user, &target, query);
+    }
+    if r.computed {
+        return computed(api, user, &target, verb, query);
     }
     if r.create_only {
         if verb != "create" {
@@ -745,6 +751,55 @@ async fn serve(
             Ok(ok(&view(r, &deleted)))
         }
         other => Err(ApiError::method_not_supported(other, r.plural)),
+    }
+}
+
+/// `metrics.k8s.io`: PodMetrics and NodeMetrics, worked out from the cluster's state as asked;
+/// not there at all when metrics-server is "not installed" (the `noMetrics` fault).
+fn computed(
+    api: &ClusterApi,
+    user: &User,
+    target: &Target,
+    verb: &str,
+    query: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let r = target.resource;
+    let ns = target.namespace.as_deref();
+    if api.faults().no_metrics {
+        return Err(ApiError::no_route());
+    }
+    if verb != "get" && verb != "list" {
+        return Err(ApiError::method_not_supported(verb, r.plural));
+    }
+    if !user.can(verb, r.plural, ns) || api.refused(r, ns) {
+        return Err(ApiError::forbidden(
+            &user.name,
+            verb,
+            r.plural,
+            r.group,
+            ns,
+            target.name.as_deref(),
+        ));
+    }
+    let labels = LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))
+        .map_err(|e| ApiError::bad_request(e.0))?;
+    let items = if r.plural == "pods" {
+        crate::metrics::pods(&api.store, ns, &labels)
+    } else {
+        crate::metrics::nodes(&api.store, &labels)
+    };
+    match &target.name {
+        Some(name) => items
+            .into_iter()
+            .find(|o| o.pointer("/metadata/name").and_then(Value::as_str) == Some(name))
+            .map(|o| ok(&o))
+            .ok_or_else(|| ApiError::not_found(r.plural, r.group, name)),
+        None => Ok(ok(&json!({
+            "kind": format!("{}List", r.kind),
+            "apiVersion": r.api_version(),
+            "metadata": {},
+            "items": items,
+        }))),
     }
 }
 

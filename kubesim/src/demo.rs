@@ -70,7 +70,8 @@ struct Workload {
     replicas: i64,
     /// `(min, max, cpu target %)`.
     hpa: Option<(i64, i64, i64)>,
-    /// `(cluster, fault)`: pod faults, or `no-metrics` on the HPA, or `job-fail` on CronJob pods.
+    /// `(cluster, fault)`: pod faults (`cpu-throttled` only shows in metrics.k8s.io), or
+    /// `no-metrics` on the HPA, or `job-fail` on CronJob pods.
     faults: &'static [(&'static str, &'static str)],
     /// `(cluster, demand as a multiple of the HPA's max)`.
     load: &'static [(&'static str, f64)],
@@ -136,7 +137,10 @@ fn workloads() -> Vec<Workload> {
             ..w("cart", "storefront", Id, ALL)
         },
         w("content-service", "storefront", App, CORE),
-        w("image-resizer", "storefront", Id, ALL),
+        Workload {
+            faults: &[("prod-ap-1", "cpu-throttled")],
+            ..w("image-resizer", "storefront", Id, ALL)
+        },
         Workload {
             hpa: Some((1, 4, 80)),
             faults: &[("staging-eu-1", "no-metrics")],
@@ -293,6 +297,12 @@ fn pod_template(w: &Workload, cluster: &str, fault: Option<&str>) -> Value {
     } else {
         "250m"
     };
+    let mut resources =
+        json!({"requests": {"cpu": cpu, "memory": "256Mi"}, "limits": {"memory": memory}});
+    if fault == Some("cpu-throttled") {
+        // Busy at its CPU limit: throttled.
+        resources["limits"]["cpu"] = json!("500m");
+    }
     json!({
         "metadata": {"labels": labels(w), "annotations": annotations},
         "spec": {
@@ -301,7 +311,7 @@ fn pod_template(w: &Workload, cluster: &str, fault: Option<&str>) -> Value {
                 "image": format!("registry.example.com/{}/{}:{}", w.namespace, w.name, version_of(w.name)),
                 "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
                 "env": [{"name": "CLUSTER", "value": cluster}, {"name": "DATABASE_PASSWORD", "value": "hunter2-not-for-browsers"}],
-                "resources": {"requests": {"cpu": cpu, "memory": "256Mi"}, "limits": {"memory": memory}},
+                "resources": resources,
                 "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10, "failureThreshold": 3},
             }],
         },

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod events;
 pub mod fleet;
 pub mod logs;
+pub mod metrics;
 pub mod proto;
 pub mod resources;
 pub mod scenario;

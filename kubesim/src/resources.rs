@@ -16,6 +16,8 @@ pub struct Resource {
     pub store: &'static str,
     /// Only `create` (the review resources).
     pub create_only: bool,
+    /// Computed when asked, never stored: only `get` and `list` (metrics.k8s.io).
+    pub computed: bool,
 }
 
 impl Resource {
@@ -41,6 +43,8 @@ impl Resource {
     pub fn verbs(&self) -> Vec<&'static str> {
         if self.create_only {
             vec!["create"]
+        } else if self.computed {
+            vec!["get", "list"]
         } else {
             vec![
                 "create", "delete", "get", "list", "patch", "update", "watch",
@@ -83,6 +87,7 @@ const fn r(
         short_names,
         store: plural,
         create_only: false,
+        computed: false,
     }
 }
 
@@ -224,6 +229,32 @@ pub const RESOURCES: &[Resource] = &[
             "selfsubjectrulesreviews",
             "selfsubjectrulesreview",
             "SelfSubjectRulesReview",
+            false,
+            &[],
+        )
+    },
+    Resource {
+        store: "podmetrics",
+        computed: true,
+        ..r(
+            "metrics.k8s.io",
+            "v1beta1",
+            "pods",
+            "pod",
+            "PodMetrics",
+            true,
+            &[],
+        )
+    },
+    Resource {
+        store: "nodemetrics",
+        computed: true,
+        ..r(
+            "metrics.k8s.io",
+            "v1beta1",
+            "nodes",
+            "node",
+            "NodeMetrics",
             false,
             &[],
         )

@@ -609,3 +609,104 @@ async fn kubectl_logs_previous_and_follow() {
     );
     follow.kill().await.unwrap_or_else(|e| panic!("{e}"));
 }
+
+const TOP_PODS: &str = r#"
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-a1
+status:
+  allocatable: {cpu: "4", memory: 16Gi, pods: "110"}
+  capacity: {cpu: "4", memory: 16Gi, pods: "110"}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web}
+spec:
+  containers:
+  - name: web
+    image: registry.example.com/shop/web:2.1.0
+    resources: {requests: {cpu: 200m, memory: 256Mi}, limits: {memory: 512Mi}}
+"#;
+
+/// `kubectl top pod` and `kubectl top node` read metrics.k8s.io; without metrics-server kubectl
+/// says the Metrics API is not available, as it does against a real cluster.
+#[tokio::test]
+async fn kubectl_top_reads_pod_and_node_metrics() {
+    use std::sync::Arc;
+
+    let fleet = Arc::new(fleet(&["prod-eu-1"]).await);
+    kubesim::controllers::spawn(fleet.clone());
+    let kubectl = Kubectl::new(&fleet);
+    kubectl.run(&["create", "-f", "-"], Some(TOP_PODS)).await;
+    eventually("the web pod runs", async || {
+        kubectl
+            .run(
+                &[
+                    "-n",
+                    "shop",
+                    "get",
+                    "pod",
+                    "web",
+                    "-o",
+                    "jsonpath={.status.phase}",
+                ],
+                None,
+            )
+            .await
+            == "Running"
+    })
+    .await;
+    let top = kubectl
+        .run(&["-n", "shop", "top", "pod", "web", "--no-headers"], None)
+        .await;
+    let fields: Vec<&str> = top.split_whitespace().collect();
+    assert_eq!(fields.first(), Some(&"web"), "{top}");
+    let cpu: u64 = fields[1].trim_end_matches('m').parse().unwrap_or(0);
+    let memory: u64 = fields[2].trim_end_matches("Mi").parse().unwrap_or(0);
+    // A steady share of the requests: 8–35 % of 200m, 45–75 % of 256 Mi.
+    assert!((16..=70).contains(&cpu), "{top}");
+    assert!((115..=192).contains(&memory), "{top}");
+    let containers = kubectl
+        .run(
+            &[
+                "-n",
+                "shop",
+                "top",
+                "pod",
+                "-l",
+                "app=web",
+                "--containers",
+                "--no-headers",
+            ],
+            None,
+        )
+        .await;
+    assert!(containers.starts_with("web "), "{containers}");
+    assert!(containers.contains(&format!("{cpu}m")), "{containers}");
+
+    let node = kubectl.run(&["top", "node", "--no-headers"], None).await;
+    assert!(node.starts_with("node-a1 "), "{node}");
+    assert!(node.contains('%'), "{node}");
+
+    fleet.clusters[0].api.set_faults(kubesim::api::Faults {
+        no_metrics: true,
+        ..Default::default()
+    });
+    let out = kubectl
+        .command(&["-n", "shop", "top", "pod"])
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("kubectl: {e}"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Metrics API not available"), "{stderr}");
+}

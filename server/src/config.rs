@@ -48,6 +48,10 @@ pub struct Cli {
     #[arg(long, env = "WAYFINDER_HPA_NEAR_MAX_PERCENT", default_value_t = 80)]
     pub hpa_near_max_percent: u8,
 
+    /// Seconds between reads of each cluster's resource usage (metrics.k8s.io), 1–3600.
+    #[arg(long, env = "WAYFINDER_METRICS_POLL_SECONDS", default_value_t = 30)]
+    pub metrics_poll_seconds: u64,
+
     /// Directory with the built site (pkg/wayfinder.js, .wasm, .css). Default: $LEPTOS_SITE_ROOT,
     /// else target/site, else `site` next to the binary's directory.
     #[arg(long, env = "WAYFINDER_SITE_ROOT")]
@@ -130,6 +134,21 @@ pub struct Settings {
     pub groups_header: Option<axum::http::HeaderName>,
     /// Members may read every service's logs and YAML.
     pub admin_group: Option<String>,
+    /// How often each cluster's resource usage is read.
+    pub metrics_every: Duration,
+}
+
+impl Settings {
+    /// The clusters to watch, with the settings that apply to every one of them.
+    pub fn apply(
+        &self,
+        mut clusters: Vec<crate::clusters::config::Cluster>,
+    ) -> Vec<crate::clusters::config::Cluster> {
+        for c in &mut clusters {
+            c.metrics_every = self.metrics_every;
+        }
+        clusters
+    }
 }
 
 /// A configuration mistake, said with the file and the key.
@@ -228,6 +247,12 @@ impl Cli {
                 ),
             });
         }
+        if !(1..=3600).contains(&self.metrics_poll_seconds) {
+            return Err(ConfigError::Invalid {
+                path: "--metrics-poll-seconds".into(),
+                message: format!("{} is not from 1 to 3600", self.metrics_poll_seconds),
+            });
+        }
         let file_key = |key: &str| {
             format!(
                 "{}: auth.{key}",
@@ -285,6 +310,7 @@ impl Cli {
             catalog_paths,
             catalog_refresh: Duration::from_secs(refresh),
             demo_catalog,
+            metrics_every: Duration::from_secs(self.metrics_poll_seconds),
         })
     }
 }

@@ -44,6 +44,7 @@ async fn main() -> ExitCode {
         tracing::info!("no cluster configured: watching the built-in demo fleet (kubesim, in this process; --no-demo turns it off)");
     }
     let services = store.snapshot().kubernetes_selectors();
+    let clusters = settings.apply(clusters);
     let fleet = Arc::new(server::clusters::Fleet::start(clusters, &services).await);
     let follow = server::reload::follow_catalog(store.clone(), fleet.clone());
     let reload = server::reload::spawn(cli.clone(), settings.clone(), fleet.clone());

@@ -112,7 +112,7 @@ async fn reload(cli: &Cli, running: &Settings, fleet: &Fleet) -> Option<Settings
             return None;
         }
     };
-    let (added, removed) = fleet.reconcile(clusters).await;
+    let (added, removed) = fleet.reconcile(next.apply(clusters)).await;
     if added.is_empty() && removed.is_empty() {
         tracing::info!("the clusters are unchanged");
     } else {

@@ -30,6 +30,7 @@ fn cluster(fleet: &kubesim::fleet::Fleet, name: &str, kubeconfig: String) -> Clu
             kubeconfig,
             context: fleet.clusters[0].name().to_string(),
         },
+        metrics_every: server::clusters::usage::POLL_EVERY,
     }
 }
 
@@ -164,6 +165,7 @@ async fn a_cluster_that_is_never_reachable_says_so() {
             ca_file: None,
             insecure: true,
         },
+        metrics_every: server::clusters::usage::POLL_EVERY,
     };
     let fleet = Fleet::start(vec![unreachable], &[]).await;
     for _ in 0..200 {

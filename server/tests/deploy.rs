@@ -42,7 +42,8 @@ fn typed<T: serde::de::DeserializeOwned>(file: &str, v: &serde_json::Value) -> T
     serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{file}: {}: {e}", v["kind"]))
 }
 
-/// What Wayfinder watches (`clusters::watch`), by API group, and the pod logs it reads on request.
+/// What Wayfinder watches (`clusters::watch`), by API group, the pod logs it reads on request and
+/// the pod metrics it polls (`clusters::usage`).
 fn watched() -> BTreeSet<(String, String)> {
     [
         ("", "namespaces"),
@@ -59,6 +60,7 @@ fn watched() -> BTreeSet<(String, String)> {
         ("batch", "cronjobs"),
         ("autoscaling", "horizontalpodautoscalers"),
         ("networking.k8s.io", "ingresses"),
+        ("metrics.k8s.io", "pods"),
     ]
     .into_iter()
     .map(|(g, r)| (g.to_string(), r.to_string()))

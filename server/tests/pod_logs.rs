@@ -6,7 +6,7 @@
 mod common;
 
 use app::model::ServiceDetail;
-use common::Portal;
+use common::{until, Portal};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, PostParams};
 use std::time::Duration;
@@ -42,24 +42,6 @@ impl Logs for DemoFleet {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         kube::Client::try_from(config).unwrap_or_else(|e| panic!("{e}"))
-    }
-}
-
-/// The first `Some` that `f` gives, polled for up to 60 s.
-async fn until<T, Fut: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    mut f: impl FnMut() -> Fut,
-) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

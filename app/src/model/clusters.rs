@@ -61,6 +61,69 @@ pub struct ClusterStatus {
     pub watch_restarts: u64,
     /// The cluster's dashboard, when configured.
     pub dashboard_url: Option<String>,
+    /// Whether resource usage is known: `live`, `no metrics (…)`, `waiting for metrics`, or why not.
+    pub metrics: String,
+}
+
+/// CPU in millicores, or memory in bytes: what is used against what is requested and allowed;
+/// each `None` where unknown (no metrics, or not set).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub usage: Option<u64>,
+    pub request: Option<u64>,
+    pub limit: Option<u64>,
+}
+
+/// Read by hand: the derived reader (field enum, sequence form) cost the WASM bundle more than
+/// this one map loop; unknown keys are skipped.
+impl<'de> Deserialize<'de> for Usage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Usage;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("{usage, request, limit}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Usage, A::Error> {
+                let mut u = Usage::default();
+                while let Some(key) = m.next_key::<String>()? {
+                    let slot = match key.as_str() {
+                        "usage" => &mut u.usage,
+                        "request" => &mut u.request,
+                        "limit" => &mut u.limit,
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = m.next_value()?;
+                }
+                Ok(u)
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+impl Usage {
+    /// Adds another container's or pod's figures: usage and request sum what is known; a limit
+    /// only holds when every part has one.
+    pub fn plus(self, other: Usage) -> Usage {
+        let sum = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        Usage {
+            usage: sum(self.usage, other.usage),
+            request: sum(self.request, other.request),
+            limit: self.limit.zip(other.limit).map(|(a, b)| a + b),
+        }
+    }
+
+    /// What the bar fills up to: the limit, else the request.
+    pub fn scale(&self) -> Option<u64> {
+        self.limit.or(self.request).filter(|s| *s > 0)
+    }
 }
 
 /// Replica counts of a workload, as its status reports them.
@@ -120,6 +183,9 @@ pub struct WorkloadView {
     /// The autoscaler that scales it, if any.
     pub hpa: Option<String>,
     pub dashboard_url: Option<String>,
+    /// Its pods' CPU (millicores) and memory (bytes), summed.
+    pub cpu: Usage,
+    pub memory: Usage,
 }
 
 /// A pod of a service in one cluster.
@@ -140,6 +206,9 @@ pub struct PodView {
     pub health: Health,
     pub created: Option<String>,
     pub age_seconds: Option<i64>,
+    /// CPU in millicores and memory in bytes, its containers summed.
+    pub cpu: Usage,
+    pub memory: Usage,
 }
 
 /// One cluster a service runs in, with its objects there.

@@ -72,6 +72,9 @@ pub struct ContainerView {
     /// `cpu`, `memory`… as written in the spec.
     pub requests: BTreeMap<String, String>,
     pub limits: BTreeMap<String, String>,
+    /// CPU in millicores and memory in bytes, used against requested and allowed.
+    pub cpu: super::Usage,
+    pub memory: super::Usage,
 }
 
 /// A container's state: its reason, message, exit code and signal, and its times.

@@ -29,6 +29,7 @@ fn LiveClusters(initial: Vec<ClusterStatus>) -> impl IntoView {
                         <th scope="col">"Status"</th>
                         <th scope="col">"Pods"</th>
                         <th scope="col">"Workloads"</th>
+                        <th scope="col">"Metrics"</th>
                         <th scope="col">"Last error"</th>
                     </tr>
                 </thead>
@@ -63,6 +64,7 @@ fn LiveClusters(initial: Vec<ClusterStatus>) -> impl IntoView {
                                 </td>
                                 <td>{count("pods")}</td>
                                 <td>{workloads}</td>
+                                <td class="text-sm" data-testid="metrics">{c.metrics.clone()}</td>
                                 <td class="max-w-md text-sm">{c.last_error.clone().unwrap_or_default()}</td>
                             </tr>
                         }

@@ -138,6 +138,7 @@ pub mod render {
     use crate::model::{
         encode_component, ContainerRun, ContainerView, LogChoice, LogTail, PodDetail,
     };
+    use crate::pages::cluster_map::usage_html;
     use leptos::prelude::*;
     use leptos::tachys::view::RenderHtml;
     use leptos_router::params::ParamsMap;
@@ -340,6 +341,8 @@ pub mod render {
                     <div><dt>"Restarts"</dt><dd data-testid="restarts">{c.restarts}</dd></div>
                     <div><dt>"Ready / started"</dt><dd>{format!("{} / {}", if c.ready { "ready" } else { "not ready" }, match c.started { Some(true) => "started", Some(false) => "not started", None => "—" })}</dd></div>
                     <div><dt>"Requests and limits"</dt><dd>{resources(c)}</dd></div>
+                    <div><dt>"CPU used"</dt><dd data-testid="cpu" inner_html=usage_html(c.cpu, true)></dd></div>
+                    <div><dt>"Memory used"</dt><dd data-testid="memory" inner_html=usage_html(c.memory, false)></dd></div>
                 </dl>
                 <p class="mt-2 text-sm font-medium">"Probes"</p>
                 <ul class="text-sm">{probes}</ul>

@@ -77,6 +77,8 @@ pub struct Cluster {
     /// Pod logs may be read (on request) from this cluster.
     pub logs: bool,
     pub access: Access,
+    /// How often resource usage is read from `metrics.k8s.io`.
+    pub metrics_every: std::time::Duration,
 }
 
 /// A mistake in one `clusters[i]` entry, naming the key.
@@ -149,6 +151,7 @@ pub fn check(
         namespaces: c.namespaces.clone(),
         logs: c.logs.unwrap_or(true),
         access,
+        metrics_every: super::usage::POLL_EVERY,
     })
 }
 

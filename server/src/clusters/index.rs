@@ -292,6 +292,24 @@ impl ClusterIndex {
         });
     }
 
+    /// The usage figures of these pods changed: tells the pages of their services.
+    pub fn pods_changed(&self, pods: Vec<(String, String)>) {
+        let touched: BTreeSet<Arc<str>> = {
+            let inner = self.lock();
+            pods.into_iter()
+                .flat_map(|(namespace, name)| {
+                    let key = ObjKey {
+                        kind: Kind::Pod,
+                        namespace,
+                        name,
+                    };
+                    inner.members.get(&key).cloned().unwrap_or_default()
+                })
+                .collect()
+        };
+        self.announce(touched);
+    }
+
     /// An object was added or changed. Objects that waited for it join its services too.
     pub fn apply(&self, key: ObjKey, fact: Fact) {
         let mapper = self.mapper();

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod objects;
 pub mod slim;
 pub mod source;
+pub mod usage;
 pub mod watch;
 
 pub use fleet::{Fleet, Placement, Placements};

@@ -3,12 +3,14 @@
 
 use super::index::{Kind, ObjKey};
 use super::slim::Pod;
+use super::usage::ContainerUsage;
 use super::watch::ClusterWatch;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, Service};
 use k8s_openapi::api::networking::v1::Ingress;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One service's objects in one cluster, as the rules, the autoscaling model and the views read
@@ -28,6 +30,19 @@ pub struct ClusterObjects {
     pub events: Vec<Arc<Event>>,
     pub services: Vec<Arc<Service>>,
     pub ingresses: Vec<Arc<Ingress>>,
+    /// The latest usage of its running pods' containers, by (namespace, pod).
+    pub usage: HashMap<(String, String), Arc<[ContainerUsage]>>,
+}
+
+impl ClusterObjects {
+    /// The latest usage of one of its pods, when metrics know it.
+    pub fn usage_of(&self, pod: &Pod) -> Option<Arc<[ContainerUsage]>> {
+        let key = (
+            pod.metadata.namespace.clone().unwrap_or_default(),
+            pod.metadata.name.clone().unwrap_or_default(),
+        );
+        self.usage.get(&key).cloned()
+    }
 }
 
 /// One service's objects in one cluster, for the rules and the autoscaling model; `None` when it does
@@ -46,7 +61,12 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
     for k in &keys {
         let (ns, name) = (k.namespace.as_str(), k.name.as_str());
         match k.kind {
-            Kind::Pod => o.pods.extend(s.pods.get(ns, name)),
+            Kind::Pod => {
+                o.pods.extend(s.pods.get(ns, name));
+                if let Some(u) = c.usage.pod(ns, name) {
+                    o.usage.insert((ns.to_string(), name.to_string()), u);
+                }
+            }
             Kind::Deployment => o.deployments.extend(s.deployments.get(ns, name)),
             Kind::ReplicaSet => o.replicasets.extend(s.replicasets.get(ns, name)),
             Kind::StatefulSet => o.statefulsets.extend(s.statefulsets.get(ns, name)),

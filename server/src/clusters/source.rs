@@ -61,6 +61,7 @@ pub async fn resolve(
         namespaces: Vec::new(),
         logs: true,
         access,
+        metrics_every: super::usage::POLL_EVERY,
     };
     match source {
         ClusterSource::None => Ok((Vec::new(), None)),

@@ -7,6 +7,7 @@
 pub mod autoscaling;
 pub mod events;
 pub mod pods;
+pub mod usage;
 pub mod workloads;
 
 pub use crate::clusters::objects::ClusterObjects;
@@ -87,7 +88,11 @@ pub fn raw_findings(objects: &ClusterObjects, clock: &Clock, t: Thresholds) -> V
     let mut out = Vec::new();
     for p in &objects.pods {
         let owner = pod_owner(p, &objects.replicasets);
-        for mut r in pods::rules(p, clock) {
+        let used = objects.usage_of(p);
+        for mut r in pods::rules(p, clock)
+            .into_iter()
+            .chain(usage::rules(p, used.as_deref()))
+        {
             r.owner = owner.clone();
             out.push(r);
         }

@@ -2,6 +2,7 @@
 //! objects to its workloads and pods, per cluster.
 
 use crate::clusters::slim::Pod;
+use crate::clusters::usage::ContainerUsage;
 use crate::clusters::{ClusterObjects, ClusterWatch};
 use crate::time::{age_seconds, rfc3339};
 use app::model::{Health, PodView, Replicas, ServiceCluster, WorkloadView};
@@ -194,8 +195,9 @@ pub fn job(j: &Job) -> WorkloadView {
     w
 }
 
-/// A pod on the map.
-pub fn pod(p: &Pod) -> PodView {
+/// A pod on the map, with its usage when metrics know it.
+pub fn pod(p: &Pod, used: Option<&[ContainerUsage]>) -> PodView {
+    let (cpu, memory) = crate::health::usage::pod(p, used);
     let (created, age_seconds) = when(&p.metadata.creation_timestamp);
     let st = p.status.clone().unwrap_or_default();
     let statuses = st.container_statuses.clone().unwrap_or_default();
@@ -264,6 +266,8 @@ pub fn pod(p: &Pod) -> PodView {
         health,
         created,
         age_seconds,
+        cpu,
+        memory,
     }
 }
 
@@ -287,7 +291,11 @@ pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
             })
             .map(|j| job(j)),
     );
-    let mut pods: Vec<PodView> = o.pods.iter().map(|p| pod(p)).collect();
+    let mut pods: Vec<PodView> = o
+        .pods
+        .iter()
+        .map(|p| pod(p, o.usage_of(p).as_deref()))
+        .collect();
     // (target kind, namespace, target name, autoscaler)
     let hpa_targets: Vec<(String, String, String, String)> = o
         .hpas
@@ -312,6 +320,16 @@ pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
             (kind == &w.kind && ns == &w.namespace && target == &w.name).then(|| hpa.clone())
         });
         w.dashboard_url = c.dashboard_url(Some((&w.kind, &w.namespace, &w.name)));
+        // Its pods' usage, summed.
+        let owner = format!("{}/{}", w.kind, w.name);
+        if let Some((cpu, memory)) = pods
+            .iter()
+            .filter(|p| p.namespace == w.namespace && p.owner.as_deref() == Some(owner.as_str()))
+            .map(|p| (p.cpu, p.memory))
+            .reduce(|(c1, m1), (c2, m2)| (c1.plus(c2), m1.plus(m2)))
+        {
+            (w.cpu, w.memory) = (cpu, memory);
+        }
     }
     workloads
         .sort_by(|a, b| (&a.namespace, &a.kind, &a.name).cmp(&(&b.namespace, &b.kind, &b.name)));
@@ -380,7 +398,7 @@ mod tests {
             "status": {"phase": "Running", "containerStatuses": [{"name": "c", "ready": false, "restartCount": 7, "image": "i", "imageID": "",
                 "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}
         }));
-        let v = pod(&p);
+        let v = pod(&p, None);
         assert_eq!(v.reason.as_deref(), Some("CrashLoopBackOff"));
         assert_eq!(v.health, Health::Failing);
         assert_eq!((v.ready.as_str(), v.restarts), ("0/1", 7));

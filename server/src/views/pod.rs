@@ -42,6 +42,19 @@ pub fn detail(
         statuses(&status.init_container_statuses),
     );
     let cluster = c.cluster.name.clone();
+    let used = c.usage.pod(namespace, pod);
+    // Init containers have finished: no usage; a running pod's app container metrics do not list
+    // uses nothing now.
+    let usage_of = |name: &str| -> Option<crate::clusters::usage::ContainerUsage> {
+        let u = used.as_deref()?;
+        Some(u.iter().find(|u| u.name == name).cloned().unwrap_or(
+            crate::clusters::usage::ContainerUsage {
+                name: name.to_string(),
+                cpu: 0,
+                memory: 0,
+            },
+        ))
+    };
     Some(PodDetail {
         service: service.to_string(),
         cluster: cluster.clone(),
@@ -74,12 +87,18 @@ pub fn detail(
             .init_containers
             .iter()
             .flatten()
-            .map(|s| container(s, init.iter().find(|x| x.name == s.name)))
+            .map(|s| container(s, init.iter().find(|x| x.name == s.name), None))
             .collect(),
         containers: spec
             .containers
             .iter()
-            .map(|s| container(s, running.iter().find(|x| x.name == s.name)))
+            .map(|s| {
+                container(
+                    s,
+                    running.iter().find(|x| x.name == s.name),
+                    usage_of(&s.name),
+                )
+            })
             .collect(),
         findings: findings
             .iter()
@@ -214,7 +233,12 @@ fn probe(kind: &str, p: &slim::Probe) -> ProbeView {
     }
 }
 
-fn container(spec: &slim::Container, status: Option<&slim::ContainerStatus>) -> ContainerView {
+fn container(
+    spec: &slim::Container,
+    status: Option<&slim::ContainerStatus>,
+    used: Option<crate::clusters::usage::ContainerUsage>,
+) -> ContainerView {
+    let (cpu, memory) = crate::health::usage::container(spec, used.as_ref());
     let (state, state_detail) = run(status.and_then(|s| s.state.as_ref()));
     let quantities =
         |m: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>| {
@@ -243,6 +267,8 @@ fn container(spec: &slim::Container, status: Option<&slim::ContainerStatus>) -> 
         .collect(),
         requests: quantities(resources.and_then(|r| r.requests.as_ref())),
         limits: quantities(resources.and_then(|r| r.limits.as_ref())),
+        cpu,
+        memory,
     }
 }
 

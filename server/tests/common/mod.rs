@@ -365,3 +365,21 @@ impl DemoFleet {
         out.stdout
     }
 }
+
+/// The first `Some` that `f` gives, polled for up to 60 s.
+pub async fn until<T, Fut: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    mut f: impl FnMut() -> Fut,
+) -> T {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}

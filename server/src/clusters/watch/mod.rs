@@ -19,6 +19,7 @@ pub mod trim;
 use super::config::Cluster;
 use super::history::ReplicaHistory;
 use super::index::ClusterIndex;
+use super::usage::Usage;
 use app::model::ClusterStatus;
 use kube::runtime::watcher;
 use std::collections::BTreeMap;
@@ -45,6 +46,8 @@ pub struct ClusterWatch {
     pub client: Option<kube::Client>,
     /// At most [`crate::clusters::logs::MAX_PER_CLUSTER`] log reads at once.
     pub log_slots: Arc<tokio::sync::Semaphore>,
+    /// The latest resource usage of its pods (metrics.k8s.io), read by one poller.
+    pub usage: Arc<Usage>,
     /// The region learnt from the Nodes, with the node count and time it was worked out at.
     learnt_region: std::sync::Mutex<Option<(usize, std::time::Instant, String)>>,
     /// Orders for the supervisor; closing it (dropping the watch) stops it.
@@ -86,6 +89,7 @@ impl ClusterWatch {
                     history,
                     client: None,
                     log_slots: crate::clusters::logs::slots(),
+                    usage: Arc::default(),
                     learnt_region: Default::default(),
                     control: None,
                     supervisor: None,
@@ -121,6 +125,31 @@ impl ClusterWatch {
             events: kind_task(&ctx, "events", all().fields("type=Warning"), t),
             nodes: kind_task(&ctx, "nodes", all(), t),
         };
+        // Resource usage: one poller, supervised like the watches.
+        let usage = Arc::new(Usage::default());
+        {
+            let (client, index, usage) = (client.clone(), index.clone(), usage.clone());
+            let known = stores.namespaces.clone();
+            let (name, allow, every) = (
+                cluster.name.clone(),
+                cluster.namespaces.clone(),
+                cluster.metrics_every,
+            );
+            tasks.push(supervise::Task {
+                kind: "metrics",
+                start: Box::new(move || {
+                    Box::pin(super::usage::poll(
+                        client.clone(),
+                        index.clone(),
+                        usage.clone(),
+                        name.clone(),
+                        allow.clone(),
+                        known.clone(),
+                        every,
+                    ))
+                }),
+            });
+        }
         let (control, orders) = mpsc::unbounded_channel();
         let supervisor = tokio::spawn(supervise(
             cluster.name.clone(),
@@ -137,6 +166,7 @@ impl ClusterWatch {
             history,
             client: Some(client),
             log_slots: crate::clusters::logs::slots(),
+            usage,
             learnt_region: Default::default(),
             control: Some(control),
             supervisor: Some(supervisor),
@@ -220,6 +250,7 @@ impl ClusterWatch {
             objects: self.stores.counts(),
             watch_restarts: s.restarts,
             dashboard_url: self.dashboard_url(None),
+            metrics: self.usage.state().words(),
         }
     }
 
