@@ -100,9 +100,10 @@ pub mod ssr {
     /// A future the page readers return (boxed: the trait is used as an object).
     pub type Pending<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
-    /// The pod page's reads ([`crate::pages::pod::render::page`]), with the API's checks: the pod
-    /// is the service's, the viewer may read its logs (each read audited).
-    pub trait PodPages: Send + Sync + 'static {
+    /// The made pages' reads ([`crate::pages::pod::render::page`],
+    /// [`crate::pages::object::render::page`]), with the API's checks: the pod or object is the
+    /// service's, the viewer may read its logs or YAML (each read audited).
+    pub trait MadePages: Send + Sync + 'static {
         /// The pod with its findings and all its events; `None` when it is not the service's.
         fn pod(&self, at: LogAt) -> Pending<Option<crate::model::PodDetail>>;
         /// The pod's containers as cached, `(name, is an init container)`, init containers first;
@@ -117,6 +118,20 @@ pub mod ssr {
             lines: i64,
             headers: http::HeaderMap,
         ) -> Pending<crate::model::LogTail>;
+        /// The YAML of the service's object `[service, cluster, namespace, kind, object]` for the
+        /// viewer of `headers`.
+        fn object_yaml(&self, at: [&str; 5], headers: &http::HeaderMap) -> Result<String, Unread>;
+    }
+
+    /// Why an object's YAML is not shown.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum Unread {
+        /// It is not one of the service's objects (now).
+        NotFound,
+        /// The viewer may not read it: the sentence saying who may.
+        Refused(String),
+        /// It could not be written, in words.
+        Failed(String),
     }
 
     /// Which finding's log: the service, the rule, and the pod.
@@ -139,13 +154,13 @@ pub mod ssr {
 }
 
 /// The catalog table for the filters in the page's query string.
-#[server]
+#[server(output = crate::codec::JsonOut)]
 pub async fn list_services(query: CatalogQuery) -> Result<ServiceList, AppError> {
     Ok(ssr::portal()?.services(&query.bounded()))
 }
 
 /// What one tab of a service's page shows; an unknown name is not found (404).
-#[server]
+#[server(output = crate::codec::JsonOut)]
 pub async fn get_service(name: String, part: ServicePart) -> Result<ServiceDetail, AppError> {
     let missing = AppError::NotFound(crate::error::Entity::Service);
     if !valid_name(&name) {
@@ -155,7 +170,7 @@ pub async fn get_service(name: String, part: ServicePart) -> Result<ServiceDetai
 }
 
 /// One team's page data; an unknown name is not found (404).
-#[server]
+#[server(output = crate::codec::JsonOut)]
 pub async fn get_team(name: String) -> Result<TeamDetail, AppError> {
     let missing = AppError::NotFound(crate::error::Entity::Team);
     if !valid_name(&name) {
@@ -165,7 +180,7 @@ pub async fn get_team(name: String) -> Result<TeamDetail, AppError> {
 }
 
 /// One system's page data; an unknown name is not found (404).
-#[server]
+#[server(output = crate::codec::JsonOut)]
 pub async fn get_system(name: String) -> Result<SystemDetail, AppError> {
     let missing = AppError::NotFound(crate::error::Entity::System);
     if !valid_name(&name) {
@@ -176,7 +191,7 @@ pub async fn get_system(name: String) -> Result<SystemDetail, AppError> {
 
 /// The last 20 lines of the container log a finding (`rule` about `pod`) points at, fetched when
 /// the finding is opened.
-#[server]
+#[server(output = crate::codec::JsonOut)]
 pub async fn log_tail(
     service: String,
     rule: String,
@@ -199,19 +214,19 @@ pub async fn log_tail(
 }
 
 /// The catalog problems page.
-#[server]
+#[server(output = crate::codec::JsonOut)]
 pub async fn list_problems() -> Result<Vec<CatalogProblem>, AppError> {
     Ok(ssr::portal()?.problems())
 }
 
 /// Every cluster with its status, for `/clusters`.
-#[server]
+#[server(output = crate::codec::JsonOut)]
 pub async fn list_clusters() -> Result<Vec<crate::model::ClusterStatus>, AppError> {
     Ok(ssr::portal()?.clusters())
 }
 
 /// The fleet's error list for `/errors`.
-#[server]
+#[server(output = crate::codec::JsonOut)]
 pub async fn list_errors(
     query: crate::model::ErrorQuery,
 ) -> Result<crate::model::ErrorList, AppError> {
@@ -219,7 +234,7 @@ pub async fn list_errors(
 }
 
 /// How many clusters are configured, for the cluster tabs' empty state.
-#[server]
+#[server(output = crate::codec::JsonOut)]
 pub async fn clusters_configured() -> Result<usize, AppError> {
     Ok(ssr::portal()?.clusters_configured())
 }

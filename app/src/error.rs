@@ -21,6 +21,8 @@ pub enum Entity {
     Tab,
     /// A pod of a service (one that is not the service's is not found either).
     Pod,
+    /// An object of a service (its YAML page).
+    Object,
 }
 
 /// Why a server function could not answer. On the wire it is one small number (see [`AppError::code`]):
@@ -39,7 +41,7 @@ pub enum AppError {
 }
 
 /// Every error, in wire-code order.
-const ALL: [AppError; 8] = [
+const ALL: [AppError; 9] = [
     AppError::Internal,
     AppError::Unavailable,
     AppError::BadRequest,
@@ -48,6 +50,7 @@ const ALL: [AppError; 8] = [
     AppError::NotFound(Entity::System),
     AppError::NotFound(Entity::Tab),
     AppError::NotFound(Entity::Pod),
+    AppError::NotFound(Entity::Object),
 ];
 
 impl From<AppError> for u8 {
@@ -90,6 +93,9 @@ impl AppError {
             AppError::NotFound(Entity::Tab) => "This service page has no such tab.",
             AppError::NotFound(Entity::Pod) => {
                 "No pod of that name belongs to this service in that cluster (now)."
+            }
+            AppError::NotFound(Entity::Object) => {
+                "No object of that kind and name belongs to this service in that cluster (now)."
             }
             AppError::Unavailable => "The portal cannot answer right now. Try again in a moment.",
             AppError::BadRequest => "The portal did not understand this request.",

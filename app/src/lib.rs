@@ -16,7 +16,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::{path, SsrMode};
 use pages::{
-    catalog::CatalogPage, clusters::ClustersPage, errors::ErrorsPage, pod::PodPage,
+    catalog::CatalogPage, clusters::ClustersPage, errors::ErrorsPage, made::MadePage,
     problems::ProblemsPage, service::ServicePage, system::SystemPage, team::TeamPage,
 };
 
@@ -81,7 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/clusters") view=ClustersPage/>
                     <Route path=path!("/errors") view=ErrorsPage/>
                     <Route path=path!("/services/:name/:tab?") view=ServicePage ssr=SsrMode::Async/>
-                    <Route path=path!("/services/:name/pods/:cluster/:namespace/:pod") view=PodPage ssr=SsrMode::Async/>
+                    <Route path=path!("/services/:name/pods/:cluster/:namespace/:pod") view=MadePage ssr=SsrMode::Async/>
+                    <Route path=path!("/services/:name/objects/:cluster/:namespace/:kind/:object") view=MadePage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:name") view=TeamPage ssr=SsrMode::Async/>
                     <Route path=path!("/systems/:name") view=SystemPage ssr=SsrMode::Async/>
                 </Routes>

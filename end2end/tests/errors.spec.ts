@@ -177,11 +177,50 @@ test.describe("pod page (demo fleet)", () => {
     await expect(page.getByTestId("follow-state")).toHaveAttribute("data-link", "live");
     // The pod's account is live too.
     await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-link", "live");
-    // The pod as YAML, from its page.
+    // The pod as YAML, from its page: read-only, with a copy button that fills the clipboard.
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: DEMO_URL });
     await page.getByTestId("yaml").click();
-    await expect(page.locator("body")).toContainText(`# Pod`);
-    await expect(page.locator("body")).toContainText("kind: Pod");
-    await expect(page.locator("body")).toContainText(`name: ${name}`);
+    await expect(page.getByTestId("object-title")).toHaveText(`Pod ${name}`);
+    await expect(page).toHaveTitle(`${name} · Wayfinder`);
+    const yaml = page.getByTestId("object-yaml");
+    await expect(yaml).toContainText(`# Pod`);
+    await expect(yaml).toContainText("kind: Pod");
+    await expect(yaml).toContainText(`name: ${name}`);
+    await expect(page.getByTestId("download-yaml")).toHaveAttribute("href", /\?format=yaml$/);
+    await hydrated(page);
+    await page.getByTestId("copy-yaml").click();
+    await expect(page.getByTestId("copy-yaml")).toHaveText("Copied");
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toContain("kind: Pod");
+    expect(copied).toContain(`name: ${name}`);
+    await screenshot(page, "object-yaml");
+    await expectAccessible(page);
+  });
+
+  test("Services and Ingresses show on the map, with what is wrong with them", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/services/web-shop/clusters`);
+    await hydrated(page);
+    const us = page.locator('[data-testid="cluster-card"][data-cluster="prod-us-1"]');
+    const ingress = us.getByTestId("ingress");
+    await expect(ingress).toHaveCount(1);
+    await expect(ingress.locator('[data-testid="ingress-path"][data-missing="true"]')).toHaveText(
+      "shop.example.com/beta → web-shop-beta:http (no such Service)",
+    );
+    await expect(us.locator('[data-testid="service"][data-name="web-shop"]').getByTestId("service-ready")).toHaveText(/^[1-9]\d* of [1-9]\d*$/);
+    await screenshot(page, "services-ingresses");
+    await expectAccessible(page);
+    // The finding, on the errors tab.
+    await page.getByTestId("tab-errors").click();
+    await expect(page.locator('[data-testid="finding"][data-rule="ingress-backend-missing"]')).toContainText("web-shop-beta");
+    // search-api's gRPC Service selects nothing in prod-eu-1 (a typo in its selector).
+    await page.goto(`${DEMO_URL}/services/search-api/clusters`);
+    await hydrated(page);
+    const eu = page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]');
+    await expect(eu.locator('[data-testid="service"][data-name="search-api-grpc"]').getByTestId("service-ready")).toHaveText("selects no pod");
+    // Its YAML opens from the map.
+    await eu.locator('[data-testid="service"][data-name="search-api-grpc"]').getByTestId("yaml").click();
+    await expect(page.getByTestId("object-title")).toHaveText("Service search-api-grpc");
+    await expect(page.getByTestId("object-yaml")).toContainText("app.kubernetes.io/name: search-api-grcp");
   });
 
   test("usage bars show on checkout-api's pods, on the pod page, and /clusters says where metrics are live", async ({ page }) => {

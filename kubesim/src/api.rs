@@ -116,8 +116,12 @@ pub struct ClusterApi {
     /// Namespaces no user may read any more (`forbid_namespaces`); `*` is all of them.
     forbidden: Mutex<Vec<String>>,
     pub requests: Mutex<Vec<RequestRecord>>,
-    /// Requests received since start (never trimmed): (all, watches).
-    served: (std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64),
+    /// Requests received since start (never trimmed): (all, watches, to `metrics.k8s.io`).
+    served: (
+        std::sync::atomic::AtomicU64,
+        std::sync::atomic::AtomicU64,
+        std::sync::atomic::AtomicU64,
+    ),
     pub bookmark_every: Duration,
     counter: Mutex<u64>,
 }
@@ -157,6 +161,11 @@ impl ClusterApi {
     pub fn request_counts(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
         (self.served.0.load(Relaxed), self.served.1.load(Relaxed))
+    }
+
+    /// How many of those requests were to `metrics.k8s.io` (what metrics pollers read).
+    pub fn metrics_requests(&self) -> u64 {
+        self.served.2.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Replaces the fault plan.
@@ -311,6 +320,9 @@ async fn handle(
             .is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"))
         {
             api.served.1.fetch_add(1, Relaxed);
+        }
+        if path.starts_with("/apis/metrics.k8s.io/") {
+            api.served.2.fetch_add(1, Relaxed);
         }
         let mut log = api.requests.lock().unwrap_or_else(PoisonError::into_inner);
         if log.len() >= MAX_RECORDS {
@@ -605,9 +617,6 @@ async fn serve(
     if r.plural == "pods" && target.subresource.as_deref() == Some("log") && verb == "get" {
         return pod_log(api, user, &target, query);
     }
-    if r.computed {
-        return computed(api, user, &target, verb, query);
-    }
     if r.create_only {
         if verb != "create" {
             return Err(ApiError::method_not_supported(verb, r.plural));
@@ -623,6 +632,9 @@ async fn serve(
             ns,
             target.name.as_deref(),
         ));
+    }
+    if r.computed {
+        return computed(api, &target, verb, query);
     }
     let store = &api.store;
     let parse_body = || -> Result<Value, ApiError> {
@@ -755,10 +767,10 @@ async fn serve(
 }
 
 /// `metrics.k8s.io`: PodMetrics and NodeMetrics, worked out from the cluster's state as asked;
-/// not there at all when metrics-server is "not installed" (the `noMetrics` fault).
+/// not there at all when metrics-server is "not installed" (the `noMetrics` fault). The caller
+/// has checked the user may `verb` them.
 fn computed(
     api: &ClusterApi,
-    user: &User,
     target: &Target,
     verb: &str,
     query: &HashMap<String, String>,
@@ -770,16 +782,6 @@ fn computed(
     }
     if verb != "get" && verb != "list" {
         return Err(ApiError::method_not_supported(verb, r.plural));
-    }
-    if !user.can(verb, r.plural, ns) || api.refused(r, ns) {
-        return Err(ApiError::forbidden(
-            &user.name,
-            verb,
-            r.plural,
-            r.group,
-            ns,
-            target.name.as_deref(),
-        ));
     }
     let labels = LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str))
         .map_err(|e| ApiError::bad_request(e.0))?;

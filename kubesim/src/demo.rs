@@ -272,6 +272,41 @@ fn version_of(name: &str) -> String {
     format!("{}.{}.{}", 1 + h % 4, h / 7 % 20, h / 131 % 10)
 }
 
+/// The Ingresses and extra Services of the demo's public services, and two mistakes a service
+/// page should point at: a gRPC Service of search-api whose selector has a typo (prod-eu-1), and a
+/// path of web-shop's Ingress left pointing at a Service that was removed (prod-us-1).
+fn network(w: &Workload, cluster: &str) -> Vec<Value> {
+    let meta = |name: &str| json!({"name": name, "namespace": w.namespace, "labels": labels(w)});
+    let path = |path: &str, service: &str| json!({"path": path, "pathType": "Prefix", "backend": {"service": {"name": service, "port": {"name": "http"}}}});
+    let ingress = |host: &str, paths: Vec<Value>| {
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta(w.name),
+            "spec": {"ingressClassName": "nginx", "tls": [{"hosts": [host], "secretName": format!("{}-tls", w.name)}],
+                "rules": [{"host": host, "http": {"paths": paths}}]}})
+    };
+    match w.name {
+        "checkout-api" => vec![ingress("checkout.example.com", vec![path("/", w.name)])],
+        "web-shop" => {
+            let mut paths = vec![path("/", w.name)];
+            if cluster == "prod-us-1" {
+                paths.push(path("/beta", "web-shop-beta"));
+            }
+            vec![ingress("shop.example.com", paths)]
+        }
+        "search-api" => {
+            let typo = if cluster == "prod-eu-1" {
+                "search-api-grcp"
+            } else {
+                "search-api"
+            };
+            vec![
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": meta("search-api-grpc"),
+                "spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/name": typo}, "ports": [{"name": "grpc", "port": 9090, "targetPort": 9090, "protocol": "TCP"}]}}),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn labels(w: &Workload) -> Value {
     let mut l = json!({"app.kubernetes.io/name": w.name});
     match w.labels {
@@ -361,6 +396,7 @@ fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
                 out.push(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": spec}));
                 out.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": w.name, "namespace": w.namespace, "labels": labels(w)},
                     "spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/name": w.name}, "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]}}));
+                out.extend(network(w, cluster));
             }
             Kind::StatefulSet => out.push(json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta,
                 "spec": {"replicas": replicas, "serviceName": w.name, "selector": selector, "template": template}})),

@@ -287,6 +287,19 @@ impl Store {
         }
         object["apiVersion"] = json!(r.api_version());
         object["kind"] = json!(r.kind);
+        if r.plural == "services" {
+            // As the apiserver: a type by default, and a cluster IP from the service range.
+            let spec = &mut object["spec"];
+            if spec.get("type").is_none_or(Value::is_null) {
+                spec["type"] = json!("ClusterIP");
+            }
+            if spec["type"] != "ExternalName" && unset(spec.get("clusterIP")) {
+                let n = next(&mut inner.rng);
+                let ip = format!("10.96.{}.{}", (n >> 8) % 256, n % 254 + 1);
+                spec["clusterIP"] = json!(ip);
+                spec["clusterIPs"] = json!([ip]);
+            }
+        }
         crate::resources::validate(r, &object)
             .map_err(|e| StoreError::Invalid(format!("{} \"{name}\" is invalid: {e}", r.kind)))?;
         Ok(commit(

@@ -353,12 +353,40 @@ async fn wait_synced(portal: &Portal, clusters: usize) -> Result<Vec<Value>, Str
 }
 
 /// Apiserver requests since start, all and watches, summed over the fleet.
+/// Requests the fleet's apiservers received, (all, watches), leaving out the metrics pollers'
+/// (`metrics.k8s.io`: their own line of the table).
 fn apiserver_requests(fleet: &kubesim::fleet::Fleet) -> (u64, u64) {
     fleet
         .clusters
         .iter()
-        .map(|c| c.api.request_counts())
+        .map(|c| {
+            let (all, watches) = c.api.request_counts();
+            (all - c.api.metrics_requests(), watches)
+        })
         .fold((0, 0), |(a, w), (x, y)| (a + x, w + y))
+}
+
+/// The metrics pollers' cost so far, from the portal's `/metrics`: (polls, list requests,
+/// seconds), summed over clusters, and the clusters polled.
+async fn poll_cost(addr: &str) -> Result<(f64, f64, f64, usize), String> {
+    let (status, body) = Conn::new(addr).get("/metrics", false).await?;
+    if status != 200 {
+        return Err(format!("/metrics answered {status}"));
+    }
+    let text = String::from_utf8_lossy(&body);
+    let sum = |name: &str| -> (f64, usize) {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .fold((0.0, 0), |(s, n), v| (s + v, n + 1))
+    };
+    let (polls, clusters) = sum("wayfinder_metrics_polls_total");
+    Ok((
+        polls,
+        sum("wayfinder_metrics_poll_requests_total").0,
+        sum("wayfinder_metrics_poll_seconds_total").0,
+        clusters,
+    ))
 }
 
 /// `clients` connections GETting `path_of(random)` for `duration`.
@@ -1170,6 +1198,19 @@ async fn run(args: Args) -> Result<(), String> {
         same.percentile(0.5)
     );
 
+    // The metrics pollers: one per cluster, every 30 s, all through the run.
+    let (polls, poll_requests, poll_seconds, polled) = poll_cost(&portal.addr).await?;
+    let poll_ms = 1000.0 * poll_seconds / polls.max(1.0);
+    let metrics_requests: u64 = fleet
+        .clusters
+        .iter()
+        .map(|c| c.api.metrics_requests())
+        .sum();
+    println!(
+        "bench: metrics pollers: {polls:.0} polls of {polled} clusters, {:.2} list requests per poll, {poll_ms:.1} ms per poll (request and parsing); kubesim saw {metrics_requests} metrics requests",
+        poll_requests / polls.max(1.0)
+    );
+
     let assets = first_load(&portal.addr).await?;
     let (raw_total, gz_total): (usize, usize) = assets
         .iter()
@@ -1328,6 +1369,15 @@ async fn run(args: Args) -> Result<(), String> {
             (log_requests - 1.0).abs() < 0.01,
         ),
         (
+            "metrics poll per cluster (every 30 s)",
+            format!(
+                "{poll_ms:.1} ms, {:.2} requests",
+                poll_requests / polls.max(1.0)
+            ),
+            "< 1 s, 1",
+            polls > 0.0 && poll_ms < 1000.0,
+        ),
+        (
             "first-load WASM+JS+CSS gzip",
             format!("{} (raw {})", kib(gz_total as f64), kib(raw_total as f64)),
             "< 400 KiB",
@@ -1394,6 +1444,7 @@ async fn run(args: Args) -> Result<(), String> {
         "apiserverRequestsPerPageView": per_view,
         "podLogView": log_view.json(),
         "apiserverRequestsPerLogView": log_requests,
+        "metricsPolls": {"polls": polls, "clusters": polled, "listRequests": poll_requests, "seconds": round(poll_seconds), "msPerPoll": round(poll_ms), "kubesimMetricsRequests": metrics_requests},
         "apiserverRequestsDuringLoad": non_watch,
         "watchRequestsDuringLoad": watches_after - watches_before,
         "freshness": {"changes": args.changes, "api": api_fresh.json(), "sse": sse_fresh.json()},

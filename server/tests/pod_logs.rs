@@ -343,6 +343,28 @@ async fn only_the_owning_team_reads_logs_behind_an_auth_proxy() {
         .text_with(&object, &as_("amara.okafor@example.com", ""))
         .await;
     assert_eq!(status, 200, "{body}");
+    // And so does the object's page: a plain sentence for a non-member, the YAML for a member.
+    let page = format!(
+        "/services/checkout-api/objects/prod-eu-1/{}/Pod/{}",
+        pod.0, pod.1
+    );
+    let (status, html) = portal
+        .text_with(&page, &as_("bob@example.com", "design"))
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Only members of Payments may read this object.")
+            && !html.contains("data-testid=\"object-yaml\""),
+        "{html}"
+    );
+    let (status, html) = portal
+        .text_with(&page, &as_("amara.okafor@example.com", ""))
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("data-testid=\"object-yaml\"") && html.contains("kind: Pod"),
+        "{html}"
+    );
     let audit = portal.log_lines();
     assert!(
         audit.iter().any(|l| l.contains("wayfinder::audit")
@@ -538,6 +560,35 @@ async fn the_services_objects_read_as_cached_json_and_yaml_without_secrets() {
     for never in ["hunter2", "DB_PASSWORD", "managedFields:", "/bin/checkout"] {
         assert!(!yaml.contains(never), "{never} in {yaml}");
     }
+    // The same YAML on the object's page, escaped, with its copy button and download.
+    let page = format!(
+        "/services/checkout-api/objects/prod-eu-1/{namespace}/Deployment/checkout-api-canary"
+    );
+    let (status, html) = portal.text(&page).await;
+    assert_eq!(status, 200, "{html}");
+    for part in [
+        "<title>checkout-api-canary · Wayfinder</title>",
+        ">Deployment checkout-api-canary</h1>",
+        "data-copy=\"object-yaml\"",
+        "<pre id=\"object-yaml\"",
+        "apiVersion: apps/v1\nkind: Deployment\n",
+        "?format=yaml\" download=\"checkout-api-canary.yaml\"",
+    ] {
+        assert!(html.contains(part), "{part} not in {html}");
+    }
+    for never in ["hunter2", "DB_PASSWORD", "/bin/checkout"] {
+        assert!(!html.contains(never), "{never} in {html}");
+    }
+    let (status, html) = portal
+        .text(&format!(
+            "/services/search-api/objects/prod-eu-1/{namespace}/Deployment/checkout-api-canary"
+        ))
+        .await;
+    assert_eq!(status, 404, "{html}");
+    assert!(
+        html.contains("No object of that kind and name belongs to this service"),
+        "{html}"
+    );
 
     // JSON by default; every kind a service has, as the map lists it.
     let pod: serde_json::Value = portal
@@ -595,6 +646,13 @@ async fn the_pod_page_is_rendered_by_the_server_with_its_log() {
     ] {
         assert!(html.contains(part), "{part} not in {html}");
     }
+    // A container the pod does not have is said, and the first one shown.
+    let (status, html) = portal.text(&format!("{page}?container=nope")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("This pod has no container “nope”: recommendations is shown."),
+        "{html}"
+    );
     // The previous run's log, searched (any case): the matches marked (once the first crashed
     // run is over, the apiserver has a previous log).
     until("the previous log, searched", || async {

@@ -211,6 +211,52 @@ pub struct PodView {
     pub memory: Usage,
 }
 
+/// A Kubernetes Service of a service in one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkServiceView {
+    pub namespace: String,
+    pub name: String,
+    /// `ClusterIP`, `NodePort`, `LoadBalancer`, `ExternalName`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `None` for a headless Service (`None` in its spec) or when not assigned.
+    pub cluster_ip: Option<String>,
+    /// `80/TCP → 8080`, one per port.
+    pub ports: Vec<String>,
+    /// `key=value`, one per label of its selector (empty: no selector).
+    pub selector: Vec<String>,
+    /// The service's pods it selects and how many are ready (`None`: no selector).
+    pub pods: Option<u32>,
+    pub ready: Option<u32>,
+}
+
+/// One path of an Ingress: where requests for a host and path go.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressPathView {
+    /// `*` for every host.
+    pub host: String,
+    /// `(default)` for the default backend.
+    pub path: String,
+    pub service: String,
+    pub port: String,
+    /// The backend Service does not exist in the Ingress's namespace.
+    pub missing: bool,
+}
+
+/// An Ingress of a service in one cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressView {
+    pub namespace: String,
+    pub name: String,
+    pub class: Option<String>,
+    /// Hosts served over TLS.
+    pub tls: Vec<String>,
+    pub paths: Vec<IngressPathView>,
+}
+
 /// One cluster a service runs in, with its objects there.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -228,10 +274,13 @@ pub struct ServiceCluster {
     pub dashboard_url: Option<String>,
     pub workloads: Vec<WorkloadView>,
     pub pods: Vec<PodView>,
+    /// Its Services and Ingresses.
+    pub services: Vec<NetworkServiceView>,
+    pub ingresses: Vec<IngressView>,
 }
 
 impl ServiceCluster {
-    /// The cluster without its workloads and pods: what the tabs other than the cluster map show.
+    /// The cluster without its workloads, pods, Services and Ingresses: what the tabs other than the cluster map show.
     pub fn brief(&self) -> Self {
         Self {
             cluster: self.cluster.clone(),
@@ -246,6 +295,8 @@ impl ServiceCluster {
             dashboard_url: self.dashboard_url.clone(),
             workloads: Vec::new(),
             pods: Vec::new(),
+            services: Vec::new(),
+            ingresses: Vec::new(),
         }
     }
 }

@@ -155,6 +155,10 @@ mod tests {
         let back: ServiceDetail =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
         assert_eq!(back, detail);
+        // The bundle's reader reads it the same.
+        let back: ServiceDetail =
+            crate::codec::from_json(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(back, detail);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! pods, kept live by the service's SSE stream.
 
 use crate::components::{ClusterStateBadge, HealthBadge};
-use crate::model::{PodView, Rollout, ServiceCluster, Usage, WorkloadView};
+use crate::model::{
+    IngressView, NetworkServiceView, PodView, Rollout, ServiceCluster, Usage, WorkloadView,
+};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -133,7 +135,7 @@ pub fn rollout_history(rollouts: &[Rollout]) -> impl IntoView {
 }
 
 fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl IntoView {
-    let objects = format!("/api/v1/services/{service}/objects/{}", c.cluster);
+    let objects = format!("/services/{service}/objects/{}", c.cluster);
     let pods = format!("/services/{service}/pods/{}", c.cluster);
     let age = c.sync_age_seconds;
     let fresh = move || match age {
@@ -172,6 +174,29 @@ fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl 
                     <tbody>{c.workloads.into_iter().map(|w| workload_row(w, &objects)).collect_view()}</tbody>
                 </table>
             </div>
+            {(!c.services.is_empty()).then(|| view! {
+                <div class="mt-3 overflow-x-auto">
+                    <table class="data-table" data-testid="services">
+                        <caption class="sr-only">{format!("Services in {}", c.cluster)}</caption>
+                        <thead><tr>
+                            <th scope="col">"Service"</th><th scope="col">"Type"</th><th scope="col">"Cluster IP"</th>
+                            <th scope="col">"Ports"</th><th scope="col">"Selector"</th><th scope="col">"Ready pods"</th>
+                        </tr></thead>
+                        <tbody>{c.services.into_iter().map(|s| service_row(s, &objects)).collect_view()}</tbody>
+                    </table>
+                </div>
+            })}
+            {(!c.ingresses.is_empty()).then(|| view! {
+                <div class="mt-3 overflow-x-auto">
+                    <table class="data-table" data-testid="ingresses">
+                        <caption class="sr-only">{format!("Ingresses in {}", c.cluster)}</caption>
+                        <thead><tr>
+                            <th scope="col">"Ingress"</th><th scope="col">"Class"</th><th scope="col">"Routes"</th><th scope="col">"TLS"</th>
+                        </tr></thead>
+                        <tbody>{c.ingresses.into_iter().map(|i| ingress_row(i, &objects)).collect_view()}</tbody>
+                    </table>
+                </div>
+            })}
             <details class="mt-3" open=pod_count <= 12>
                 <summary class="cursor-pointer text-sm font-medium">{format!("{pod_count} pods")}</summary>
                 <div class="overflow-x-auto">
@@ -190,8 +215,8 @@ fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl 
 
 /// A link to one object's YAML, as the cache holds it (`objects` ends in the cluster).
 fn yaml_link(objects: &str, namespace: &str, kind: &str, name: &str) -> impl IntoView {
-    let href = format!("{objects}/{namespace}/{kind}/{name}?format=yaml");
-    // `rel=external`: the API answers it, not a page of the router.
+    let href = format!("{objects}/{namespace}/{kind}/{name}");
+    // `rel=external`: a made page (a full load).
     view! { <a class="link ml-2 text-xs" href=href rel="external" data-testid="yaml" aria-label=format!("YAML of {kind} {name}")>"YAML"</a> }
 }
 
@@ -221,6 +246,54 @@ fn workload_row(w: WorkloadView, objects: &str) -> impl IntoView {
             <td class="font-mono text-xs">{w.images.iter().map(|i| view! { <div>{i.clone()}</div> }).collect_view()}</td>
             <td>{short_age(w.age_seconds)}</td>
             <td><HealthBadge health=w.health/></td>
+        </tr>
+    }
+}
+
+/// The classes of text that says a rule fires.
+fn trouble(on: bool) -> &'static str {
+    if on {
+        "text-rose-800 dark:text-rose-300"
+    } else {
+        ""
+    }
+}
+
+fn service_row(s: NetworkServiceView, objects: &str) -> impl IntoView {
+    let yaml = yaml_link(objects, &s.namespace, "Service", &s.name);
+    // Where the selector picks no ready pod, `service-selects-nothing` fires: said in red.
+    let (ready, none) = match (s.pods, s.ready) {
+        (Some(0), _) => ("selects no pod".to_string(), true),
+        (Some(p), Some(r)) => (format!("{r} of {p}"), r == 0),
+        _ => ("no selector".to_string(), false),
+    };
+    view! {
+        <tr data-testid="service" data-name=s.name.clone()>
+            <td><span class="font-medium">{s.name.clone()}</span>{yaml}<div class="text-xs text-muted">{s.namespace.clone()}</div></td>
+            <td>{s.type_.clone()}</td>
+            <td class="font-mono text-xs">{s.cluster_ip.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="font-mono text-xs">{s.ports.join(", ")}</td>
+            <td class="font-mono text-xs">{s.selector.join(", ")}</td>
+            <td data-testid="service-ready" class=trouble(none)>{ready}</td>
+        </tr>
+    }
+}
+
+fn ingress_row(i: IngressView, objects: &str) -> impl IntoView {
+    let yaml = yaml_link(objects, &i.namespace, "Ingress", &i.name);
+    view! {
+        <tr data-testid="ingress" data-name=i.name.clone()>
+            <td><span class="font-medium">{i.name.clone()}</span>{yaml}<div class="text-xs text-muted">{i.namespace.clone()}</div></td>
+            <td>{i.class.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="font-mono text-xs">{i.paths.into_iter().map(|p| {
+                let route = format!("{}{} → {}:{}", p.host, p.path, p.service, p.port);
+                view! {
+                    <div data-testid="ingress-path" data-missing=p.missing.then_some("true") class=trouble(p.missing)>
+                        {route}{p.missing.then_some(" (no such Service)")}
+                    </div>
+                }
+            }).collect_view()}</td>
+            <td class="text-xs">{i.tls.join(", ")}</td>
         </tr>
     }
 }

@@ -6,6 +6,8 @@ pub mod cluster_map;
 pub mod clusters;
 pub mod errors;
 pub mod errors_tab;
+pub mod made;
+pub mod object;
 pub mod pod;
 pub mod problems;
 pub mod service;

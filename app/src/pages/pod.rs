@@ -2,132 +2,11 @@
 //! troubleshoot it without kubectl — its state, owners, conditions, containers, findings, all its
 //! events — and its log, with a container picker, the previous run, follow, search and wrap.
 //!
-//! The whole page is HTML made on the server by [`render`] (its one home; a layer in the server
-//! makes it before the page renders, see [`PodHtml`]), so the WASM bundle carries almost nothing of
-//! it (its route, the links to it and [`streams`]: about 4.5 KB of gzip) and the first load stays
-//! within its budget (BENCHMARKS.md). Its controls are a plain GET form: every choice is an
-//! address. In the browser, [`streams`] opens the Server-Sent Event streams the markup names
-//! (`data-stream`): the pod's account, replaced as the pod changes, and, when following, the log's
-//! new lines. Links to the page are `rel=external` (a full load: the browser has nothing to render).
-
-use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
-
-/// The page the server made for this request ([`render::page`], run before the page renders:
-/// see `server::http::pod_page`), in the request's extensions.
-#[cfg(feature = "ssr")]
-#[derive(Clone, Debug)]
-pub struct PodHtml(pub Result<String, crate::error::AppError>);
-
-/// The pod page.
-#[component]
-pub fn PodPage() -> impl IntoView {
-    let pod = use_params_map()
-        .read_untracked()
-        .get("pod")
-        .unwrap_or_default();
-    #[cfg(feature = "ssr")]
-    let html = use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<PodHtml>().cloned())
-        .map_or(Err(crate::error::AppError::Unavailable), |h| h.0)
-        .unwrap_or_else(|e| crate::error::error_view(e).to_html());
-    // The browser never renders this page itself: it keeps the server's markup.
-    #[cfg(not(feature = "ssr"))]
-    let html = String::new();
-    let root = NodeRef::<leptos::html::Div>::new();
-    #[cfg(feature = "hydrate")]
-    {
-        // Only a full load has the server's markup: a page the router reached (the back button)
-        // loads again.
-        let hydrating = Owner::current_shared_context().is_some_and(|c| c.during_hydration());
-        if !hydrating {
-            let _ = window().location().reload();
-        }
-        Effect::new(move |_| {
-            if let (Some(el), true) = (root.get(), hydrating) {
-                streams(el);
-            }
-        });
-    }
-    view! {
-        <Title text=pod/>
-        <div node_ref=root inner_html=html></div>
-    }
-}
-
-/// Opens each `data-stream` of the page's markup: `data-mode="replace"` swaps the element's
-/// content for each message's HTML, `append` adds each message as a line (marked when it contains
-/// `data-q`). The `data-link` of the element `data-indicator` names (else of the element itself)
-/// says whether the stream is `live`, `reconnecting` or `ended`.
-#[cfg(feature = "hydrate")]
-fn streams(root: web_sys::HtmlDivElement) {
-    use send_wrapper::SendWrapper;
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-    let Ok(found) = root.query_selector_all("[data-stream]") else {
-        return;
-    };
-    let mut held = Vec::new();
-    for i in 0..found.length() {
-        let Some(el) = found
-            .item(i)
-            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-        else {
-            continue;
-        };
-        let attr = |name: &str| el.get_attribute(name).unwrap_or_default();
-        let Ok(source) = web_sys::EventSource::new(&attr("data-stream")) else {
-            continue;
-        };
-        let (append, q) = (attr("data-mode") == "append", attr("data-q"));
-        let shown = document()
-            .get_element_by_id(&attr("data-indicator"))
-            .unwrap_or_else(|| el.clone());
-        let (target, closer) = (el.clone(), source.clone());
-        // One handler for the stream's messages and its state changes.
-        let on_event =
-            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                let state = match e.type_().as_str() {
-                    "open" => "live",
-                    "error" => "reconnecting",
-                    "end" | "gone" => {
-                        closer.close();
-                        "ended"
-                    }
-                    _ => {
-                        let text = e.data().as_string().unwrap_or_default();
-                        if !append {
-                            target.set_inner_html(&text);
-                        } else if let Ok(line) = document().create_element(
-                            if !q.is_empty() && text.to_ascii_lowercase().contains(&q) {
-                                "mark"
-                            } else {
-                                "span"
-                            },
-                        ) {
-                            line.set_text_content(Some(&format!("{text}\n")));
-                            let _ = target.append_child(&line);
-                        }
-                        return;
-                    }
-                };
-                let _ = shown.set_attribute("data-link", state);
-            });
-        for name in [attr("data-event").as_str(), "open", "error", "end", "gone"] {
-            let _ =
-                source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
-        }
-        held.push((source, on_event));
-    }
-    let held = SendWrapper::new(held);
-    on_cleanup(move || {
-        for (source, ..) in held.iter() {
-            source.close();
-        }
-        drop(held);
-    });
-}
+//! The whole page is HTML made on the server by [`render`] (its one home) and shown by
+//! [`super::made::MadePage`], so the WASM bundle carries almost nothing of it. Its controls are a
+//! plain GET form: every choice is an address. Its `data-stream` elements (the pod's account,
+//! replaced as the pod changes, and, when following, the log's new lines) are opened in the
+//! browser by the made page.
 
 /// The server's HTML of the pod page: every string escaped by the view macro.
 #[cfg(feature = "ssr")]
@@ -165,7 +44,7 @@ pub mod render {
     /// The whole page of pod `[service, cluster, namespace, pod]` for a viewer with `headers`:
     /// the pod (its cluster's events read now) and its log as the query chose it.
     pub async fn page(
-        pages: &dyn crate::api::ssr::PodPages,
+        pages: &dyn crate::api::ssr::MadePages,
         at: [String; 4],
         query: &ParamsMap,
         headers: http::HeaderMap,
@@ -197,9 +76,20 @@ pub mod render {
                         .find(|(_, init)| !init)
                         .map(|(name, _)| name.clone())
                 });
-            let tail = pages
+            let mut tail = pages
                 .log(at.clone(), container, choice.previous, PAGE_LINES, headers)
                 .await;
+            // An unknown container (an old bookmark, a typo) is said, not silently replaced.
+            if let Some(asked) = choice.container.as_ref().filter(|c| **c != tail.container) {
+                let shown = format!(
+                    "This pod has no container “{asked}”: {} is shown.",
+                    tail.container
+                );
+                tail.note = Some(match tail.note.take() {
+                    Some(n) => format!("{shown} {n}"),
+                    None => shown,
+                });
+            }
             Ok(format!(
                 "{}{}{}",
                 header(&at),
@@ -360,7 +250,7 @@ pub mod render {
             .collect::<Vec<_>>()
             .join(" → ");
         let yaml = format!(
-            "/api/v1/services/{}/objects/{}/{}/Pod/{}?format=yaml",
+            "/services/{}/objects/{}/{}/Pod/{}",
             encode_component(&d.service),
             encode_component(&d.cluster),
             encode_component(&d.namespace),

@@ -432,6 +432,20 @@ impl ClusterIndex {
             .collect()
     }
 
+    /// The labels of each object of `keys` (empty where the index does not know it), in order.
+    pub fn labels_of(&self, keys: &[ObjKey]) -> Vec<Arc<BTreeMap<String, String>>> {
+        let inner = self.lock();
+        keys.iter()
+            .map(|k| {
+                inner
+                    .facts
+                    .get(k)
+                    .map(|f| f.labels.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// The service an object belongs to, if any (for events and tests).
     pub fn services_of(&self, key: &ObjKey) -> Vec<Arc<str>> {
         self.lock().members.get(key).cloned().unwrap_or_default()

@@ -10,7 +10,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, Service};
 use k8s_openapi::api::networking::v1::Ingress;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// One service's objects in one cluster, as the rules, the autoscaling model and the views read
@@ -32,6 +32,11 @@ pub struct ClusterObjects {
     pub ingresses: Vec<Arc<Ingress>>,
     /// The latest usage of its running pods' containers, by (namespace, pod).
     pub usage: HashMap<(String, String), Arc<[ContainerUsage]>>,
+    /// The labels of each of `pods`, in the same order (the caches do not keep pods' labels).
+    pub pod_labels: Vec<Arc<BTreeMap<String, String>>>,
+    /// The Services its Ingresses name as backends that exist in the cluster (whoever's they
+    /// are), as `(namespace, name)`.
+    pub backends: HashSet<(String, String)>,
 }
 
 impl ClusterObjects {
@@ -77,6 +82,24 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
             Kind::Event => o.events.extend(s.events.get(ns, name)),
             Kind::Service => o.services.extend(s.services.get(ns, name)),
             Kind::Ingress => o.ingresses.extend(s.ingresses.get(ns, name)),
+        }
+    }
+    let pods: Vec<ObjKey> = o
+        .pods
+        .iter()
+        .map(|p| ObjKey {
+            kind: Kind::Pod,
+            namespace: p.metadata.namespace.clone().unwrap_or_default(),
+            name: p.metadata.name.clone().unwrap_or_default(),
+        })
+        .collect();
+    o.pod_labels = c.index.labels_of(&pods);
+    for i in &o.ingresses {
+        let ns = i.metadata.namespace.as_deref().unwrap_or_default();
+        for path in crate::health::network::paths(i) {
+            if s.services.get(ns, &path.service).is_some() {
+                o.backends.insert((ns.to_string(), path.service));
+            }
         }
     }
     Some(o)

@@ -3,9 +3,12 @@
 //! without metrics-server has "no metrics": a state, not an error.
 
 use super::index::ClusterIndex;
+use super::watch::Shards;
+use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{ApiResource, DynamicObject, ListParams};
 use kube::{Api, Client};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -63,6 +66,29 @@ struct Inner {
 #[derive(Default)]
 pub struct Usage {
     inner: RwLock<Inner>,
+    /// What the polls have cost (`/metrics`, `make bench`).
+    pub cost: PollCost,
+}
+
+/// What a cluster's metrics polls have cost so far.
+#[derive(Debug, Default)]
+pub struct PollCost {
+    pub polls: AtomicU64,
+    /// List requests made (one per poll, or one per readable namespace).
+    pub requests: AtomicU64,
+    /// Time spent reading, request and parsing, in microseconds.
+    pub micros: AtomicU64,
+}
+
+impl PollCost {
+    fn add(&self, requests: u64, took: Duration) {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        self.requests.fetch_add(requests, Ordering::Relaxed);
+        self.micros.fetch_add(
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 impl Usage {
@@ -174,10 +200,12 @@ async fn list(api: Api<DynamicObject>) -> Result<Vec<DynamicObject>, ReadError> 
 /// Reads every PodMetrics the identity may list: cluster-wide; where that is forbidden (or the
 /// cluster is configured with a namespace allow-list), in each namespace it may read, as the
 /// watches do. `Err(true)` is a lasting state, `Err(false)` a failure worth retrying quietly.
+/// Counts the list requests it makes in `requests`.
 async fn read(
     client: &Client,
     allow: &[String],
-    known: &[String],
+    known: &Shards<Namespace>,
+    requests: &mut u64,
 ) -> Result<Vec<DynamicObject>, (MetricsState, bool)> {
     let ar = pod_metrics();
     let lasting = |s: MetricsState| (s, true);
@@ -186,16 +214,25 @@ async fn read(
             "Wayfinder may not list pods.metrics.k8s.io (grant get and list on it)".into(),
         ))
     };
-    let namespaces = if allow.is_empty() {
+    let names: Vec<String>;
+    let namespaces: &[String] = if allow.is_empty() {
+        *requests += 1;
         match list(Api::all_with(client.clone(), &ar)).await {
             Ok(items) => return Ok(items),
             Err(ReadError::Absent) => return Err(lasting(MetricsState::Absent)),
             Err(ReadError::Other(e)) => return Err((MetricsState::Failed(e), false)),
-            // The namespaces are not known yet (the watches just started).
-            Err(ReadError::Forbidden) if known.is_empty() => {
-                return Err(lasting(MetricsState::Waiting))
+            Err(ReadError::Forbidden) => {
+                names = known
+                    .state()
+                    .iter()
+                    .filter_map(|n| n.metadata.name.clone())
+                    .collect();
+                // The namespaces are not known yet (the watches just started).
+                if names.is_empty() {
+                    return Err(lasting(MetricsState::Waiting));
+                }
+                &names
             }
-            Err(ReadError::Forbidden) => known,
         }
     } else {
         allow
@@ -203,6 +240,7 @@ async fn read(
     let mut out = Vec::new();
     let mut readable = false;
     for ns in namespaces {
+        *requests += 1;
         match list(Api::namespaced_with(client.clone(), ns, &ar)).await {
             Ok(items) => {
                 readable = true;
@@ -231,7 +269,7 @@ pub async fn poll(
     usage: Arc<Usage>,
     cluster: String,
     allow: Vec<String>,
-    known: super::watch::Shards<k8s_openapi::api::core::v1::Namespace>,
+    known: Shards<Namespace>,
     every: Duration,
 ) {
     let mut failures = 0;
@@ -240,12 +278,9 @@ pub async fn poll(
         tokio::time::sleep(wait).await;
         // Until figures come (pods starting, namespaces not known yet), look again soon.
         wait = every.min(SOON);
-        let names: Vec<String> = known
-            .state()
-            .iter()
-            .filter_map(|n| n.metadata.name.clone())
-            .collect();
-        let read = read(&client, &allow, &names).await;
+        let (started, mut requests) = (std::time::Instant::now(), 0);
+        let read = read(&client, &allow, &known, &mut requests).await;
+        usage.cost.add(requests, started.elapsed());
         failures = if read.is_ok() { 0 } else { failures + 1 };
         let (state, pods) = match read {
             Err((_, false)) if failures <= TOLERATED && usage.state() == MetricsState::Live => {

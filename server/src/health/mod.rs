@@ -6,6 +6,7 @@
 
 pub mod autoscaling;
 pub mod events;
+pub mod network;
 pub mod pods;
 pub mod usage;
 pub mod workloads;
@@ -114,6 +115,13 @@ pub fn raw_findings(objects: &ClusterObjects, clock: &Clock, t: Thresholds) -> V
     }
     for h in &objects.hpas {
         out.extend(autoscaling::rules(h, t));
+    }
+    for s in &objects.services {
+        let selected = network::selected(s, &objects.pods, &objects.pod_labels);
+        out.extend(network::service(s, selected, clock));
+    }
+    for i in &objects.ingresses {
+        out.extend(network::ingress(i, &objects.backends));
     }
     out.extend(events::rules(&objects.events, &out, clock));
     out

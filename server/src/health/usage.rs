@@ -37,6 +37,22 @@ pub fn container(c: &Container, used: Option<&ContainerUsage>) -> (Usage, Usage)
     )
 }
 
+/// One app container's figures in its pod's metrics (`used`): none without metrics, and zero for a
+/// container of a measured pod that metrics do not list (it uses nothing now).
+pub fn used_by(used: Option<&[ContainerUsage]>, name: &str) -> Option<ContainerUsage> {
+    let u = used?;
+    Some(
+        u.iter()
+            .find(|u| u.name == name)
+            .cloned()
+            .unwrap_or_else(|| ContainerUsage {
+                name: name.to_string(),
+                cpu: 0,
+                memory: 0,
+            }),
+    )
+}
+
 /// A pod's CPU and memory, its app containers summed (`used` is its metrics, if any).
 pub fn pod(p: &Pod, used: Option<&[ContainerUsage]>) -> (Usage, Usage) {
     let containers = p
@@ -44,16 +60,9 @@ pub fn pod(p: &Pod, used: Option<&[ContainerUsage]>) -> (Usage, Usage) {
         .as_ref()
         .map(|s| s.containers.as_slice())
         .unwrap_or(&[]);
-    let figures = containers.iter().map(|c| {
-        let u = used.and_then(|u| u.iter().find(|u| u.name == c.name));
-        // A running pod's container that metrics do not list uses nothing now.
-        let (mut cpu, mut memory) = container(c, u);
-        if used.is_some() && u.is_none() {
-            (cpu.usage, memory.usage) = (Some(0), Some(0));
-        }
-        (cpu, memory)
-    });
-    figures
+    containers
+        .iter()
+        .map(|c| container(c, used_by(used, &c.name).as_ref()))
         .reduce(|(c1, m1), (c2, m2)| (c1.plus(c2), m1.plus(m2)))
         .unwrap_or_default()
 }

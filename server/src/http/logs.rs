@@ -300,7 +300,7 @@ async fn read_lines(
     (tail, fell_back)
 }
 
-impl app::api::ssr::PodPages for PageLogs {
+impl app::api::ssr::MadePages for PageLogs {
     fn pod(
         &self,
         at: app::api::ssr::LogAt,
@@ -345,6 +345,22 @@ impl app::api::ssr::PodPages for PageLogs {
             }
             tail
         })
+    }
+
+    fn object_yaml(
+        &self,
+        at: [&str; 5],
+        headers: &HeaderMap,
+    ) -> Result<String, app::api::ssr::Unread> {
+        use app::api::ssr::Unread;
+        let [_, cluster, namespace, _, object] = at;
+        let (kind, value) = super::objects::object(&self.0, headers, at).map_err(|e| match e {
+            ApiError::NotFound(_) => Unread::NotFound,
+            ApiError::Forbidden(why) => Unread::Refused(why),
+            other => Unread::Failed(other.to_string()),
+        })?;
+        super::objects::yaml(kind, [cluster, namespace, object], &value)
+            .map_err(|e| Unread::Failed(e.to_string()))
     }
 }
 

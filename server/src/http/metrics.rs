@@ -16,7 +16,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -123,6 +123,9 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let watches = Family::<ClusterLabel, Gauge>::default();
     let objects = Family::<KindLabels, Gauge>::default();
     let event_age = Family::<ClusterLabel, Gauge<f64, AtomicU64>>::default();
+    let polls = Family::<ClusterLabel, Counter>::default();
+    let poll_requests = Family::<ClusterLabel, Counter>::default();
+    let poll_seconds = Family::<ClusterLabel, Counter<f64, AtomicU64>>::default();
     let now = jiff::Timestamp::now();
     for c in state.fleet.clusters().iter() {
         let (v, s) = (c.view(), c.status.summary());
@@ -141,6 +144,16 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
             sync_age.get_or_create(&cluster()).set(age);
         }
         restarts.get_or_create(&cluster()).inc_by(v.watch_restarts);
+        let cost = &c.usage.cost;
+        polls
+            .get_or_create(&cluster())
+            .inc_by(cost.polls.load(Ordering::Relaxed));
+        poll_requests
+            .get_or_create(&cluster())
+            .inc_by(cost.requests.load(Ordering::Relaxed));
+        poll_seconds
+            .get_or_create(&cluster())
+            .inc_by(cost.micros.load(Ordering::Relaxed) as f64 / 1e6);
         watches.get_or_create(&cluster()).set(s.watches as i64);
         for (kind, n) in &v.objects {
             objects
@@ -186,6 +199,21 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
         "wayfinder_watch_event_age_seconds",
         "Seconds since the cluster's last watch event (event lag when changes are expected)",
         event_age,
+    );
+    registry.register(
+        "wayfinder_metrics_polls",
+        "Polls of the cluster's metrics.k8s.io PodMetrics",
+        polls,
+    );
+    registry.register(
+        "wayfinder_metrics_poll_requests",
+        "List requests those polls made (one each, or one per readable namespace)",
+        poll_requests,
+    );
+    registry.register(
+        "wayfinder_metrics_poll_seconds",
+        "Time those polls took, request and parsing",
+        poll_seconds,
     );
     registry.register(
         "wayfinder_live_subscribers",

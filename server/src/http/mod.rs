@@ -7,10 +7,10 @@ pub mod assets;
 pub mod guard;
 pub mod live;
 pub mod logs;
+pub mod made;
 pub mod metrics;
 pub mod objects;
 pub mod page_cache;
-pub mod pod_page;
 pub mod router;
 
 pub use router::app;

@@ -53,7 +53,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            super::pod_page::make,
+            super::made::make,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -4,12 +4,18 @@
 use crate::clusters::slim::Pod;
 use crate::clusters::usage::ContainerUsage;
 use crate::clusters::{ClusterObjects, ClusterWatch};
+use crate::health::network;
 use crate::time::{age_seconds, rfc3339};
-use app::model::{Health, PodView, Replicas, ServiceCluster, WorkloadView};
+use app::model::{
+    Health, IngressPathView, IngressView, NetworkServiceView, PodView, Replicas, ServiceCluster,
+    WorkloadView,
+};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::api::core::v1::{PodSpec, Service};
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 fn when(t: &Option<Time>) -> (Option<String>, Option<i64>) {
     match t {
@@ -271,6 +277,74 @@ pub fn pod(p: &Pod, used: Option<&[ContainerUsage]>) -> PodView {
     }
 }
 
+/// A Service on the map, with the service's pods it selects (`selected`).
+pub fn service(s: &Service, selected: Option<network::Selected>) -> NetworkServiceView {
+    let spec = s.spec.clone().unwrap_or_default();
+    let ports = spec
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| {
+            let target = match &p.target_port {
+                Some(IntOrString::Int(n)) if *n != p.port => format!(" → {n}"),
+                Some(IntOrString::String(n)) => format!(" → {n}"),
+                _ => String::new(),
+            };
+            let node = p
+                .node_port
+                .map(|n| format!(" (node {n})"))
+                .unwrap_or_default();
+            let protocol = p.protocol.as_deref().unwrap_or("TCP");
+            app::model::clip(format!("{}/{protocol}{target}{node}", p.port))
+        })
+        .collect();
+    NetworkServiceView {
+        namespace: s.metadata.namespace.clone().unwrap_or_default(),
+        name: s.metadata.name.clone().unwrap_or_default(),
+        type_: spec.type_.clone().unwrap_or_else(|| "ClusterIP".into()),
+        cluster_ip: spec
+            .cluster_ip
+            .clone()
+            .filter(|ip| !ip.is_empty() && ip != "None"),
+        ports,
+        selector: network::selector(s)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| app::model::clip(format!("{k}={v}")))
+            .collect(),
+        pods: selected.map(|s| s.pods),
+        ready: selected.map(|s| s.ready),
+    }
+}
+
+/// An Ingress on the map; `existing` holds the Services that exist, as `(namespace, name)`.
+pub fn ingress(i: &Ingress, existing: &std::collections::HashSet<(String, String)>) -> IngressView {
+    let namespace = i.metadata.namespace.clone().unwrap_or_default();
+    let spec = i.spec.clone().unwrap_or_default();
+    IngressView {
+        name: i.metadata.name.clone().unwrap_or_default(),
+        class: spec.ingress_class_name.clone(),
+        tls: spec
+            .tls
+            .iter()
+            .flatten()
+            .flat_map(|t| t.hosts.clone().unwrap_or_default())
+            .map(app::model::clip)
+            .collect(),
+        paths: network::paths(i)
+            .into_iter()
+            .map(|p| IngressPathView {
+                missing: !existing.contains(&(namespace.clone(), p.service.clone())),
+                host: app::model::clip(p.host),
+                path: app::model::clip(p.path),
+                service: p.service,
+                port: p.port,
+            })
+            .collect(),
+        namespace,
+    }
+}
+
 /// The service's part of one cluster's map: its workloads and pods, from its objects there.
 pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
     let mut workloads: Vec<WorkloadView> = Vec::new();
@@ -337,6 +411,18 @@ pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
         p.reason = p.reason.take().map(app::model::clip);
     }
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let mut services: Vec<NetworkServiceView> = o
+        .services
+        .iter()
+        .map(|s| service(s, network::selected(s, &o.pods, &o.pod_labels)))
+        .collect();
+    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let mut ingresses: Vec<IngressView> = o
+        .ingresses
+        .iter()
+        .map(|i| ingress(i, &o.backends))
+        .collect();
+    ingresses.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let status = c.view();
     ServiceCluster {
         cluster: status.name,
@@ -351,6 +437,8 @@ pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
         dashboard_url: status.dashboard_url,
         workloads,
         pods,
+        services,
+        ingresses,
     }
 }
 

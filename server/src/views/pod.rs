@@ -43,18 +43,8 @@ pub fn detail(
     );
     let cluster = c.cluster.name.clone();
     let used = c.usage.pod(namespace, pod);
-    // Init containers have finished: no usage; a running pod's app container metrics do not list
-    // uses nothing now.
-    let usage_of = |name: &str| -> Option<crate::clusters::usage::ContainerUsage> {
-        let u = used.as_deref()?;
-        Some(u.iter().find(|u| u.name == name).cloned().unwrap_or(
-            crate::clusters::usage::ContainerUsage {
-                name: name.to_string(),
-                cpu: 0,
-                memory: 0,
-            },
-        ))
-    };
+    // Init containers have finished: no usage.
+    let usage_of = |name: &str| crate::health::usage::used_by(used.as_deref(), name);
     Some(PodDetail {
         service: service.to_string(),
         cluster: cluster.clone(),
