@@ -6,6 +6,7 @@ pub mod config;
 pub mod fleet;
 pub mod history;
 pub mod index;
+pub mod ingress;
 pub mod logs;
 pub mod objects;
 pub mod slim;

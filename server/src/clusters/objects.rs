@@ -96,7 +96,7 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
     o.pod_labels = c.index.labels_of(&pods);
     for i in &o.ingresses {
         let ns = i.metadata.namespace.as_deref().unwrap_or_default();
-        for path in crate::health::network::paths(i) {
+        for path in super::ingress::paths(i) {
             if s.services.get(ns, &path.service).is_some() {
                 o.backends.insert((ns.to_string(), path.service));
             }

@@ -320,6 +320,33 @@ pub fn rules(pod: &Pod, clock: &Clock) -> Vec<Raw> {
     out
 }
 
+/// The container whose log answers a finding of `rule` about `pod`, and whether that is its
+/// previous (crashed) run: what the rule says while it holds; once the pod has moved on (a
+/// crash-looping container running its next attempt is "restarted", no longer "crash-loop"), what
+/// a rule that holds now says about a crashed run; else the first container's current log.
+pub fn answer_log(pod: &Pod, rule: &str, clock: &Clock) -> (Option<String>, bool) {
+    let now = rules(pod, clock);
+    let log = now
+        .iter()
+        .find(|r| r.rule == rule)
+        .and_then(|r| r.log.clone())
+        .or_else(|| {
+            now.iter()
+                .filter_map(|r| r.log.clone())
+                .find(|(_, previous)| *previous)
+        });
+    match log {
+        Some((container, previous)) => (Some(container), previous),
+        None => (
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .map(|c| c.name.clone()),
+            false,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -651,5 +678,41 @@ mod tests {
             now() - jiff::SignedDuration::from_secs(40),
         ));
         assert_eq!(rules_of(&p), Vec::<&str>::new(), "within grace + slack");
+    }
+
+    #[test]
+    fn a_finding_opened_after_the_pod_moved_on_still_shows_the_crashed_run() {
+        let clock = Clock::new(now());
+        let c = |state: Value, restarts: i32| {
+            json!({"name": "app", "ready": false, "restartCount": restarts, "image": "r/app:1", "imageID": "", "state": state,
+            "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": ago(20)}}})
+        };
+        let backoff = pod(
+            one(c(json!({"waiting": {"reason": "CrashLoopBackOff"}}), 3)),
+            spec(),
+        );
+        assert_eq!(
+            answer_log(&backoff, "crash-loop", &clock),
+            (Some("app".into()), true)
+        );
+        // In the demo's first seconds its second attempt runs: one restart is not yet a loop, so
+        // crash-loop no longer holds (restarted does), and the crashed run still answers.
+        let next = pod(one(c(json!({"running": {"startedAt": ago(5)}}), 1)), spec());
+        assert!(!rules_of(&next).contains(&"crash-loop"));
+        assert_eq!(
+            answer_log(&next, "crash-loop", &clock),
+            (Some("app".into()), true)
+        );
+        // A healthy pod answers with its current log.
+        let healthy = pod(
+            one(
+                json!({"name": "app", "ready": true, "restartCount": 0, "image": "r/app:1", "imageID": "", "state": {"running": {"startedAt": ago(3000)}}}),
+            ),
+            spec(),
+        );
+        assert_eq!(
+            answer_log(&healthy, "crash-loop", &clock),
+            (Some("app".into()), false)
+        );
     }
 }

@@ -198,26 +198,6 @@ pub fn plain(bytes: &[u8]) -> String {
 /// Pod logs for pages ([`app::api::ssr::PodLogs`]), with the API's checks and audit line.
 pub struct PageLogs(pub AppState);
 
-/// The container a finding of `rule` about `pod` is about, and whether its answer is in the
-/// previous (crashed) run: what the rule itself says, else the first container's current log.
-fn container_of(pod: &crate::clusters::slim::Pod, rule: &str) -> (Option<String>, bool) {
-    let clock = crate::health::Clock::new(jiff::Timestamp::now());
-    match crate::health::pods::rules(pod, &clock)
-        .into_iter()
-        .find(|r| r.rule == rule)
-        .and_then(|r| r.log)
-    {
-        Some((container, previous)) => (Some(container), previous),
-        None => (
-            pod.spec
-                .as_ref()
-                .and_then(|s| s.containers.first())
-                .map(|c| c.name.clone()),
-            false,
-        ),
-    }
-}
-
 impl app::api::ssr::PodLogs for PageLogs {
     fn tail(
         &self,
@@ -231,9 +211,10 @@ impl app::api::ssr::PodLogs for PageLogs {
                 .fleet
                 .cluster(&at.cluster)
                 .and_then(|c| c.stores.pods.get(&at.namespace, &at.pod));
-            let (container, previous) = cached
-                .as_deref()
-                .map_or((None, false), |p| container_of(p, &at.rule));
+            let (container, previous) = cached.as_deref().map_or((None, false), |p| {
+                let clock = crate::health::Clock::new(jiff::Timestamp::now());
+                crate::health::pods::answer_log(p, &at.rule, &clock)
+            });
             // The finding's heading says which run the lines are of: no note for falling back.
             read_lines(&state, &headers, at, container, previous, lines)
                 .await

@@ -331,7 +331,7 @@ pub fn ingress(i: &Ingress, existing: &std::collections::HashSet<(String, String
             .flat_map(|t| t.hosts.clone().unwrap_or_default())
             .map(app::model::clip)
             .collect(),
-        paths: network::paths(i)
+        paths: crate::clusters::ingress::paths(i)
             .into_iter()
             .map(|p| IngressPathView {
                 missing: !existing.contains(&(namespace.clone(), p.service.clone())),
