@@ -121,6 +121,8 @@ pub mod ssr {
         /// The YAML of the service's object `[service, cluster, namespace, kind, object]` for the
         /// viewer of `headers`.
         fn object_yaml(&self, at: [&str; 5], headers: &http::HeaderMap) -> Result<String, Unread>;
+        /// The cluster's page; `None` when no cluster of that name is configured.
+        fn cluster(&self, name: &str) -> Option<crate::model::ClusterDetail>;
     }
 
     /// Why an object's YAML is not shown.

@@ -23,6 +23,8 @@ pub enum Entity {
     Pod,
     /// An object of a service (its YAML page).
     Object,
+    /// A cluster (its page).
+    Cluster,
 }
 
 /// Why a server function could not answer. On the wire it is one small number (see [`AppError::code`]):
@@ -41,7 +43,7 @@ pub enum AppError {
 }
 
 /// Every error, in wire-code order.
-const ALL: [AppError; 9] = [
+const ALL: [AppError; 10] = [
     AppError::Internal,
     AppError::Unavailable,
     AppError::BadRequest,
@@ -51,6 +53,7 @@ const ALL: [AppError; 9] = [
     AppError::NotFound(Entity::Tab),
     AppError::NotFound(Entity::Pod),
     AppError::NotFound(Entity::Object),
+    AppError::NotFound(Entity::Cluster),
 ];
 
 impl From<AppError> for u8 {
@@ -97,6 +100,7 @@ impl AppError {
             AppError::NotFound(Entity::Object) => {
                 "No object of that kind and name belongs to this service in that cluster (now)."
             }
+            AppError::NotFound(Entity::Cluster) => "No cluster of that name is configured.",
             AppError::Unavailable => "The portal cannot answer right now. Try again in a moment.",
             AppError::BadRequest => "The portal did not understand this request.",
             AppError::Internal => "Something went wrong in the portal. Try again in a moment.",

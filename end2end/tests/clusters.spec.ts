@@ -23,4 +23,31 @@ test.describe("clusters (demo fleet)", () => {
     await screenshot(page, "clusters");
     await expectAccessible(page);
   });
+
+  test("a cluster's own page: its nodes, the kinds watched, and a warning where Wayfinder holds too much", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/clusters`);
+    await hydrated(page);
+    await page.locator('[data-cluster="prod-us-2"]').getByTestId("cluster-link").click();
+    await expect(page).toHaveURL(/\/clusters\/prod-us-2$/);
+    await expect(page.getByTestId("cluster-title")).toHaveText("prod-us-2");
+    // The first access review runs as the cluster connects; the page is made on each load.
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId("permissions-excess")).toContainText(
+        "Wayfinder needs less than it has: remove get secrets, list secrets, watch secrets.",
+        { timeout: 1000 },
+      );
+    }).toPass({ timeout: 30_000 });
+    await expect(page.getByTestId("node")).toHaveCount(3);
+    await expect(page.getByTestId("node").first().getByTestId("node-ready")).toHaveText("Ready");
+    await expect(page.getByTestId("node").first().getByTestId("node-cpu")).toContainText("of 7910m allocatable");
+    await expect(page.locator('[data-testid="watched-kind"][data-kind="pods"]')).toContainText("cluster-wide");
+    await expect(page.getByTestId("namespaces-visible")).toContainText("payments");
+    await screenshot(page, "cluster-page");
+    await expectAccessible(page);
+    // A cluster whose role is what deploy/rbac.yaml grants has no warning.
+    await page.goto(`${DEMO_URL}/clusters/prod-eu-1`);
+    await expect(page.getByTestId("permissions-complete")).toBeVisible();
+    await expect(page.getByTestId("permissions-excess")).toHaveCount(0);
+  });
 });

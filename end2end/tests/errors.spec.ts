@@ -223,6 +223,26 @@ test.describe("pod page (demo fleet)", () => {
     await expect(page.getByTestId("object-yaml")).toContainText("app.kubernetes.io/name: search-api-grcp");
   });
 
+  test("a PodDisruptionBudget shows with its workload; one that blocks every eviction is a finding", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/services/ledger/clusters`);
+    await hydrated(page);
+    const eu = page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]');
+    const pdb = eu.locator('[data-testid="workload"][data-name="ledger"]').getByTestId("pdb");
+    await expect(pdb).toContainText("PDB ledger (maxUnavailable 0): 0 disruptions allowed, 3/3 healthy");
+    await expect(pdb).toHaveClass(/text-rose-800/);
+    await screenshot(page, "pdb-on-map");
+    await expectAccessible(page);
+    await page.getByTestId("tab-errors").click();
+    const finding = page.locator('[data-testid="finding"][data-rule="pdb-blocks-disruption"]');
+    await expect(finding).toContainText("allows no disruption with all 3 pods healthy");
+    // Its YAML opens from the map.
+    await page.goto(`${DEMO_URL}/services/ledger/clusters`);
+    await hydrated(page);
+    await page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"] [data-testid="workload"][data-name="ledger"] [data-testid="pdb"]').getByTestId("yaml").click();
+    await expect(page.getByTestId("object-title")).toHaveText("PodDisruptionBudget ledger");
+    await expect(page.getByTestId("object-yaml")).toContainText("maxUnavailable: 0");
+  });
+
   test("usage bars show on checkout-api's pods, on the pod page, and /clusters says where metrics are live", async ({ page }) => {
     await page.goto(`${DEMO_URL}/services/checkout-api/clusters`);
     await hydrated(page);

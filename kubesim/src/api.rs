@@ -116,8 +116,10 @@ pub struct ClusterApi {
     /// Namespaces no user may read any more (`forbid_namespaces`); `*` is all of them.
     forbidden: Mutex<Vec<String>>,
     pub requests: Mutex<Vec<RequestRecord>>,
-    /// Requests received since start (never trimmed): (all, watches, to `metrics.k8s.io`).
+    /// Requests received since start (never trimmed): (all, watches, to `metrics.k8s.io`, to
+    /// `authorization.k8s.io`).
     served: (
+        std::sync::atomic::AtomicU64,
         std::sync::atomic::AtomicU64,
         std::sync::atomic::AtomicU64,
         std::sync::atomic::AtomicU64,
@@ -166,6 +168,11 @@ impl ClusterApi {
     /// How many of those requests were to `metrics.k8s.io` (what metrics pollers read).
     pub fn metrics_requests(&self) -> u64 {
         self.served.2.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many were access reviews (`authorization.k8s.io`: a portal checking its rights).
+    pub fn review_requests(&self) -> u64 {
+        self.served.3.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Replaces the fault plan.
@@ -323,6 +330,9 @@ async fn handle(
         }
         if path.starts_with("/apis/metrics.k8s.io/") {
             api.served.2.fetch_add(1, Relaxed);
+        }
+        if path.starts_with("/apis/authorization.k8s.io/") {
+            api.served.3.fetch_add(1, Relaxed);
         }
         let mut log = api.requests.lock().unwrap_or_else(PoisonError::into_inner);
         if log.len() >= MAX_RECORDS {
@@ -885,9 +895,14 @@ fn review(user: &User, r: &Resource, body: &Bytes) -> Response {
                 .to_string()
         };
         let ns = get("namespace");
+        // RBAC names a subresource as `pods/log`.
+        let resource = match get("subresource").as_str() {
+            "" => get("resource"),
+            sub => format!("{}/{sub}", get("resource")),
+        };
         let allowed = user.can(
             &get("verb"),
-            &get("resource"),
+            &resource,
             if ns.is_empty() {
                 None
             } else {

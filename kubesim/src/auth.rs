@@ -138,6 +138,43 @@ pub fn default_users(
     ]
 }
 
+/// A read-only user: get/list/watch everywhere but `hidden` namespaces, `pods/log` get but in
+/// `no_logs` ones, never Secrets unless `secrets` (a role granted more than it needs).
+pub fn reader(name: &str, hidden: &[String], no_logs: &[String], secrets: bool) -> User {
+    let read = ["get", "list", "watch"].map(String::from).to_vec();
+    let mut rules = vec![
+        Rule {
+            verbs: read.clone(),
+            resources: vec!["*".into()],
+            namespaces: None,
+            except_namespaces: hidden.to_vec(),
+            except_resources: vec!["secrets".into(), "pods/log".into()],
+        },
+        Rule {
+            verbs: vec!["get".into()],
+            resources: vec!["pods/log".into()],
+            namespaces: None,
+            except_namespaces: hidden.iter().chain(no_logs).cloned().collect(),
+            except_resources: Vec::new(),
+        },
+    ];
+    if secrets {
+        rules.push(Rule {
+            verbs: read,
+            resources: vec!["secrets".into()],
+            namespaces: None,
+            except_namespaces: Vec::new(),
+            except_resources: Vec::new(),
+        });
+    }
+    User {
+        name: name.into(),
+        groups: vec!["wayfinder-readers".into(), "system:authenticated".into()],
+        token: format!("{name}-token"),
+        rules,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,7 +63,7 @@ fn secs_of(v: &Value, pointer: &str) -> Option<i64> {
         .map(|t| t.as_second())
 }
 
-fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
+pub(crate) fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
@@ -87,6 +87,7 @@ pub fn reconcile(store: &Store, now: i64) {
     jobs(store, now);
     pods(store, now);
     hpas(store, now);
+    crate::disruption::reconcile(store);
     expire_events(store, now);
 }
 
@@ -323,7 +324,7 @@ fn deployments(store: &Store, now: i64) {
     }
 }
 
-fn is_ready(pod: &Value) -> bool {
+pub(crate) fn is_ready(pod: &Value) -> bool {
     pod.pointer("/status/conditions")
         .and_then(Value::as_array)
         .is_some_and(|cs| {

@@ -26,6 +26,9 @@ pub const FLAKY_CLUSTER: &str = "prod-ap-1";
 pub const RESTRICTED: (&str, &str) = ("prod-ap-2", "identity");
 /// The cluster where the portal's user may not read pod logs in one namespace, and that namespace.
 pub const NO_LOGS: (&str, &str) = ("prod-ap-2", "payments");
+/// The cluster where the portal's (reader) identity was granted more than it needs: it may also
+/// read Secrets, which its cluster page warns about.
+pub const OVERPRIVILEGED: &str = "prod-us-2";
 /// The service whose rollout the demo breaks a few seconds after start, and where.
 pub const BAD_ROLLOUT: (&str, &str, &str) = ("prod-eu-1", "storefront", "cart");
 
@@ -307,6 +310,21 @@ fn network(w: &Workload, cluster: &str) -> Vec<Value> {
     }
 }
 
+/// The demo's PodDisruptionBudgets: checkout-api's lets half its pods go; ledger's allows none
+/// (`maxUnavailable: 0`), so a node drain would hang on it (`pdb-blocks-disruption`).
+fn budgets(w: &Workload) -> Vec<Value> {
+    let spec = match w.name {
+        "checkout-api" => json!({"minAvailable": "50%"}),
+        "ledger" => json!({"maxUnavailable": 0}),
+        _ => return Vec::new(),
+    };
+    let mut spec = spec;
+    spec["selector"] = json!({"matchLabels": {"app.kubernetes.io/name": w.name}});
+    vec![
+        json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": w.name, "namespace": w.namespace, "labels": labels(w)}, "spec": spec}),
+    ]
+}
+
 fn labels(w: &Workload) -> Value {
     let mut l = json!({"app.kubernetes.io/name": w.name});
     match w.labels {
@@ -411,6 +429,7 @@ fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
                         "jobTemplate": {"metadata": {"labels": labels(w)}, "spec": {"backoffLimit": 2, "template": job_template}}}}));
             }
         }
+        out.extend(budgets(w));
         if let Some((min, max, cpu)) = w.hpa {
             let mut annotations = json!({});
             if let Some((_, load)) = w.load.iter().find(|(c, _)| *c == cluster) {
@@ -453,6 +472,7 @@ pub fn scenario() -> Scenario {
                 } else {
                     vec![]
                 },
+                reader_reads_secrets: *name == OVERPRIVILEGED,
             },
             objects: objects_for(name, region),
             faults: None,

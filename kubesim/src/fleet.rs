@@ -22,6 +22,9 @@ pub const ADMIN_USER: &str = "kubesim-admin";
 pub const VIEWER_USER: &str = "portal-viewer";
 /// A user that authenticates with a client certificate (read-only everywhere).
 pub const CERT_USER: &str = "kubesim-cert-reader";
+/// The read-only user a portal runs as (`deploy/rbac.yaml`'s rights): get/list/watch, `pods/log`
+/// get, no Secrets (unless the cluster's spec says so).
+pub const READER_USER: &str = "wayfinder-reader";
 
 /// What one cluster of a fleet is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +44,10 @@ pub struct ClusterSpec {
     /// Namespaces where the kubeconfig's (admin) user may not read `pods/log`.
     #[serde(default)]
     pub no_log_namespaces: Vec<String>,
+    /// The reader user ([`READER_USER`], what a portal runs as) may also read Secrets: a role
+    /// granted more than it needs.
+    #[serde(default)]
+    pub reader_reads_secrets: bool,
 }
 
 /// How a fleet is served.
@@ -103,6 +110,12 @@ impl Fleet {
                 &spec.hidden_namespaces,
                 &spec.no_log_namespaces,
             );
+            users.push(crate::auth::reader(
+                READER_USER,
+                &spec.hidden_namespaces,
+                &spec.no_log_namespaces,
+                spec.reader_reads_secrets,
+            ));
             users.push(cert_user.clone());
             let store = Arc::new(Store::new(
                 options.history,
@@ -140,9 +153,15 @@ impl Fleet {
         self.clusters.iter().find(|c| c.name() == name)
     }
 
-    /// A kubeconfig with one context per cluster (named after it, admin user); the viewer and the
-    /// client-certificate users are included for tests that want them.
+    /// A kubeconfig with one context per cluster (named after it, admin user); the viewer, the
+    /// reader and the client-certificate users are included for tests that want them.
     pub fn kubeconfig(&self) -> String {
+        self.kubeconfig_as(ADMIN_USER)
+    }
+
+    /// The same kubeconfig with every context using `user` (the demo portal runs as
+    /// [`READER_USER`]).
+    pub fn kubeconfig_as(&self, user: &str) -> String {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let mut out = String::from("apiVersion: v1\nkind: Config\npreferences: {}\n");
         out.push_str(&format!(
@@ -166,7 +185,7 @@ impl Fleet {
         out.push_str("contexts:\n");
         for c in &self.clusters {
             out.push_str(&format!(
-                "- name: {0}\n  context:\n    cluster: {0}\n    user: {ADMIN_USER}\n",
+                "- name: {0}\n  context:\n    cluster: {0}\n    user: {user}\n",
                 c.name()
             ));
         }
@@ -174,7 +193,7 @@ impl Fleet {
             "users:\n- name: {ADMIN_USER}\n  user:\n    token: kubesim-admin-token\n"
         ));
         out.push_str(&format!(
-            "- name: {VIEWER_USER}\n  user:\n    token: portal-viewer-token\n"
+            "- name: {VIEWER_USER}\n  user:\n    token: portal-viewer-token\n- name: {READER_USER}\n  user:\n    token: wayfinder-reader-token\n"
         ));
         if let Some(cert) = &self.cert {
             out.push_str(&format!(

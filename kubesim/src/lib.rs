@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cluster;
 pub mod controllers;
 pub mod demo;
+pub mod disruption;
 pub mod events;
 pub mod fleet;
 pub mod logs;

@@ -197,6 +197,15 @@ pub const RESOURCES: &[Resource] = &[
         true,
         &["ing"],
     ),
+    r(
+        "policy",
+        "v1",
+        "poddisruptionbudgets",
+        "poddisruptionbudget",
+        "PodDisruptionBudget",
+        true,
+        &["pdb"],
+    ),
     Resource {
         store: "events",
         ..r(
@@ -314,6 +323,9 @@ pub fn validate(resource: &Resource, object: &Value) -> Result<(), serde_json::E
         ("autoscaling", "horizontalpodautoscalers") => {
             check::<autoscaling::HorizontalPodAutoscaler>(object)
         }
+        ("policy", "poddisruptionbudgets") => {
+            check::<k8s_openapi::api::policy::v1::PodDisruptionBudget>(object)
+        }
         ("networking.k8s.io", "ingresses") => {
             check::<k8s_openapi::api::networking::v1::Ingress>(object)
         }
@@ -345,6 +357,11 @@ pub fn discovery_v2(r: &Resource) -> Value {
     if matches!(r.plural, "deployments" | "replicasets" | "statefulsets") {
         entry["subresources"] = json!([
             {"subresource": "scale", "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]},
+            {"subresource": "status", "responseKind": {"group": "", "version": "", "kind": r.kind}, "verbs": ["get", "patch", "update"]}
+        ]);
+    }
+    if r.plural == "poddisruptionbudgets" {
+        entry["subresources"] = json!([
             {"subresource": "status", "responseKind": {"group": "", "version": "", "kind": r.kind}, "verbs": ["get", "patch", "update"]}
         ]);
     }

@@ -58,6 +58,7 @@ impl Scenario {
                     viewer_namespaces: vec!["default".into()],
                     hidden_namespaces: Vec::new(),
                     no_log_namespaces: Vec::new(),
+                    reader_reads_secrets: false,
                 },
                 objects: vec![serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})],
                 faults: None,
@@ -192,6 +193,7 @@ impl Synthetic {
                 viewer_namespaces: vec!["payments".into()],
                 hidden_namespaces: Vec::new(),
                 no_log_namespaces: Vec::new(),
+                reader_reads_secrets: false,
             })
             .collect()
     }

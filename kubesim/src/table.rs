@@ -365,6 +365,13 @@ fn columns(r: &Resource) -> Columns {
             ("Ports", 0),
             ("Age", 0),
         ],
+        "poddisruptionbudgets" => &[
+            ("Name", 0),
+            ("Min Available", 0),
+            ("Max Unavailable", 0),
+            ("Allowed Disruptions", 0),
+            ("Age", 0),
+        ],
         _ => &[("Name", 0), ("Age", 0)],
     }
 }
@@ -636,6 +643,23 @@ fn cells(r: &Resource, o: &Value) -> Vec<Value> {
                     s(o, "/involvedObject/name")
                 )),
                 json!(s(o, "/message")),
+            ]
+        }
+        "poddisruptionbudgets" => {
+            let or_na = |p: &str| match o.pointer(p) {
+                Some(Value::String(v)) => json!(v),
+                Some(Value::Number(v)) => json!(v.to_string()),
+                _ => json!("N/A"),
+            };
+            vec![
+                name,
+                or_na("/spec/minAvailable"),
+                or_na("/spec/maxUnavailable"),
+                json!(o
+                    .pointer("/status/disruptionsAllowed")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)),
+                json!(age(o)),
             ]
         }
         "configmaps" => vec![

@@ -354,14 +354,18 @@ async fn wait_synced(portal: &Portal, clusters: usize) -> Result<Vec<Value>, Str
 
 /// Apiserver requests since start, all and watches, summed over the fleet.
 /// Requests the fleet's apiservers received, (all, watches), leaving out the metrics pollers'
-/// (`metrics.k8s.io`: their own line of the table).
+/// (`metrics.k8s.io`: their own line of the table) and the permission checks' access reviews
+/// (at start and every 10 minutes, whoever is watching).
 fn apiserver_requests(fleet: &kubesim::fleet::Fleet) -> (u64, u64) {
     fleet
         .clusters
         .iter()
         .map(|c| {
             let (all, watches) = c.api.request_counts();
-            (all - c.api.metrics_requests(), watches)
+            (
+                all - c.api.metrics_requests() - c.api.review_requests(),
+                watches,
+            )
         })
         .fold((0, 0), |(a, w), (x, y)| (a + x, w + y))
 }

@@ -60,6 +60,7 @@ fn watched() -> BTreeSet<(String, String)> {
         ("batch", "cronjobs"),
         ("autoscaling", "horizontalpodautoscalers"),
         ("networking.k8s.io", "ingresses"),
+        ("policy", "poddisruptionbudgets"),
         ("metrics.k8s.io", "pods"),
     ]
     .into_iter()

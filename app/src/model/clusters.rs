@@ -65,6 +65,78 @@ pub struct ClusterStatus {
     pub metrics: String,
 }
 
+/// A feature that lacks rights, and the rights it lacks (`list pods`, `get pods/log`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionGap {
+    pub feature: String,
+    pub rights: Vec<String>,
+}
+
+/// What Wayfinder's identity may do in a cluster, from its access reviews.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionCheck {
+    /// When the rights were last checked (RFC 3339).
+    pub checked: Option<String>,
+    /// Why they could not be checked, in words.
+    pub error: Option<String>,
+    /// Rights a feature wants and the identity lacks, by feature.
+    pub missing: Vec<PermissionGap>,
+    /// Rights beyond read-only the identity holds (any write verb, any access to Secrets).
+    pub excess: Vec<String>,
+}
+
+/// One node of a cluster, for its page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeView {
+    pub name: String,
+    pub region: Option<String>,
+    pub zone: Option<String>,
+    pub ready: bool,
+    /// False when cordoned (`spec.unschedulable`).
+    pub schedulable: bool,
+    /// `key=value:Effect`.
+    pub taints: Vec<String>,
+    pub kubelet: Option<String>,
+    /// Millicores: the node's pods' usage (where metrics exist) against the allocatable CPU.
+    pub cpu: Usage,
+    /// Bytes, the same way.
+    pub memory: Usage,
+    pub pods: u32,
+}
+
+/// One kind watched in a cluster: how many objects are cached and how fresh they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchedKind {
+    pub kind: String,
+    pub objects: usize,
+    /// Reflectors: one cluster-wide, or one per readable namespace.
+    pub watches: usize,
+    /// Every one of its watches is live.
+    pub synced: bool,
+    /// When it last synced (RFC 3339), and the last change it saw.
+    pub last_sync: Option<String>,
+    pub last_event: Option<String>,
+    /// Why it is not live, in words.
+    pub trouble: Option<String>,
+}
+
+/// `GET /api/v1/clusters/{name}` and the cluster page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterDetail {
+    pub status: ClusterStatus,
+    pub nodes: Vec<NodeView>,
+    pub kinds: Vec<WatchedKind>,
+    /// Namespaces the portal reads; the hidden ones are in `status.hiddenNamespaces`.
+    pub namespaces: Vec<String>,
+    /// `None` until the first check has run.
+    pub permissions: Option<PermissionCheck>,
+}
+
 /// CPU in millicores, or memory in bytes: what is used against what is requested and allowed;
 /// each `None` where unknown (no metrics, or not set).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -182,10 +254,28 @@ pub struct WorkloadView {
     pub age_seconds: Option<i64>,
     /// The autoscaler that scales it, if any.
     pub hpa: Option<String>,
+    /// The PodDisruptionBudget that covers its pods, if any.
+    pub pdb: Option<DisruptionView>,
     pub dashboard_url: Option<String>,
     /// Its pods' CPU (millicores) and memory (bytes), summed.
     pub cpu: Usage,
     pub memory: Usage,
+}
+
+/// A PodDisruptionBudget over a workload's pods, with the disruption controller's counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisruptionView {
+    pub name: String,
+    /// `minAvailable 2` or `maxUnavailable 25%`.
+    pub terms: String,
+    /// Pods that may be evicted now.
+    pub allowed: i32,
+    pub healthy: i32,
+    pub desired: i32,
+    pub expected: i32,
+    /// No eviction allowed with every pod healthy: the rule `pdb-blocks-disruption`.
+    pub blocks: bool,
 }
 
 /// A pod of a service in one cluster.

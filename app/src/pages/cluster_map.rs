@@ -227,6 +227,14 @@ fn workload_row(w: WorkloadView, objects: &str) -> impl IntoView {
         .hpa
         .clone()
         .map(|h| yaml_link(objects, &w.namespace, "HorizontalPodAutoscaler", &h));
+    let pdb = w.pdb.clone().map(|p| {
+        let text = format!(
+            "PDB {} ({}): {} disruptions allowed, {}/{} healthy",
+            p.name, p.terms, p.allowed, p.healthy, p.expected
+        );
+        let yaml = yaml_link(objects, &w.namespace, "PodDisruptionBudget", &p.name);
+        view! { <div class=format!("text-xs text-muted {}", trouble(p.blocks)) data-testid="pdb">{text}{yaml}</div> }
+    });
     view! {
         <tr data-testid="workload" data-kind=w.kind.clone() data-name=w.name.clone()>
             <td>
@@ -237,6 +245,7 @@ fn workload_row(w: WorkloadView, objects: &str) -> impl IntoView {
                 }}
                 {yaml}
                 {w.hpa.clone().map(|h| view! { <div class="text-xs text-muted">{format!("scaled by HPA {h}")}{hpa_yaml}</div> })}
+                {pdb}
                 {w.message.clone().map(|m| view! { <div class="text-xs text-rose-800 dark:text-rose-300">{m}</div> })}
             </td>
             <td>{w.namespace.clone()}</td>

@@ -45,10 +45,9 @@ fn LiveClusters(initial: Vec<ClusterStatus>) -> impl IntoView {
                         view! {
                             <tr data-testid="cluster-row" data-cluster=c.name.clone()>
                                 <td class="font-medium">
-                                    {match c.dashboard_url.clone() {
-                                        Some(u) => view! { <a class="link" href=u rel="noopener noreferrer">{c.title.clone()}</a> }.into_any(),
-                                        None => view! { <span>{c.title.clone()}</span> }.into_any(),
-                                    }}
+                                    // `rel=external`: a page the server makes (a full load).
+                                    <a class="link" href=format!("/clusters/{}", crate::model::encode_component(&c.name)) rel="external" data-testid="cluster-link">{c.title.clone()}</a>
+                                    {c.dashboard_url.clone().map(|u| view! { <a class="link ml-2 text-xs" href=u rel="noopener noreferrer">"dashboard"</a> })}
                                 </td>
                                 <td>{c.region.clone()}</td>
                                 <td>{c.environment.clone()}</td>

@@ -18,7 +18,11 @@ pub struct MadeHtml(pub Result<String, crate::error::AppError>);
 /// A page the server made: the pod page and the object page.
 #[component]
 pub fn MadePage() -> impl IntoView {
-    let title = use_params_map().with_untracked(|p| p.get("pod").or_else(|| p.get("object")));
+    let title = use_params_map().with_untracked(|p| {
+        p.get("pod")
+            .or_else(|| p.get("object"))
+            .or_else(|| p.get("name"))
+    });
     #[cfg(feature = "ssr")]
     let html = use_context::<http::request::Parts>()
         .and_then(|p| p.extensions.get::<MadeHtml>().cloned())

@@ -2,6 +2,7 @@
 
 pub mod autoscaling_tab;
 pub mod catalog;
+pub mod cluster;
 pub mod cluster_map;
 pub mod clusters;
 pub mod errors;

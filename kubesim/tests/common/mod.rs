@@ -14,6 +14,7 @@ pub fn spec(name: &str) -> ClusterSpec {
         viewer_namespaces: vec!["shop".into()],
         hidden_namespaces: vec![],
         no_log_namespaces: vec![],
+        reader_reads_secrets: false,
     }
 }
 

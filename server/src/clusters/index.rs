@@ -25,6 +25,7 @@ pub enum Kind {
     HorizontalPodAutoscaler,
     Service,
     Ingress,
+    PodDisruptionBudget,
     Event,
 }
 
@@ -42,12 +43,13 @@ impl Kind {
             "HorizontalPodAutoscaler" => Self::HorizontalPodAutoscaler,
             "Service" => Self::Service,
             "Ingress" => Self::Ingress,
+            "PodDisruptionBudget" => Self::PodDisruptionBudget,
             _ => return None,
         })
     }
 
     /// Every kind a service owns, as the API names it (events are about objects, not owned).
-    pub const OWNED: [Kind; 10] = [
+    pub const OWNED: [Kind; 11] = [
         Self::Deployment,
         Self::StatefulSet,
         Self::DaemonSet,
@@ -58,6 +60,7 @@ impl Kind {
         Self::HorizontalPodAutoscaler,
         Self::Service,
         Self::Ingress,
+        Self::PodDisruptionBudget,
     ];
 
     /// The API's name of the kind (`Deployment`).
@@ -73,6 +76,7 @@ impl Kind {
             Self::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Self::Service => "Service",
             Self::Ingress => "Ingress",
+            Self::PodDisruptionBudget => "PodDisruptionBudget",
             Self::Event => "Event",
         }
     }
@@ -854,6 +858,8 @@ mod tests {
             ("pod", Some(Kind::Pod)),
             ("pods", Some(Kind::Pod)),
             ("ingresses", Some(Kind::Ingress)),
+            ("poddisruptionbudgets", Some(Kind::PodDisruptionBudget)),
+            ("pdb", None),
             (
                 "horizontalpodautoscalers",
                 Some(Kind::HorizontalPodAutoscaler),

@@ -9,6 +9,7 @@ pub mod index;
 pub mod ingress;
 pub mod logs;
 pub mod objects;
+pub mod permissions;
 pub mod slim;
 pub mod source;
 pub mod usage;

@@ -10,6 +10,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, Service};
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub struct ClusterObjects {
     pub events: Vec<Arc<Event>>,
     pub services: Vec<Arc<Service>>,
     pub ingresses: Vec<Arc<Ingress>>,
+    pub pdbs: Vec<Arc<PodDisruptionBudget>>,
     /// The latest usage of its running pods' containers, by (namespace, pod).
     pub usage: HashMap<(String, String), Arc<[ContainerUsage]>>,
     /// The labels of each of `pods`, in the same order (the caches do not keep pods' labels).
@@ -82,6 +84,7 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
             Kind::Event => o.events.extend(s.events.get(ns, name)),
             Kind::Service => o.services.extend(s.services.get(ns, name)),
             Kind::Ingress => o.ingresses.extend(s.ingresses.get(ns, name)),
+            Kind::PodDisruptionBudget => o.pdbs.extend(s.pdbs.get(ns, name)),
         }
     }
     let pods: Vec<ObjKey> = o
@@ -135,6 +138,7 @@ pub fn cached_json(c: &ClusterWatch, service: &str, key: &ObjKey) -> Option<serd
         Kind::HorizontalPodAutoscaler => json(s.hpas.get(ns, name)),
         Kind::Service => json(s.services.get(ns, name)),
         Kind::Ingress => json(s.ingresses.get(ns, name)),
+        Kind::PodDisruptionBudget => json(s.pdbs.get(ns, name)),
         Kind::Event => None,
     }
 }

@@ -94,7 +94,8 @@ pub async fn resolve(
             let fleet = kubesim::demo::start(&kubesim::fleet::FleetOptions::default())
                 .await
                 .map_err(SourceError::Demo)?;
-            let kubeconfig = fleet.kubeconfig();
+            // The portal runs as the read-only user, as deploy/rbac.yaml grants it.
+            let kubeconfig = fleet.kubeconfig_as(kubesim::fleet::READER_USER);
             let clusters = fleet
                 .infos()
                 .into_iter()

@@ -148,12 +148,12 @@ fn pod_metrics() -> ApiResource {
 }
 
 /// A CPU quantity in millicores, rounded up (`kubectl top`'s `MilliValue`).
-fn millicores(q: &str) -> Option<u64> {
+pub(crate) fn millicores(q: &str) -> Option<u64> {
     crate::autoscaling::parse_quantity(q).map(|v| (v * 1000.0 - 1e-6).ceil().max(0.0) as u64)
 }
 
 /// A memory quantity in bytes.
-fn bytes(q: &str) -> Option<u64> {
+pub(crate) fn bytes(q: &str) -> Option<u64> {
     crate::autoscaling::parse_quantity(q).map(|v| v.max(0.0) as u64)
 }
 

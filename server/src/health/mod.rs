@@ -5,6 +5,7 @@
 //! clusters, into one finding.
 
 pub mod autoscaling;
+pub mod disruption;
 pub mod events;
 pub mod network;
 pub mod pods;
@@ -122,6 +123,9 @@ pub fn raw_findings(objects: &ClusterObjects, clock: &Clock, t: Thresholds) -> V
     }
     for i in &objects.ingresses {
         out.extend(network::ingress(i, &objects.backends));
+    }
+    for p in &objects.pdbs {
+        out.extend(disruption::rule(p));
     }
     out.extend(events::rules(&objects.events, &out, clock));
     out

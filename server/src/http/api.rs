@@ -88,6 +88,7 @@ pub fn router() -> Router<AppState> {
         .route("/systems/{name}", get(system))
         .route("/catalog/problems", get(problems))
         .route("/clusters", get(clusters))
+        .route("/clusters/{name}", get(cluster))
         .route("/errors", get(errors))
         .route("/errors/events", get(super::live::errors_events))
         .fallback(unknown)
@@ -189,6 +190,23 @@ async fn problems(State(portal): State<SharedPortal>) -> impl IntoResponse {
 
 async fn clusters(State(portal): State<SharedPortal>) -> impl IntoResponse {
     Json(portal.clusters())
+}
+
+/// One cluster's page: nodes, kinds watched, namespaces and what Wayfinder may do there.
+async fn cluster(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<app::model::ClusterDetail>, ApiError> {
+    cluster_detail(&state, &name).map(Json)
+}
+
+/// The cluster called `name`, as its page and the API show it.
+pub fn cluster_detail(state: &AppState, name: &str) -> Result<app::model::ClusterDetail, ApiError> {
+    valid_name(name)
+        .then(|| state.fleet.cluster(name))
+        .flatten()
+        .map(|c| crate::views::cluster_page::detail(&c))
+        .ok_or_else(|| ApiError::NotFound(format!("no cluster named “{name}” is configured")))
 }
 
 async fn errors(

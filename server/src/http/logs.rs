@@ -282,6 +282,10 @@ async fn read_lines(
 }
 
 impl app::api::ssr::MadePages for PageLogs {
+    fn cluster(&self, name: &str) -> Option<app::model::ClusterDetail> {
+        super::api::cluster_detail(&self.0, name).ok()
+    }
+
     fn pod(
         &self,
         at: app::api::ssr::LogAt,

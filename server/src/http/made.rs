@@ -20,9 +20,14 @@ enum Made {
     Pod([String; 4]),
     /// `[service, cluster, namespace, kind, object]`
     Object([String; 5]),
+    /// A cluster's own page.
+    Cluster(String),
 }
 
 fn made_path(path: &str) -> Option<Made> {
+    if let Some(name) = path.strip_prefix("/clusters/") {
+        return (!name.is_empty() && !name.contains('/')).then(|| Made::Cluster(name.to_string()));
+    }
     let rest = path.strip_prefix("/services/")?;
     let parts: Vec<&str> = rest.split('/').collect();
     let owned = |s: &&str| s.to_string();
@@ -55,6 +60,7 @@ pub async fn make(State(state): State<AppState>, mut request: Request, next: Nex
             app::pages::pod::render::page(&pages, at, &query, headers).await
         }
         Made::Object(at) => app::pages::object::render::page(&pages, at, &headers),
+        Made::Cluster(name) => app::pages::cluster::render::page(&pages, &name),
     };
     request
         .extensions_mut()
@@ -80,7 +86,14 @@ mod tests {
                 ["cart", "prod-eu-1", "shop", "deployments", "cart"].map(String::from)
             ))
         );
+        assert_eq!(
+            made_path("/clusters/prod-eu-1"),
+            Some(Made::Cluster("prod-eu-1".into()))
+        );
         for other in [
+            "/clusters",
+            "/clusters/",
+            "/clusters/prod-eu-1/nodes",
             "/services/cart",
             "/services/cart/clusters",
             "/services/cart/pods/prod-eu-1/shop",

@@ -4,11 +4,11 @@
 use crate::clusters::slim::Pod;
 use crate::clusters::usage::ContainerUsage;
 use crate::clusters::{ClusterObjects, ClusterWatch};
-use crate::health::network;
+use crate::health::{disruption, network};
 use crate::time::{age_seconds, rfc3339};
 use app::model::{
-    Health, IngressPathView, IngressView, NetworkServiceView, PodView, Replicas, ServiceCluster,
-    WorkloadView,
+    DisruptionView, Health, IngressPathView, IngressView, NetworkServiceView, PodView, Replicas,
+    ServiceCluster, WorkloadView,
 };
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
@@ -345,6 +345,43 @@ pub fn ingress(i: &Ingress, existing: &std::collections::HashSet<(String, String
     }
 }
 
+/// The budget over a workload's pods (its pod template's labels), from the service's budgets.
+fn budget(o: &ClusterObjects, w: &WorkloadView) -> Option<DisruptionView> {
+    let template = match w.kind.as_str() {
+        "Deployment" => o
+            .deployments
+            .iter()
+            .find(|d| d.metadata.name.as_deref() == Some(&w.name))
+            .and_then(|d| d.spec.as_ref()?.template.metadata.clone()),
+        "StatefulSet" => o
+            .statefulsets
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(&w.name))
+            .and_then(|s| s.spec.as_ref()?.template.metadata.clone()),
+        "DaemonSet" => o
+            .daemonsets
+            .iter()
+            .find(|d| d.metadata.name.as_deref() == Some(&w.name))
+            .and_then(|d| d.spec.as_ref()?.template.metadata.clone()),
+        _ => None,
+    }?;
+    let labels = template.labels.unwrap_or_default();
+    let p = o
+        .pdbs
+        .iter()
+        .find(|p| disruption::covers(p, &w.namespace, &labels))?;
+    let (allowed, healthy, desired, expected) = disruption::counts(p).unwrap_or_default();
+    Some(DisruptionView {
+        name: p.metadata.name.clone().unwrap_or_default(),
+        terms: disruption::terms(p),
+        allowed,
+        healthy,
+        desired,
+        expected,
+        blocks: disruption::rule(p).is_some(),
+    })
+}
+
 /// The service's part of one cluster's map: its workloads and pods, from its objects there.
 pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
     let mut workloads: Vec<WorkloadView> = Vec::new();
@@ -393,6 +430,7 @@ pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
         w.hpa = hpa_targets.iter().find_map(|(kind, ns, target, hpa)| {
             (kind == &w.kind && ns == &w.namespace && target == &w.name).then(|| hpa.clone())
         });
+        w.pdb = budget(o, w);
         w.dashboard_url = c.dashboard_url(Some((&w.kind, &w.namespace, &w.name)));
         // Its pods' usage, summed.
         let owner = format!("{}/{}", w.kind, w.name);

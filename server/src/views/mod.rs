@@ -4,6 +4,7 @@
 //! - [`catalog`]: the catalog's rows (where each service runs, its health);
 //! - [`service`]: a service's page, filled in one pass from its objects in every cluster;
 //! - [`cluster_map`]: the Clusters tab (workloads and pods per cluster);
+//! - [`cluster_page`]: a cluster's own page (nodes, kinds watched, namespaces, permissions);
 //! - [`errors`]: findings per service, kept between changes, and the fleet's error list;
 //! - [`autoscaling`]: gauges, fixed workloads and the spread;
 //! - [`rollouts`]: rollout history and deploys per week;
@@ -15,6 +16,7 @@
 pub mod autoscaling;
 pub mod catalog;
 pub mod cluster_map;
+pub mod cluster_page;
 pub mod errors;
 pub mod pod;
 pub mod portal;

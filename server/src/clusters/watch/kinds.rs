@@ -9,6 +9,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, Namespace, Node, Service};
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
@@ -79,7 +80,8 @@ watched!(
     Job => Some(Kind::Job),
     Pod => Some(Kind::Pod),
     Service => Some(Kind::Service),
-    Ingress => Some(Kind::Ingress)
+    Ingress => Some(Kind::Ingress),
+    PodDisruptionBudget => Some(Kind::PodDisruptionBudget)
 );
 
 impl Watched for HorizontalPodAutoscaler {

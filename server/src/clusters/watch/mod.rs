@@ -48,6 +48,8 @@ pub struct ClusterWatch {
     pub log_slots: Arc<tokio::sync::Semaphore>,
     /// The latest resource usage of its pods (metrics.k8s.io), read by one poller.
     pub usage: Arc<Usage>,
+    /// What its identity may do, checked at start and every 10 minutes.
+    pub permissions: Arc<crate::clusters::permissions::Permissions>,
     /// The region learnt from the Nodes, with the node count and time it was worked out at.
     learnt_region: std::sync::Mutex<Option<(usize, std::time::Instant, String)>>,
     /// Orders for the supervisor; closing it (dropping the watch) stops it.
@@ -90,6 +92,7 @@ impl ClusterWatch {
                     client: None,
                     log_slots: crate::clusters::logs::slots(),
                     usage: Arc::default(),
+                    permissions: Arc::default(),
                     learnt_region: Default::default(),
                     control: None,
                     supervisor: None,
@@ -122,6 +125,7 @@ impl ClusterWatch {
             hpas: kind_task(&ctx, "horizontalpodautoscalers", all(), t),
             services: kind_task(&ctx, "services", all(), t),
             ingresses: kind_task(&ctx, "ingresses", all(), t),
+            pdbs: kind_task(&ctx, "poddisruptionbudgets", all(), t),
             events: kind_task(&ctx, "events", all().fields("type=Warning"), t),
             nodes: kind_task(&ctx, "nodes", all(), t),
         };
@@ -150,6 +154,23 @@ impl ClusterWatch {
                 }),
             });
         }
+        // Its rights: one access review per right, now and every 10 minutes, supervised.
+        let permissions = Arc::new(crate::clusters::permissions::Permissions::default());
+        {
+            let (client, permissions, name) =
+                (client.clone(), permissions.clone(), cluster.name.clone());
+            tasks.push(supervise::Task {
+                kind: "permissions",
+                start: Box::new(move || {
+                    Box::pin(crate::clusters::permissions::poll(
+                        client.clone(),
+                        permissions.clone(),
+                        name.clone(),
+                        crate::clusters::permissions::CHECK_EVERY,
+                    ))
+                }),
+            });
+        }
         let (control, orders) = mpsc::unbounded_channel();
         let supervisor = tokio::spawn(supervise(
             cluster.name.clone(),
@@ -167,6 +188,7 @@ impl ClusterWatch {
             client: Some(client),
             log_slots: crate::clusters::logs::slots(),
             usage,
+            permissions,
             learnt_region: Default::default(),
             control: Some(control),
             supervisor: Some(supervisor),

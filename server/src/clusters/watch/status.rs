@@ -17,6 +17,18 @@ pub enum Trouble {
     Stopped(String),
 }
 
+impl Trouble {
+    /// What it means, in words.
+    pub fn words(&self) -> String {
+        match self {
+            Self::Unreachable(m) => format!("unreachable: {m}"),
+            Self::Unauthorized(m) => format!("unauthorized: {m}"),
+            Self::Forbidden(m) => format!("forbidden: {m}"),
+            Self::Other(m) | Self::Stopped(m) => m.clone(),
+        }
+    }
+}
+
 /// One watch's state.
 #[derive(Clone, Debug, Default)]
 pub struct KindState {
@@ -35,6 +47,17 @@ pub type Scope = Option<String>;
 #[derive(Default)]
 pub struct WatchStatus {
     kinds: Mutex<BTreeMap<(&'static str, Scope), KindState>>,
+}
+
+/// One kind's watches summed up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KindSummary {
+    pub kind: &'static str,
+    pub watches: usize,
+    pub synced: bool,
+    pub last_sync: Option<jiff::Timestamp>,
+    pub last_event: Option<jiff::Timestamp>,
+    pub trouble: Option<String>,
 }
 
 /// A cluster's watches summed up.
@@ -110,6 +133,46 @@ impl WatchStatus {
     /// The cluster's state: the worst of its watches.
     pub fn summary(&self) -> Summary {
         summarize(&self.kinds.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Each kind's watches summed up (its namespaces' where it is watched per namespace), for the
+    /// cluster page. A namespace it may not read is not counted against it.
+    pub fn kinds(&self) -> Vec<KindSummary> {
+        let kinds = self.kinds.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out: Vec<KindSummary> = Vec::new();
+        for ((kind, scope), k) in kinds.iter() {
+            let forbidden_here = matches!(k.trouble, Some(Trouble::Forbidden(_)));
+            if scope.is_some() && forbidden_here {
+                continue;
+            }
+            let i = match out.iter().position(|s| s.kind == *kind) {
+                Some(i) => i,
+                None => {
+                    out.push(KindSummary {
+                        kind,
+                        synced: true,
+                        ..Default::default()
+                    });
+                    out.len() - 1
+                }
+            };
+            let s = &mut out[i];
+            // A refused cluster-wide watch replaced by per-namespace ones is not trouble.
+            if scope.is_none()
+                && forbidden_here
+                && kinds.keys().any(|(n, sc)| n == kind && sc.is_some())
+            {
+                continue;
+            }
+            s.watches += 1;
+            s.synced &= k.synced;
+            s.last_sync = s.last_sync.max(k.last_sync);
+            s.last_event = s.last_event.max(k.last_event);
+            if let Some(t) = &k.trouble {
+                s.trouble.get_or_insert_with(|| t.words());
+            }
+        }
+        out
     }
 
     /// True once every watch has synced or failed at least once (for `/readyz`).

@@ -9,6 +9,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, Namespace, Node, Service};
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -93,6 +94,7 @@ pub struct Stores {
     pub hpas: Shards<HorizontalPodAutoscaler>,
     pub services: Shards<Service>,
     pub ingresses: Shards<Ingress>,
+    pub pdbs: Shards<PodDisruptionBudget>,
     pub events: Shards<Event>,
     pub namespaces: Shards<Namespace>,
     pub nodes: Shards<Node>,
@@ -112,6 +114,7 @@ impl Stores {
             ("horizontalpodautoscalers", self.hpas.len()),
             ("services", self.services.len()),
             ("ingresses", self.ingresses.len()),
+            ("poddisruptionbudgets", self.pdbs.len()),
             ("events", self.events.len()),
             ("namespaces", self.namespaces.len()),
             ("nodes", self.nodes.len()),

@@ -7,6 +7,7 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, Namespace, Node, PodTemplateSpec, Service};
 use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::Resource;
 
 /// Drops what no view needs and what must never reach a browser.
@@ -49,7 +50,14 @@ fn trim_pod_spec(spec: &mut k8s_openapi::api::core::v1::PodSpec) {
 macro_rules! trim_meta_only {
     ($($t:ty),*) => { $(impl Trim for $t { fn trim(&mut self) { trim_meta(self); } })* };
 }
-trim_meta_only!(Service, Ingress, Namespace, Node, HorizontalPodAutoscaler);
+trim_meta_only!(
+    Service,
+    Ingress,
+    PodDisruptionBudget,
+    Namespace,
+    Node,
+    HorizontalPodAutoscaler
+);
 
 /// Event text is free text from anyone who can create events: kept short.
 impl Trim for Event {
