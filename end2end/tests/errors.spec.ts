@@ -243,6 +243,23 @@ test.describe("pod page (demo fleet)", () => {
     await expect(page.getByTestId("object-yaml")).toContainText("maxUnavailable: 0");
   });
 
+  test("a service on an Argo Rollout: its phase and canary step on the map, its findings on the errors tab", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/services/payments-gateway/clusters`);
+    await hydrated(page);
+    const eu = page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]');
+    const rollout = eu.locator('[data-testid="workload"][data-kind="Rollout"][data-name="payments-gateway"]');
+    await expect(rollout).toContainText("Paused · canary step 2 of 5, weight 20% · CanaryPauseStep");
+    await expect(rollout).toContainText("scaled by HPA payments-gateway");
+    const us = page.locator('[data-testid="cluster-card"][data-cluster="prod-us-1"]');
+    await expect(us.locator('[data-testid="workload"][data-kind="Rollout"]').getByTestId("health")).toHaveAttribute("data-health", "failing");
+    await screenshot(page, "rollout-on-map");
+    await expectAccessible(page);
+    await page.getByTestId("tab-errors").click();
+    await expect(page.locator('[data-testid="finding"][data-rule="rollout-paused"]')).toContainText("has been paused for 3 hours");
+    await expect(page.locator('[data-testid="finding"][data-rule="rollout-degraded"]')).toContainText("ProgressDeadlineExceeded");
+    await screenshot(page, "rollout-findings");
+  });
+
   test("usage bars show on checkout-api's pods, on the pod page, and /clusters says where metrics are live", async ({ page }) => {
     await page.goto(`${DEMO_URL}/services/checkout-api/clusters`);
     await hydrated(page);

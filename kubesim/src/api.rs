@@ -3,7 +3,7 @@
 use crate::auth::User;
 use crate::events;
 use crate::logs;
-use crate::resources::{self, Resource, RESOURCES};
+use crate::resources::{self, Resource};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
 use crate::store::{Change, Obj, Store};
@@ -371,15 +371,15 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    if let Some(r) = openapi(&path) {
+    if let Some(r) = openapi(&path, &api.store) {
         return r;
     }
-    match discovery(&path, &accept, !faults.no_metrics) {
+    match discovery(&path, &accept, !faults.no_metrics, &api.store) {
         Some(r) => return r,
         None if path == "/api" || path == "/apis" => return ApiError::no_route().into_response(),
         None => {}
     }
-    let Some(target) = parse_path(&path) else {
+    let Some(target) = parse_path(&path, &api.store) else {
         return ApiError::no_route().into_response();
     };
     let query = query_map(&uri);
@@ -424,10 +424,15 @@ fn version() -> Value {
 }
 
 /// Discovery documents; `metrics` says whether metrics-server is installed.
-fn discovery(path: &str, accept: &str, metrics: bool) -> Option<Response> {
-    let served = |r: &&Resource| metrics || !r.computed;
+fn discovery(path: &str, accept: &str, metrics: bool, store: &Store) -> Option<Response> {
+    let depth = path.split('/').filter(|p| !p.is_empty()).count();
+    if !(path == "/api" || path == "/api/v1" || path.starts_with("/apis") && depth <= 3) {
+        return None;
+    }
+    let all = resources::served(store);
+    let served = |r: &&&Resource| metrics || !r.computed;
     let groups = || {
-        resources::groups()
+        resources::groups(&all)
             .into_iter()
             .filter(move |(g, _)| metrics || *g != "metrics.k8s.io")
     };
@@ -437,10 +442,10 @@ fn discovery(path: &str, accept: &str, metrics: bool) -> Option<Response> {
     let aggregated = aggregated && accept.contains("g=apidiscovery.k8s.io");
     match path {
         "/api" if aggregated => {
-            let resources: Vec<Value> = RESOURCES
+            let resources: Vec<Value> = all
                 .iter()
                 .filter(|r| r.group.is_empty())
-                .map(resources::discovery_v2)
+                .map(|r| resources::discovery_v2(r))
                 .collect();
             let body = json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
                 "items": [{"metadata": {"creationTimestamp": null}, "versions": [{"version": "v1", "freshness": "Current", "resources": resources}]}]});
@@ -449,7 +454,7 @@ fn discovery(path: &str, accept: &str, metrics: bool) -> Option<Response> {
         "/apis" if aggregated => {
             let items: Vec<Value> = groups()
                 .map(|(g, v)| {
-                    let resources: Vec<Value> = RESOURCES.iter().filter(served).filter(|r| r.group == g && r.version == v).map(resources::discovery_v2).collect();
+                    let resources: Vec<Value> = all.iter().filter(served).filter(|r| r.group == g && r.version == v).map(|r| resources::discovery_v2(r)).collect();
                     json!({"metadata": {"name": g, "creationTimestamp": null}, "versions": [{"version": v, "freshness": "Current", "resources": resources}]})
                 })
                 .collect();
@@ -465,7 +470,7 @@ fn discovery(path: &str, accept: &str, metrics: bool) -> Option<Response> {
                 &json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
             ))
         }
-        "/api/v1" => Some(ok(&resource_list("v1", |r| r.group.is_empty()))),
+        "/api/v1" => Some(ok(&resource_list(&all, "v1", |r| r.group.is_empty()))),
         _ => {
             let rest = path.strip_prefix("/apis/")?;
             let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
@@ -479,7 +484,7 @@ fn discovery(path: &str, accept: &str, metrics: bool) -> Option<Response> {
                 }
                 [g, v] => {
                     groups().find(|(group, version)| group == g && version == v)?;
-                    Some(ok(&resource_list(&format!("{g}/{v}"), |r| {
+                    Some(ok(&resource_list(&all, &format!("{g}/{v}"), |r| {
                         r.group == *g && r.version == *v
                     })))
                 }
@@ -491,9 +496,13 @@ fn discovery(path: &str, accept: &str, metrics: bool) -> Option<Response> {
 
 /// Just enough OpenAPI v3 for kubectl to see that the server validates fields itself
 /// (`fieldValidation` on every PATCH), so `kubectl create -f` needs no client-side schema.
-fn openapi(path: &str) -> Option<Response> {
+fn openapi(path: &str, store: &Store) -> Option<Response> {
+    if !path.starts_with("/openapi/v3") {
+        return None;
+    }
+    let all = resources::served(store);
     let mut gvs: Vec<(&str, &str)> = vec![("", "v1")];
-    gvs.extend(resources::groups());
+    gvs.extend(resources::groups(&all));
     let key = |g: &str, v: &str| {
         if g.is_empty() {
             format!("api/{v}")
@@ -516,7 +525,7 @@ fn openapi(path: &str) -> Option<Response> {
         format!("/apis/{g}/{v}")
     };
     let mut paths = serde_json::Map::new();
-    for r in RESOURCES
+    for r in all
         .iter()
         .filter(|r| r.group == g && r.version == v && !r.create_only && !r.computed)
     {
@@ -539,11 +548,15 @@ fn group_json(g: &str, v: &str) -> Value {
     json!({"name": g, "versions": [gv.clone()], "preferredVersion": gv})
 }
 
-fn resource_list(group_version: &str, filter: impl Fn(&Resource) -> bool) -> Value {
-    let resources: Vec<Value> = RESOURCES
+fn resource_list(
+    all: &[&'static Resource],
+    group_version: &str,
+    filter: impl Fn(&Resource) -> bool,
+) -> Value {
+    let resources: Vec<Value> = all
         .iter()
         .filter(|r| filter(r))
-        .map(resources::discovery_legacy)
+        .map(|r| resources::discovery_legacy(r))
         .collect();
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources})
 }
@@ -557,7 +570,7 @@ struct Target {
     subresource: Option<String>,
 }
 
-fn parse_path(path: &str) -> Option<Target> {
+fn parse_path(path: &str, store: &Store) -> Option<Target> {
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     let (group, version, rest) = match parts.as_slice() {
         ["api", "v1", rest @ ..] => ("", "v1", rest),
@@ -574,7 +587,7 @@ fn parse_path(path: &str) -> Option<Target> {
         [plural, name, sub] => (*plural, Some(name.to_string()), Some(sub.to_string())),
         _ => return None,
     };
-    let resource = resources::find(group, version, plural)?;
+    let resource = resources::find_in(store, group, version, plural)?;
     if namespace.is_some() && !resource.namespaced {
         return None;
     }
@@ -699,7 +712,7 @@ async fn serve(
                 })
                 .unwrap_or_else(|| "default".into());
             check_namespace(&namespace)?;
-            let stored = resources::by_store(r.store);
+            let stored = resources::stored(r);
             let created = store.create(stored, &namespace, object, true)?;
             Ok(json_response(
                 StatusCode::CREATED,
@@ -710,7 +723,7 @@ async fn serve(
         "update" => {
             let name = target.name.as_deref().unwrap_or_default();
             let object = parse_body()?;
-            let stored = resources::by_store(r.store);
+            let stored = resources::stored(r);
             if target.subresource.as_deref() == Some("scale") {
                 let replicas = object
                     .pointer("/spec/replicas")
@@ -740,11 +753,16 @@ async fn serve(
                 return Err(ApiError::unsupported_media(format!("the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})")));
             }
             let patch = parse_body()?;
-            let stored = resources::by_store(r.store);
-            let patch = if target.subresource.as_deref() == Some("scale") {
-                json!({"spec": {"replicas": patch.pointer("/spec/replicas").cloned().unwrap_or(Value::Null)}})
-            } else {
-                patch
+            let stored = resources::stored(r);
+            let patch = match target.subresource.as_deref() {
+                Some("scale") => {
+                    json!({"spec": {"replicas": patch.pointer("/spec/replicas").cloned().unwrap_or(Value::Null)}})
+                }
+                // The status subresource changes the status and nothing else.
+                Some("status") => {
+                    json!({"status": patch.get("status").cloned().unwrap_or(Value::Null)})
+                }
+                _ => patch,
             };
             let updated = store.merge_patch(stored, ns_or_empty, name, &patch)?;
             if target.subresource.as_deref() == Some("scale") {
@@ -765,7 +783,7 @@ async fn serve(
                 || query
                     .get("propagationPolicy")
                     .is_some_and(|p| p == "Orphan");
-            let stored = resources::by_store(r.store);
+            let stored = resources::stored(r);
             let deleted = store.delete(stored, ns_or_empty, name)?;
             if !orphan {
                 collect_garbage(store);
@@ -820,10 +838,17 @@ pub fn collect_garbage(store: &Store) {
     loop {
         let mut uids = std::collections::HashSet::new();
         let mut owned = Vec::new();
-        for r in RESOURCES
-            .iter()
-            .filter(|r| r.store == r.plural && !r.create_only)
-        {
+        let mut stores: Vec<&'static Resource> = Vec::new();
+        for r in resources::served(store) {
+            if resources::stored(r) == r
+                && !r.create_only
+                && !r.computed
+                && !stores.iter().any(|s| s.store == r.store)
+            {
+                stores.push(r);
+            }
+        }
+        for r in stores {
             for o in store.list(r.store, None).1 {
                 if let Some(uid) = o.pointer("/metadata/uid").and_then(Value::as_str) {
                     uids.insert(uid.to_string());
@@ -1294,32 +1319,40 @@ mod tests {
 
     #[test]
     fn paths_name_resources() {
-        let t = parse_path("/api/v1/namespaces/shop/pods/web-1").unwrap_or_else(|| panic!("parse"));
+        let t = parse_path("/api/v1/namespaces/shop/pods/web-1", &Store::default())
+            .unwrap_or_else(|| panic!("parse"));
         assert_eq!(
             (t.resource.plural, t.namespace.as_deref(), t.name.as_deref()),
             ("pods", Some("shop"), Some("web-1"))
         );
-        let t = parse_path("/api/v1/namespaces/shop").unwrap_or_else(|| panic!("parse"));
+        let t = parse_path("/api/v1/namespaces/shop", &Store::default())
+            .unwrap_or_else(|| panic!("parse"));
         assert_eq!(
             (t.resource.plural, t.namespace, t.name.as_deref()),
             ("namespaces", None, Some("shop"))
         );
-        let t = parse_path("/apis/apps/v1/namespaces/shop/deployments/web/scale")
-            .unwrap_or_else(|| panic!("parse"));
+        let t = parse_path(
+            "/apis/apps/v1/namespaces/shop/deployments/web/scale",
+            &Store::default(),
+        )
+        .unwrap_or_else(|| panic!("parse"));
         assert_eq!(
             (t.resource.plural, t.subresource.as_deref()),
             ("deployments", Some("scale"))
         );
-        let t = parse_path("/apis/autoscaling/v2/horizontalpodautoscalers")
-            .unwrap_or_else(|| panic!("parse"));
+        let t = parse_path(
+            "/apis/autoscaling/v2/horizontalpodautoscalers",
+            &Store::default(),
+        )
+        .unwrap_or_else(|| panic!("parse"));
         assert_eq!(
             (t.resource.kind, t.namespace),
             ("HorizontalPodAutoscaler", None)
         );
-        assert!(parse_path("/api/v1/namespaces/shop/nodes").is_none());
-        assert!(parse_path("/apis/apps/v1/secrets").is_none());
+        assert!(parse_path("/api/v1/namespaces/shop/nodes", &Store::default()).is_none());
+        assert!(parse_path("/apis/apps/v1/secrets", &Store::default()).is_none());
         assert!(
-            parse_path("/api/v1/secrets").is_none(),
+            parse_path("/api/v1/secrets", &Store::default()).is_none(),
             "kubesim serves no Secrets"
         );
     }

@@ -1157,6 +1157,15 @@ fn hpas(store: &Store, now: i64) {
         let target_res = match target_kind {
             "Deployment" => res("deployments"),
             "StatefulSet" => res("statefulsets"),
+            // Where Argo Rollouts' CRD is installed (kubesim runs no Rollouts controller: a
+            // Rollout's ReplicaSets do not follow a change of its replicas).
+            "Rollout" => match crate::resources::served(store)
+                .into_iter()
+                .find(|r| r.group == "argoproj.io" && r.kind == "Rollout")
+            {
+                Some(r) => r,
+                None => continue,
+            },
             _ => continue,
         };
         let min = i(&hpa, "/spec/minReplicas", 1);

@@ -26,6 +26,10 @@ pub const FLAKY_CLUSTER: &str = "prod-ap-1";
 pub const RESTRICTED: (&str, &str) = ("prod-ap-2", "identity");
 /// The cluster where the portal's user may not read pod logs in one namespace, and that namespace.
 pub const NO_LOGS: (&str, &str) = ("prod-ap-2", "payments");
+/// The service on an Argo Rollout: paused at canary step 2 of 5 in the first cluster, Degraded
+/// (its canary's image cannot be pulled) in the second, healthy elsewhere.
+pub const ROLLOUT: (&str, &str, &str) = ("payments-gateway", "prod-eu-1", "prod-us-1");
+
 /// The cluster where the portal's (reader) identity was granted more than it needs: it may also
 /// read Secrets, which its cluster page warns about.
 pub const OVERPRIVILEGED: &str = "prod-us-2";
@@ -59,6 +63,8 @@ enum Labels {
 #[derive(Clone, Copy)]
 enum Kind {
     Deployment,
+    /// An Argo Rollout (its CRD is installed where one runs), with a canary of five steps.
+    Rollout,
     StatefulSet,
     DaemonSet,
     CronJob(&'static str),
@@ -113,7 +119,16 @@ fn workloads() -> Vec<Workload> {
             ..w("checkout-api", "payments", Id, ALL)
         },
         Workload {
+            kind: Kind::Rollout,
+            replicas: 3,
             hpa: Some((2, 8, 75)),
+            // Steady at its 3 replicas: kubesim has no Rollouts controller to follow a change.
+            load: &[
+                ("prod-eu-1", 0.375),
+                ("staging-eu-1", 0.25),
+                ("prod-us-1", 0.375),
+                ("prod-ap-1", 0.375),
+            ],
             ..w("payments-gateway", "payments", Id, CORE)
         },
         Workload {
@@ -325,6 +340,109 @@ fn budgets(w: &Workload) -> Vec<Value> {
     ]
 }
 
+/// Argo Rollouts' CustomResourceDefinition, as the project installs it (names, scope, versions,
+/// subresources; its schema keeps unknown fields).
+fn rollouts_crd() -> Value {
+    json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "rollouts.argoproj.io", "labels": {"app.kubernetes.io/name": "argo-rollouts", "app.kubernetes.io/part-of": "argo-rollouts"}},
+        "spec": {"group": "argoproj.io", "scope": "Namespaced",
+            "names": {"kind": "Rollout", "listKind": "RolloutList", "plural": "rollouts", "singular": "rollout", "shortNames": ["ro"]},
+            "versions": [{"name": "v1alpha1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+                "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.HPAReplicas", "labelSelectorPath": ".status.selector"}}}]}})
+}
+
+/// A Rollout with the status its controller would have written, and its ReplicaSets (the stable
+/// one, and the canary's where an update is under way); kubesim's ReplicaSet controller makes the
+/// pods.
+fn rollout_objects(
+    w: &Workload,
+    cluster: &str,
+    meta: &Value,
+    template: &Value,
+    replicas: i64,
+) -> Vec<Value> {
+    let uid = format!("rollout-{cluster}-{}", w.name);
+    let stable_image = format!(
+        "registry.example.com/{}/{}:{}",
+        w.namespace,
+        w.name,
+        version_of(w.name)
+    );
+    let canary_image = if cluster == ROLLOUT.2 {
+        format!(
+            "registry.example.com/{}/{}:2.0.0-missing",
+            w.namespace, w.name
+        )
+    } else {
+        format!("registry.example.com/{}/{}:2.0.0", w.namespace, w.name)
+    };
+    let updating = cluster == ROLLOUT.1 || cluster == ROLLOUT.2;
+    let hours_ago = |h: i64| {
+        jiff::Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(h))
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let (stable_hash, canary_hash) = ("6d9f8b7c5d", "7c4b9f6d8e");
+    let rs = |hash: &str, image: &str, count: i64, revision: u32, age: i64| {
+        let mut t = template.clone();
+        t["metadata"]["labels"]["rollouts-pod-template-hash"] = json!(hash);
+        t["spec"]["containers"][0]["image"] = json!(image);
+        let mut selector = json!({"matchLabels": {"app.kubernetes.io/name": w.name}});
+        selector["matchLabels"]["rollouts-pod-template-hash"] = json!(hash);
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": format!("{}-{hash}", w.name), "namespace": w.namespace, "labels": t["metadata"]["labels"].clone(),
+                "creationTimestamp": hours_ago(age),
+                "annotations": {"rollout.argoproj.io/revision": revision.to_string(), "rollout.argoproj.io/desired-replicas": replicas.to_string()},
+                "ownerReferences": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": w.name, "uid": uid, "controller": true, "blockOwnerDeletion": true}]},
+            "spec": {"replicas": count, "selector": selector, "template": t}})
+    };
+    let mut template_v2 = template.clone();
+    if updating {
+        template_v2["spec"]["containers"][0]["image"] = json!(canary_image);
+    }
+    let spec = json!({"replicas": replicas, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
+        "selector": {"matchLabels": {"app.kubernetes.io/name": w.name}}, "template": template_v2,
+        "strategy": {"canary": {"stableService": w.name, "steps": [
+            {"setWeight": 20}, {"pause": {}}, {"setWeight": 40}, {"pause": {"duration": "10m"}}, {"setWeight": 80}]}}});
+    let mut status = json!({"observedGeneration": "1", "replicas": replicas, "updatedReplicas": replicas, "readyReplicas": replicas,
+        "availableReplicas": replicas, "HPAReplicas": replicas, "currentPodHash": stable_hash, "stableRS": stable_hash,
+        "currentStepIndex": 5, "phase": "Healthy", "message": "", "selector": format!("app.kubernetes.io/name={}", w.name),
+        "conditions": [{"type": "Available", "status": "True", "reason": "AvailableReason", "message": "Rollout has minimum availability", "lastTransitionTime": hours_ago(30), "lastUpdateTime": hours_ago(30)}]});
+    let mut out = Vec::new();
+    if cluster == ROLLOUT.1 {
+        // Paused at the indefinite pause (step 2 of 5) for three hours: 1 canary pod next to 3 stable.
+        status = json!({"observedGeneration": "1", "replicas": replicas + 1, "updatedReplicas": 1, "readyReplicas": replicas + 1,
+            "availableReplicas": replicas + 1, "HPAReplicas": replicas + 1, "currentPodHash": canary_hash, "stableRS": stable_hash,
+            "currentStepIndex": 1, "controllerPause": true, "phase": "Paused", "message": "CanaryPauseStep",
+            "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": hours_ago(3)}],
+            "canary": {"weights": {"canary": {"podTemplateHash": canary_hash, "weight": 20}, "stable": {"podTemplateHash": stable_hash, "weight": 80}}},
+            "selector": format!("app.kubernetes.io/name={}", w.name),
+            "conditions": [{"type": "Paused", "status": "True", "reason": "RolloutPaused", "message": "Rollout is paused", "lastTransitionTime": hours_ago(3), "lastUpdateTime": hours_ago(3)}]});
+        out.push(rs(canary_hash, &canary_image, 1, 2, 3));
+    } else if cluster == ROLLOUT.2 {
+        // The canary's image cannot be pulled: the progress deadline passed.
+        let message = format!(
+            "ReplicaSet \"{}-{canary_hash}\" has timed out progressing.",
+            w.name
+        );
+        status = json!({"observedGeneration": "1", "replicas": replicas + 1, "updatedReplicas": 1, "readyReplicas": replicas,
+            "availableReplicas": replicas, "HPAReplicas": replicas + 1, "currentPodHash": canary_hash, "stableRS": stable_hash,
+            "currentStepIndex": 0, "phase": "Degraded", "message": format!("ProgressDeadlineExceeded: {message}"),
+            "selector": format!("app.kubernetes.io/name={}", w.name),
+            "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": message, "lastTransitionTime": hours_ago(2), "lastUpdateTime": hours_ago(2)}]});
+        out.push(rs(canary_hash, &canary_image, 1, 2, 2));
+    }
+    out.push(rs(stable_hash, &stable_image, replicas, 1, 30));
+    let mut meta = meta.clone();
+    meta["uid"] = json!(uid);
+    meta["creationTimestamp"] = json!(hours_ago(30));
+    out.insert(0, json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": meta, "spec": spec, "status": status}));
+    out
+}
+
 fn labels(w: &Workload) -> Value {
     let mut l = json!({"app.kubernetes.io/name": w.name});
     match w.labels {
@@ -416,6 +534,16 @@ fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
                     "spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/name": w.name}, "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]}}));
                 out.extend(network(w, cluster));
             }
+            Kind::Rollout => {
+                if !out.iter().any(|o| o["kind"] == "CustomResourceDefinition") {
+                    out.push(rollouts_crd());
+                }
+                // At least its autoscaler's minimum, so the autoscaler leaves it be.
+                let replicas = w.hpa.map_or(replicas, |(min, _, _)| replicas.max(min));
+                out.extend(rollout_objects(w, cluster, &meta, &template, replicas));
+                out.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": w.name, "namespace": w.namespace, "labels": labels(w)},
+                    "spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/name": w.name}, "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]}}));
+            }
             Kind::StatefulSet => out.push(json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta,
                 "spec": {"replicas": replicas, "serviceName": w.name, "selector": selector, "template": template}})),
             Kind::DaemonSet => out.push(json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta,
@@ -434,7 +562,9 @@ fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
             let mut annotations = json!({});
             if let Some((_, load)) = w.load.iter().find(|(c, _)| *c == cluster) {
                 // checkout-api in prod-us-1 stays near its maximum, whatever the time of day.
-                let steady = w.name == NEAR_MAX.0 && cluster == NEAR_MAX.1;
+                // A Rollout's too: kubesim runs no Rollouts controller to follow a change.
+                let steady = (w.name == NEAR_MAX.0 && cluster == NEAR_MAX.1)
+                    || matches!(w.kind, Kind::Rollout);
                 annotations[LOAD_ANNOTATION] =
                     json!(format!("{load}{}", if steady { "!" } else { "" }));
             }
@@ -443,7 +573,10 @@ fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
             }
             out.push(json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
                 "metadata": {"name": w.name, "namespace": w.namespace, "labels": labels(w), "annotations": annotations},
-                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name}, "minReplicas": min, "maxReplicas": max,
+                "spec": {"scaleTargetRef": match w.kind {
+                        Kind::Rollout => json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": w.name}),
+                        _ => json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name}),
+                    }, "minReplicas": min, "maxReplicas": max,
                     "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}],
                     "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300, "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]}}}}));
         }

@@ -18,6 +18,16 @@ pub struct Resource {
     pub create_only: bool,
     /// Computed when asked, never stored: only `get` and `list` (metrics.k8s.io).
     pub computed: bool,
+    /// Served because a CustomResourceDefinition says so; it has a `status` subresource when the
+    /// definition enables one.
+    pub custom: Option<Custom>,
+}
+
+/// What a CustomResourceDefinition adds to a served resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Custom {
+    pub status: bool,
+    pub categories: &'static [&'static str],
 }
 
 impl Resource {
@@ -53,6 +63,9 @@ impl Resource {
     }
 
     fn categories(&self) -> Vec<&'static str> {
+        if let Some(c) = self.custom {
+            return c.categories.to_vec();
+        }
         match self.plural {
             "pods"
             | "services"
@@ -88,6 +101,7 @@ const fn r(
         store: plural,
         create_only: false,
         computed: false,
+        custom: None,
     }
 }
 
@@ -115,6 +129,15 @@ pub const RESOURCES: &[Resource] = &[
         &["cm"],
     ),
     r("", "v1", "events", "event", "Event", true, &["ev"]),
+    r(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "customresourcedefinition",
+        "CustomResourceDefinition",
+        false,
+        &["crd", "crds"],
+    ),
     r(
         "",
         "v1",
@@ -277,6 +300,145 @@ pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resourc
         .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
+/// `s` for as long as the process runs: each distinct string is leaked once (the names of custom
+/// resources, a handful per cluster).
+pub fn intern(s: &str) -> &'static str {
+    static KNOWN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<&'static str>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut known = KNOWN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(k) = known.get(s) {
+        return k;
+    }
+    let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+    known.insert(leaked);
+    leaked
+}
+
+/// The resources a CustomResourceDefinition serves: one per served version, all kept in one
+/// store named `plural.group` (as the apiserver keeps them in its storage version). Interned, so
+/// defining the same again costs nothing.
+pub fn custom(crd: &Value) -> Vec<&'static Resource> {
+    static KNOWN: std::sync::LazyLock<std::sync::Mutex<Vec<&'static Resource>>> =
+        std::sync::LazyLock::new(Default::default);
+    let s = |p: &str| crd.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let strings = |p: &str| -> Vec<&'static str> {
+        crd.pointer(p)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(intern).collect())
+            .unwrap_or_default()
+    };
+    let (group, plural, kind) = (
+        s("/spec/group"),
+        s("/spec/names/plural"),
+        s("/spec/names/kind"),
+    );
+    if group.is_empty() || plural.is_empty() || kind.is_empty() {
+        return Vec::new();
+    }
+    let singular = match s("/spec/names/singular") {
+        "" => kind.to_ascii_lowercase(),
+        other => other.to_string(),
+    };
+    let short: &'static [&'static str] =
+        Box::leak(strings("/spec/names/shortNames").into_boxed_slice());
+    let categories: &'static [&'static str] =
+        Box::leak(strings("/spec/names/categories").into_boxed_slice());
+    let mut versions: Vec<&Value> = crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter(|v| v["served"] != json!(false)).collect())
+        .unwrap_or_default();
+    // The storage version first: it is the preferred one.
+    versions.sort_by_key(|v| v["storage"] != json!(true));
+    let mut known = KNOWN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    versions
+        .into_iter()
+        .filter_map(|v| {
+            let version = v.get("name")?.as_str()?;
+            let wanted = Resource {
+                group: intern(group),
+                version: intern(version),
+                plural: intern(plural),
+                singular: intern(&singular),
+                kind: intern(kind),
+                namespaced: s("/spec/scope") != "Cluster",
+                short_names: short,
+                store: intern(&format!("{plural}.{group}")),
+                create_only: false,
+                computed: false,
+                custom: Some(Custom {
+                    status: v.pointer("/subresources/status").is_some(),
+                    categories,
+                }),
+            };
+            let same = |r: &&&Resource| {
+                let (a, b) = (***r, wanted);
+                (
+                    a.group,
+                    a.version,
+                    a.plural,
+                    a.kind,
+                    a.namespaced,
+                    a.custom.map(|c| c.status),
+                ) == (
+                    b.group,
+                    b.version,
+                    b.plural,
+                    b.kind,
+                    b.namespaced,
+                    b.custom.map(|c| c.status),
+                ) && a.short_names == b.short_names
+                    && a.custom.map(|c| c.categories) == b.custom.map(|c| c.categories)
+            };
+            Some(match known.iter().find(same) {
+                Some(r) => *r,
+                None => {
+                    let leaked: &'static Resource = Box::leak(Box::new(wanted));
+                    known.push(leaked);
+                    leaked
+                }
+            })
+        })
+        .collect()
+}
+
+/// Every resource one cluster serves: the built-in ones and those its CustomResourceDefinitions
+/// define.
+pub fn served(store: &crate::store::Store) -> Vec<&'static Resource> {
+    let mut out: Vec<&'static Resource> = RESOURCES.iter().collect();
+    for crd in store.list("customresourcedefinitions", None).1 {
+        out.extend(custom(&crd));
+    }
+    out
+}
+
+/// The resource a cluster serves at `group`/`version`/`plural`.
+pub fn find_in(
+    store: &crate::store::Store,
+    group: &str,
+    version: &str,
+    plural: &str,
+) -> Option<&'static Resource> {
+    find(group, version, plural).or_else(|| {
+        served(store)
+            .into_iter()
+            .find(|r| r.group == group && r.version == version && r.plural == plural)
+    })
+}
+
+/// The resource whose store keeps `r`'s objects (events.k8s.io events are core events).
+pub fn stored(r: &'static Resource) -> &'static Resource {
+    if r.custom.is_some() || r.store == r.plural {
+        r
+    } else {
+        by_store(r.store)
+    }
+}
+
 /// The stored resource for a kind (core first), for controllers.
 pub fn by_store(store: &str) -> &'static Resource {
     RESOURCES
@@ -286,9 +448,9 @@ pub fn by_store(store: &str) -> &'static Resource {
 }
 
 /// The groups in discovery order, each with its versions.
-pub fn groups() -> Vec<(&'static str, &'static str)> {
+pub fn groups(served: &[&'static Resource]) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+    for r in served.iter().filter(|r| !r.group.is_empty()) {
         if !out.contains(&(r.group, r.version)) {
             out.push((r.group, r.version));
         }
@@ -326,6 +488,9 @@ pub fn validate(resource: &Resource, object: &Value) -> Result<(), serde_json::E
         ("policy", "poddisruptionbudgets") => {
             check::<k8s_openapi::api::policy::v1::PodDisruptionBudget>(object)
         }
+        ("apiextensions.k8s.io", "customresourcedefinitions") => check::<
+            k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        >(object),
         ("networking.k8s.io", "ingresses") => {
             check::<k8s_openapi::api::networking::v1::Ingress>(object)
         }
@@ -360,7 +525,10 @@ pub fn discovery_v2(r: &Resource) -> Value {
             {"subresource": "status", "responseKind": {"group": "", "version": "", "kind": r.kind}, "verbs": ["get", "patch", "update"]}
         ]);
     }
-    if r.plural == "poddisruptionbudgets" {
+    if r.plural == "poddisruptionbudgets"
+        || r.plural == "customresourcedefinitions"
+        || r.custom.is_some_and(|c| c.status)
+    {
         entry["subresources"] = json!([
             {"subresource": "status", "responseKind": {"group": "", "version": "", "kind": r.kind}, "verbs": ["get", "patch", "update"]}
         ]);

@@ -87,8 +87,17 @@ impl Scenario {
                     format!("clusters[{i}].name is missing"),
                 ));
             }
+            // Custom resources are served once their definitions are created, first.
+            let custom: Vec<&'static Resource> = c
+                .objects
+                .iter()
+                .filter(|o| {
+                    o.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+                })
+                .flat_map(crate::resources::custom)
+                .collect();
             for (j, o) in c.objects.iter().enumerate() {
-                resource_of(o).ok_or_else(|| {
+                resource_of(o, &custom).ok_or_else(|| {
                     ScenarioError::Invalid(name.clone(), format!("clusters[{i}].objects[{j}]: kubesim does not serve apiVersion {:?} kind {:?}", o.get("apiVersion"), o.get("kind")))
                 })?;
             }
@@ -111,9 +120,15 @@ impl Scenario {
                 cluster.api.set_faults(f.clone());
             }
             let mut objects: Vec<&Value> = sc.objects.iter().collect();
-            objects.sort_by_key(|o| o.get("kind").and_then(Value::as_str) != Some("Namespace"));
+            // Namespaces first, then the definitions of custom resources, then the rest.
+            objects.sort_by_key(|o| match o.get("kind").and_then(Value::as_str) {
+                Some("Namespace") => 0,
+                Some("CustomResourceDefinition") => 1,
+                _ => 2,
+            });
             for o in objects {
-                let r = resource_of(o).ok_or_else(|| ScenarioError::Unsupported {
+                let served = crate::resources::served(&cluster.api.store);
+                let r = resource_of(o, &served).ok_or_else(|| ScenarioError::Unsupported {
                     cluster: sc.spec.name.clone(),
                     object: o.to_string(),
                 })?;
@@ -135,12 +150,16 @@ impl Scenario {
     }
 }
 
-/// The served (stored) resource for an object's apiVersion and kind.
-pub fn resource_of(object: &Value) -> Option<&'static Resource> {
+/// The served (stored) resource for an object's apiVersion and kind: a built-in one, or one of
+/// `custom` (what the cluster's CustomResourceDefinitions define).
+pub fn resource_of(object: &Value, custom: &[&'static Resource]) -> Option<&'static Resource> {
     let api_version = object.get("apiVersion")?.as_str()?;
     let kind = object.get("kind")?.as_str()?;
-    RESOURCES.iter().find(|r| {
-        r.api_version() == api_version && r.kind == kind && r.store == r.plural && !r.create_only
+    RESOURCES.iter().chain(custom.iter().copied()).find(|r| {
+        r.api_version() == api_version
+            && r.kind == kind
+            && crate::resources::stored(r) == *r
+            && !r.create_only
     })
 }
 
@@ -322,7 +341,7 @@ mod tests {
             .clusters
             .iter()
             .flat_map(|c| &c.objects)
-            .all(|o| resource_of(o).is_some()));
+            .all(|o| resource_of(o, &[]).is_some()));
     }
 
     #[test]

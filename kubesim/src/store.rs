@@ -479,7 +479,7 @@ impl Store {
         let drops = self.drops.subscribe();
         let backlog = match from {
             None => {
-                let store_name = crate::resources::by_store(store).store;
+                let store_name = crate::resources::intern(store);
                 inner
                     .objects
                     .get(store)

@@ -710,3 +710,145 @@ async fn kubectl_top_reads_pod_and_node_metrics() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Metrics API not available"), "{stderr}");
 }
+
+/// CustomResourceDefinitions make their kinds served, as the apiserver does: discovery, short
+/// names, create, get, list, patch, the status subresource and watches, for kubectl and kube-rs.
+#[tokio::test]
+async fn custom_resources_are_served_once_their_definitions_exist() {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+    let fleet = fleet(&["prod-eu-1"]).await;
+    let kubectl = Kubectl::new(&fleet);
+    let client = client(&fleet, "prod-eu-1").await;
+    kubectl.run(&["create", "namespace", "shop"], None).await;
+    // Before its definition, the kind is unknown.
+    let rollouts_api = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout"),
+        "rollouts",
+    );
+    let rollouts: Api<DynamicObject> = Api::namespaced_with(client.clone(), "shop", &rollouts_api);
+    let before = rollouts.list(&Default::default()).await;
+    assert!(
+        matches!(&before, Err(kube::Error::Api(s)) if s.code == 404),
+        "{before:?}"
+    );
+
+    let crds = include_str!("fixtures/crds.yaml");
+    let out = kubectl.run(&["create", "-f", "-"], Some(crds)).await;
+    assert!(
+        out.contains("customresourcedefinition.apiextensions.k8s.io/rollouts.argoproj.io created"),
+        "{out}"
+    );
+    let out = kubectl.run(&["get", "crds"], None).await;
+    assert!(
+        out.contains("rollouts.argoproj.io") && out.contains("scaledobjects.keda.sh"),
+        "{out}"
+    );
+
+    // A watch from before the first object sees it come.
+    let writer = reflector::store::Writer::<DynamicObject>::new(rollouts_api.clone());
+    let reader = writer.as_reader();
+    let watch = watcher(rollouts.clone(), watcher::Config::default())
+        .reflect(writer)
+        .applied_objects()
+        .for_each(|_| async {});
+    let watching = tokio::spawn(watch);
+
+    let rollout = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: checkout
+  namespace: shop
+  labels: {app.kubernetes.io/name: checkout}
+spec:
+  replicas: 5
+  selector: {matchLabels: {app.kubernetes.io/name: checkout}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: checkout}}
+    spec:
+      containers: [{name: checkout, image: "registry.example.com/shop/checkout:2.4.0"}]
+  strategy:
+    canary:
+      steps: [{setWeight: 20}, {pause: {}}, {setWeight: 40}, {pause: {duration: 10m}}, {setWeight: 80}]
+"#;
+    let out = kubectl.run(&["create", "-f", "-"], Some(rollout)).await;
+    assert!(
+        out.contains("rollout.argoproj.io/checkout created"),
+        "{out}"
+    );
+    let out = kubectl.run(&["-n", "shop", "get", "ro"], None).await;
+    assert!(out.starts_with("NAME") && out.contains("checkout"), "{out}");
+    eventually("the watch sees the rollout", async || {
+        reader
+            .state()
+            .iter()
+            .any(|o| o.metadata.name.as_deref() == Some("checkout"))
+    })
+    .await;
+
+    // The status subresource changes the status, and only it.
+    kubectl
+        .run(
+            &[
+                "-n",
+                "shop",
+                "patch",
+                "rollout",
+                "checkout",
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                r#"{"status":{"phase":"Paused","currentStepIndex":1,"spec":{"replicas":99}}}"#,
+            ],
+            None,
+        )
+        .await;
+    let out = kubectl
+        .run(
+            &[
+                "-n",
+                "shop",
+                "get",
+                "rollout",
+                "checkout",
+                "-o",
+                "jsonpath={.status.phase}/{.status.currentStepIndex}/{.spec.replicas}",
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(out, "Paused/1/5");
+    eventually("the watch sees the status", async || {
+        reader
+            .state()
+            .iter()
+            .any(|o| o.data["status"]["phase"] == "Paused")
+    })
+    .await;
+    watching.abort();
+
+    // KEDA's short name, and kube-rs reading a ScaledObject.
+    let so = r#"
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: worker, namespace: shop}
+spec:
+  scaleTargetRef: {name: worker}
+  minReplicaCount: 0
+  maxReplicaCount: 20
+  triggers: [{type: rabbitmq, metadata: {queueName: orders, value: "50"}}]
+"#;
+    kubectl.run(&["create", "-f", "-"], Some(so)).await;
+    let out = kubectl.run(&["-n", "shop", "get", "so"], None).await;
+    assert!(out.contains("worker"), "{out}");
+    let scaled: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        "shop",
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("keda.sh", "v1alpha1", "ScaledObject"),
+            "scaledobjects",
+        ),
+    );
+    let worker = scaled.get("worker").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(worker.data["spec"]["maxReplicaCount"], 20);
+}

@@ -48,7 +48,7 @@ def json_name(field):
 
 
 FIELD = re.compile(r'#\[prost\(([^]]*)\)\]\s*pub (r#\w+|\w+):\s*([^;]*?),\n\s*(?=///|#\[|$)')
-STRUCT = re.compile(r"pub struct (\w+) \{(.*?)\n\}", re.S)
+STRUCT = re.compile(r"pub struct (\w+) \{\n(.*?)\n\}", re.S)
 RESOURCE = re.compile(r'impl crate::Resource for (\w+) \{\s*const API_VERSION: &\'static str = "([^"]+)";.*?const KIND: &\'static str = "([^"]+)";', re.S)
 
 messages = {}  # "apimachinery.pkg.apis.meta.v1.ObjectMeta" -> [(tag, json, kind, card, type)]
@@ -86,6 +86,9 @@ for root, _, files in os.walk(os.path.join(PB, "src")):
             if len(fields) != body.count("#[prost("):
                 raise SystemExit(f"{name}: read {len(fields)} of {body.count('#[prost(')} fields")
             messages[".".join(module + [name])] = fields
+        # Messages without fields (`CustomResourceSubresourceStatus {}`).
+        for name in re.findall(r"pub struct (\w+) \{\}", text):
+            messages[".".join(module + [name])] = []
         for name, api_version, kind in RESOURCE.findall(text):
             kinds[(api_version, kind)] = ".".join(module + [name])
 

@@ -48,6 +48,11 @@ pub struct Cli {
     #[arg(long, env = "WAYFINDER_HPA_NEAR_MAX_PERCENT", default_value_t = 80)]
     pub hpa_near_max_percent: u8,
 
+    /// `rollout-paused` fires when an Argo Rollout has been paused this many minutes (a step's own
+    /// timed pause not counted), 1–10080.
+    #[arg(long, env = "WAYFINDER_ROLLOUT_PAUSED_MINUTES", default_value_t = 60)]
+    pub rollout_paused_minutes: u32,
+
     /// Seconds between reads of each cluster's resource usage (metrics.k8s.io), 1–3600.
     #[arg(long, env = "WAYFINDER_METRICS_POLL_SECONDS", default_value_t = 30)]
     pub metrics_poll_seconds: u64,
@@ -247,6 +252,15 @@ impl Cli {
                 ),
             });
         }
+        if !(1..=10_080).contains(&self.rollout_paused_minutes) {
+            return Err(ConfigError::Invalid {
+                path: "--rollout-paused-minutes".into(),
+                message: format!(
+                    "{} is not a number of minutes from 1 to 10080 (a week)",
+                    self.rollout_paused_minutes
+                ),
+            });
+        }
         if !(1..=3600).contains(&self.metrics_poll_seconds) {
             return Err(ConfigError::Invalid {
                 path: "--metrics-poll-seconds".into(),
@@ -301,6 +315,7 @@ impl Cli {
             admin_group,
             thresholds: crate::health::Thresholds {
                 near_max: f64::from(self.hpa_near_max_percent) / 100.0,
+                rollout_paused: i64::from(self.rollout_paused_minutes) * 60,
             },
             clusters,
             listen: self

@@ -1,6 +1,8 @@
 //! The real watch layer against kubesim over HTTPS: statuses follow the clusters' health, caches
 //! follow their objects, and nothing secret is asked for or kept.
 
+mod common;
+
 use app::model::ClusterState;
 use server::clusters::config::{Access, Cluster};
 use server::clusters::Fleet;
@@ -119,12 +121,7 @@ async fn statuses_follow_the_clusters_and_one_never_hides_another() {
     .await;
 
     // Read-only and never a Secret: every request the portal made, in every cluster.
-    for c in &sim.clusters {
-        for r in c.api.request_log() {
-            assert_eq!(r.method, "GET", "{r:?}");
-            assert!(!r.path.contains("secrets"), "{r:?}");
-        }
-    }
+    common::assert_read_only(&sim);
     // Container env values never reach the cache.
     let all = fleet.clusters();
     let watch = all
@@ -262,10 +259,5 @@ async fn a_namespace_limited_identity_watches_namespace_by_namespace() {
                 .is_some_and(|e| e.contains("clusters[].namespaces"))
     })
     .await;
-    for c in &sim.clusters {
-        for r in c.api.request_log() {
-            assert_eq!(r.method, "GET", "{r:?}");
-            assert!(!r.path.contains("secrets"), "{r:?}");
-        }
-    }
+    common::assert_read_only(&sim);
 }

@@ -61,6 +61,7 @@ fn watched() -> BTreeSet<(String, String)> {
         ("autoscaling", "horizontalpodautoscalers"),
         ("networking.k8s.io", "ingresses"),
         ("policy", "poddisruptionbudgets"),
+        ("argoproj.io", "rollouts"),
         ("metrics.k8s.io", "pods"),
     ]
     .into_iter()

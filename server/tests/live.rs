@@ -333,13 +333,5 @@ async fn the_demo_fleet_live_through_the_real_binary() {
     );
 
     // Read-only, and never a Secret, in every cluster.
-    for c in &demo.sim.clusters {
-        for r in c.api.request_log() {
-            if r.user_agent.starts_with("kubectl") {
-                continue; // the test's own writes
-            }
-            assert_eq!(r.method, "GET", "{r:?}");
-            assert!(!r.path.contains("secrets"), "{r:?}");
-        }
-    }
+    common::assert_read_only(&demo.sim);
 }

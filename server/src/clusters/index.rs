@@ -18,6 +18,8 @@ pub enum Kind {
     Deployment,
     StatefulSet,
     DaemonSet,
+    /// An Argo Rollout (where its CRD is installed): owns ReplicaSets like a Deployment.
+    Rollout,
     CronJob,
     ReplicaSet,
     Job,
@@ -36,6 +38,7 @@ impl Kind {
             "Deployment" => Self::Deployment,
             "StatefulSet" => Self::StatefulSet,
             "DaemonSet" => Self::DaemonSet,
+            "Rollout" => Self::Rollout,
             "CronJob" => Self::CronJob,
             "ReplicaSet" => Self::ReplicaSet,
             "Job" => Self::Job,
@@ -49,10 +52,11 @@ impl Kind {
     }
 
     /// Every kind a service owns, as the API names it (events are about objects, not owned).
-    pub const OWNED: [Kind; 11] = [
+    pub const OWNED: [Kind; 12] = [
         Self::Deployment,
         Self::StatefulSet,
         Self::DaemonSet,
+        Self::Rollout,
         Self::CronJob,
         Self::ReplicaSet,
         Self::Job,
@@ -69,6 +73,7 @@ impl Kind {
             Self::Deployment => "Deployment",
             Self::StatefulSet => "StatefulSet",
             Self::DaemonSet => "DaemonSet",
+            Self::Rollout => "Rollout",
             Self::CronJob => "CronJob",
             Self::ReplicaSet => "ReplicaSet",
             Self::Job => "Job",
@@ -100,6 +105,7 @@ impl Kind {
             Self::Deployment
                 | Self::StatefulSet
                 | Self::DaemonSet
+                | Self::Rollout
                 | Self::CronJob
                 | Self::ReplicaSet
                 | Self::Job

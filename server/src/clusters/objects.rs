@@ -32,6 +32,7 @@ pub struct ClusterObjects {
     pub services: Vec<Arc<Service>>,
     pub ingresses: Vec<Arc<Ingress>>,
     pub pdbs: Vec<Arc<PodDisruptionBudget>>,
+    pub rollouts: Vec<Arc<super::rollout::Rollout>>,
     /// The latest usage of its running pods' containers, by (namespace, pod).
     pub usage: HashMap<(String, String), Arc<[ContainerUsage]>>,
     /// The labels of each of `pods`, in the same order (the caches do not keep pods' labels).
@@ -85,6 +86,7 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
             Kind::Service => o.services.extend(s.services.get(ns, name)),
             Kind::Ingress => o.ingresses.extend(s.ingresses.get(ns, name)),
             Kind::PodDisruptionBudget => o.pdbs.extend(s.pdbs.get(ns, name)),
+            Kind::Rollout => o.rollouts.extend(s.rollouts.get(ns, name)),
         }
     }
     let pods: Vec<ObjKey> = o
@@ -139,6 +141,7 @@ pub fn cached_json(c: &ClusterWatch, service: &str, key: &ObjKey) -> Option<serd
         Kind::Service => json(s.services.get(ns, name)),
         Kind::Ingress => json(s.ingresses.get(ns, name)),
         Kind::PodDisruptionBudget => json(s.pdbs.get(ns, name)),
+        Kind::Rollout => json(s.rollouts.get(ns, name)),
         Kind::Event => None,
     }
 }

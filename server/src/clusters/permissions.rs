@@ -66,6 +66,7 @@ const WATCHED: &[(&str, &str, &str)] = &[
         "Ingresses on the cluster map",
     ),
     ("policy", "poddisruptionbudgets", "PodDisruptionBudgets"),
+    ("argoproj.io", "rollouts", "Argo Rollouts"),
 ];
 
 /// The rights the features want.

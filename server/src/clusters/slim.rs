@@ -8,7 +8,6 @@
 
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
-use k8s_openapi::NamespaceResourceScope;
 use serde::{Deserialize, Serialize};
 
 /// A Pod (`v1`, `pods`), as much as the portal reads of it.
@@ -23,29 +22,10 @@ pub struct Pod {
     pub status: Option<PodStatus>,
 }
 
-impl k8s_openapi::Resource for Pod {
-    const API_VERSION: &'static str = "v1";
-    const GROUP: &'static str = "";
-    const KIND: &'static str = "Pod";
-    const VERSION: &'static str = "v1";
-    const URL_PATH_SEGMENT: &'static str = "pods";
-    type Scope = NamespaceResourceScope;
-}
+namespaced_kind!(Pod, "", "v1", "Pod", "pods");
 
 impl k8s_openapi::ListableResource for Pod {
     const LIST_KIND: &'static str = "PodList";
-}
-
-impl k8s_openapi::Metadata for Pod {
-    type Ty = ObjectMeta;
-
-    fn metadata(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-
-    fn metadata_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

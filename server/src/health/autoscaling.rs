@@ -181,7 +181,13 @@ mod tests {
         let r = &rules(&hpa(10, 10, 10, json!([])), t)[0];
         assert_eq!(r.message, "web is at its maximum: 10 of 10 replicas");
         assert!(r.cause.contains("cpu 95% (target 70%)"), "{}", r.cause);
-        let near = &rules(&hpa(10, 8, 8, json!([])), Thresholds { near_max: 0.9 });
+        let near = &rules(
+            &hpa(10, 8, 8, json!([])),
+            Thresholds {
+                near_max: 0.9,
+                ..Default::default()
+            },
+        );
         assert!(near.is_empty(), "the threshold is configurable");
     }
 }

@@ -4,6 +4,7 @@
 //! findings about single objects; [`findings`] groups the same rule on the pods of one workload, across
 //! clusters, into one finding.
 
+pub mod argo;
 pub mod autoscaling;
 pub mod disruption;
 pub mod events;
@@ -26,11 +27,16 @@ use std::sync::Arc;
 pub struct Thresholds {
     /// `hpa-near-max` fires at this share of maxReplicas (0.8 = 80 %).
     pub near_max: f64,
+    /// `rollout-paused` fires after this many seconds paused.
+    pub rollout_paused: i64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self { near_max: 0.8 }
+        Self {
+            near_max: 0.8,
+            rollout_paused: 3600,
+        }
     }
 }
 
@@ -126,6 +132,9 @@ pub fn raw_findings(objects: &ClusterObjects, clock: &Clock, t: Thresholds) -> V
     }
     for p in &objects.pdbs {
         out.extend(disruption::rule(p));
+    }
+    for r in &objects.rollouts {
+        out.extend(argo::rules(r, clock, t));
     }
     out.extend(events::rules(&objects.events, &out, clock));
     out

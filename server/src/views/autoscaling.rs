@@ -58,6 +58,9 @@ pub fn autoscalers(
             s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
         );
     }
+    for r in &o.rollouts {
+        push("Rollout", &r.metadata, r.spec.replicas.unwrap_or(1));
+    }
     (views, fixed)
 }
 

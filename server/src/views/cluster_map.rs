@@ -1,6 +1,7 @@
 //! The cluster map (a service page's Clusters tab): pure projections from a service's cached
 //! objects to its workloads and pods, per cluster.
 
+use crate::clusters::rollout::{Phase, Rollout};
 use crate::clusters::slim::Pod;
 use crate::clusters::usage::ContainerUsage;
 use crate::clusters::{ClusterObjects, ClusterWatch};
@@ -99,6 +100,44 @@ pub fn deployment(d: &Deployment) -> WorkloadView {
             w.message = c.message.clone();
         }
     }
+    w
+}
+
+/// An Argo Rollout on the map: its replicas, and its phase with the strategy's progress as the
+/// message ("Paused · canary step 2 of 5, weight 20% · CanaryPauseStep").
+pub fn rollout(r: &Rollout) -> WorkloadView {
+    let spec = &r.spec;
+    let mut w = base(
+        "Rollout",
+        &r.metadata,
+        spec.template.as_ref().and_then(|t| t.spec.as_ref()),
+    );
+    let st = &r.status;
+    w.replicas = scaled(
+        spec.replicas,
+        [
+            Some(st.ready_replicas),
+            Some(st.available_replicas),
+            Some(st.updated_replicas),
+        ],
+    );
+    let (phase, message) = crate::clusters::rollout::phase(r);
+    let replicas = replica_health(&w.replicas, st.replicas);
+    w.health = match phase {
+        Phase::Healthy => replicas,
+        Phase::Progressing => Health::Progressing.max(replicas),
+        Phase::Paused => Health::Progressing.max(replicas),
+        Phase::Degraded => Health::Failing,
+    };
+    let words: Vec<String> = [
+        phase.name().to_string(),
+        crate::clusters::rollout::strategy_words(r),
+        message,
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect();
+    w.message = Some(words.join(" · "));
     w
 }
 
@@ -363,6 +402,11 @@ fn budget(o: &ClusterObjects, w: &WorkloadView) -> Option<DisruptionView> {
             .iter()
             .find(|d| d.metadata.name.as_deref() == Some(&w.name))
             .and_then(|d| d.spec.as_ref()?.template.metadata.clone()),
+        "Rollout" => o
+            .rollouts
+            .iter()
+            .find(|r| r.metadata.name.as_deref() == Some(&w.name))
+            .and_then(|r| r.spec.template.as_ref()?.metadata.clone()),
         _ => None,
     }?;
     let labels = template.labels.unwrap_or_default();
@@ -388,6 +432,7 @@ pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
     workloads.extend(o.deployments.iter().map(|d| deployment(d)));
     workloads.extend(o.statefulsets.iter().map(|s| statefulset(s)));
     workloads.extend(o.daemonsets.iter().map(|d| daemonset(d)));
+    workloads.extend(o.rollouts.iter().map(|r| rollout(r)));
     workloads.extend(o.cronjobs.iter().map(|c| cronjob(c)));
     // Jobs a CronJob made show under the CronJob's pods; stand-alone jobs are workloads.
     workloads.extend(

@@ -99,7 +99,11 @@ pub fn detail(c: &ClusterWatch) -> ClusterDetail {
             synced: k.synced,
             last_sync: k.last_sync.map(rfc3339),
             last_event: k.last_event.map(rfc3339),
-            trouble: k.trouble.map(app::model::clip),
+            trouble: if k.absent {
+                Some("not installed in this cluster".into())
+            } else {
+                k.trouble.map(app::model::clip)
+            },
         })
         .collect();
     let mut namespaces: Vec<String> = c

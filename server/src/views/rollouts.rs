@@ -8,13 +8,28 @@ use crate::time::rfc3339;
 use app::model::{Revision, Rollout, WeekCount};
 use std::collections::BTreeMap;
 
-/// Each Deployment's ReplicaSet revisions, newest first.
+/// Each Deployment's and Argo Rollout's ReplicaSet revisions, newest first (a Rollout numbers
+/// its ReplicaSets with `rollout.argoproj.io/revision`, a Deployment with
+/// `deployment.kubernetes.io/revision`).
 pub fn rollouts(o: &ClusterObjects) -> Vec<Rollout> {
-    let mut out: Vec<Rollout> = o
+    let owners = o
         .deployments
         .iter()
         .map(|d| {
-            let name = d.metadata.name.clone().unwrap_or_default();
+            (
+                "Deployment",
+                "deployment.kubernetes.io/revision",
+                &d.metadata,
+            )
+        })
+        .chain(
+            o.rollouts
+                .iter()
+                .map(|r| ("Rollout", "rollout.argoproj.io/revision", &r.metadata)),
+        );
+    let mut out: Vec<Rollout> = owners
+        .map(|(kind, annotation, meta)| {
+            let name = meta.name.clone().unwrap_or_default();
             let mut revisions: Vec<Revision> = o
                 .replicasets
                 .iter()
@@ -23,14 +38,14 @@ pub fn rollouts(o: &ClusterObjects) -> Vec<Rollout> {
                         .owner_references
                         .iter()
                         .flatten()
-                        .any(|r| r.kind == "Deployment" && r.name == name)
+                        .any(|r| r.kind == kind && r.name == name)
                 })
                 .map(|rs| Revision {
                     revision: rs
                         .metadata
                         .annotations
                         .as_ref()
-                        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+                        .and_then(|a| a.get(annotation))
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(0),
                     name: rs.metadata.name.clone().unwrap_or_default(),
@@ -51,7 +66,7 @@ pub fn rollouts(o: &ClusterObjects) -> Vec<Rollout> {
             revisions.sort_by(|a, b| b.revision.cmp(&a.revision).then(b.created.cmp(&a.created)));
             Rollout {
                 cluster: o.cluster.clone(),
-                namespace: d.metadata.namespace.clone().unwrap_or_default(),
+                namespace: meta.namespace.clone().unwrap_or_default(),
                 deployment: name,
                 revisions,
             }

@@ -383,3 +383,21 @@ pub async fn until<T, Fut: std::future::Future<Output = Option<T>>>(
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }
+
+/// The portal only reads: every request it made is a GET, or a POST of a SelfSubjectAccessReview
+/// (a question about its own rights that stores nothing: the permission check); no path names a
+/// Secret. Requests from kubectl (a test's own writes) are left out.
+#[allow(dead_code)]
+pub fn assert_read_only(sim: &kubesim::fleet::Fleet) {
+    for c in &sim.clusters {
+        for r in c.api.request_log() {
+            if r.user_agent.starts_with("kubectl") {
+                continue;
+            }
+            let review = r.method == "POST"
+                && r.path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+            assert!(r.method == "GET" || review, "{r:?}");
+            assert!(!r.path.contains("secrets"), "{r:?}");
+        }
+    }
+}

@@ -23,6 +23,9 @@ pub trait Watched:
     const KIND: Option<Kind>;
     /// False for cluster-scoped kinds (Namespaces, Nodes).
     const NAMESPACED: bool = true;
+    /// A kind a CustomResourceDefinition adds: where the cluster does not serve it (404), it is
+    /// "not installed" — no trouble, looked for again now and then.
+    const OPTIONAL: bool = false;
 
     /// The API of one namespace (the whole cluster for cluster-scoped kinds).
     fn api_in(client: Client, namespace: &str) -> Api<Self>;
@@ -101,6 +104,14 @@ impl Watched for HorizontalPodAutoscaler {
             })
             .into_iter()
             .collect()
+    }
+}
+
+impl Watched for crate::clusters::rollout::Rollout {
+    const KIND: Option<Kind> = Some(Kind::Rollout);
+    const OPTIONAL: bool = true;
+    fn api_in(client: Client, namespace: &str) -> Api<Self> {
+        Api::namespaced(client, namespace)
     }
 }
 

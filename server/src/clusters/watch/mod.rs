@@ -126,6 +126,7 @@ impl ClusterWatch {
             services: kind_task(&ctx, "services", all(), t),
             ingresses: kind_task(&ctx, "ingresses", all(), t),
             pdbs: kind_task(&ctx, "poddisruptionbudgets", all(), t),
+            rollouts: kind_task(&ctx, "rollouts", all(), t),
             events: kind_task(&ctx, "events", all().fields("type=Warning"), t),
             nodes: kind_task(&ctx, "nodes", all(), t),
         };

@@ -33,6 +33,8 @@ impl Trouble {
 #[derive(Clone, Debug, Default)]
 pub struct KindState {
     pub synced: bool,
+    /// The cluster does not serve the kind (an optional kind whose CRD is not installed).
+    pub absent: bool,
     pub ever_synced: bool,
     pub trouble: Option<Trouble>,
     pub restarts: u64,
@@ -53,6 +55,8 @@ pub struct WatchStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KindSummary {
     pub kind: &'static str,
+    /// Not served by the cluster (its CRD is not installed).
+    pub absent: bool,
     pub watches: usize,
     pub synced: bool,
     pub last_sync: Option<jiff::Timestamp>,
@@ -165,6 +169,7 @@ impl WatchStatus {
                 continue;
             }
             s.watches += 1;
+            s.absent |= k.absent;
             s.synced &= k.synced;
             s.last_sync = s.last_sync.max(k.last_sync);
             s.last_event = s.last_event.max(k.last_event);
@@ -263,6 +268,16 @@ fn summarize(kinds: &BTreeMap<(&'static str, Scope), KindState>) -> Summary {
         last_event: kinds.values().filter_map(|k| k.last_event).max(),
         restarts,
         watches: kinds.len(),
+    }
+}
+
+/// True when the apiserver does not serve the kind at all (404 on its list or watch).
+pub fn not_installed(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code == 404,
+        watcher::Error::WatchError(s) => s.code == 404,
+        _ => false,
     }
 }
 

@@ -74,6 +74,8 @@ const MIN_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// A namespace the identity may not read is tried again this often (RBAC may change).
 const FORBIDDEN_RETRY: Duration = Duration::from_secs(15);
+/// A kind whose CustomResourceDefinition is not installed is looked for again this often.
+const ABSENT_RETRY: Duration = Duration::from_secs(60);
 /// How often per-namespace watches look for new namespaces.
 const NAMESPACE_RESCAN: Duration = Duration::from_secs(30);
 /// A task restarted by the supervisor waits this long at first, doubling while it keeps dying…
@@ -446,6 +448,7 @@ async fn run_watch<K: Watched>(
                             changed(status.update(kind, &scope, |k| {
                                 k.synced = true;
                                 k.ever_synced = true;
+                                k.absent = false;
                                 k.trouble = None;
                                 k.last_sync = Some(now);
                             }));
@@ -496,6 +499,18 @@ async fn run_watch<K: Watched>(
                     tracing::debug!(kind, "watch expired (410): relisting");
                     delay = Duration::ZERO;
                     backoff = Duration::ZERO;
+                    break;
+                }
+                Err(e) if K::OPTIONAL && super::status::not_installed(&e) => {
+                    // The cluster does not serve the kind (its CRD is not installed): nothing to
+                    // watch, nothing wrong. Look again later, quietly.
+                    changed(status.update(kind, &scope, |k| {
+                        k.absent = true;
+                        k.synced = true;
+                        k.ever_synced = true;
+                        k.trouble = None;
+                    }));
+                    delay = ABSENT_RETRY;
                     break;
                 }
                 Err(e) => {

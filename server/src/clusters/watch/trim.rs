@@ -59,6 +59,16 @@ trim_meta_only!(
     HorizontalPodAutoscaler
 );
 
+impl Trim for crate::clusters::rollout::Rollout {
+    fn trim(&mut self) {
+        trim_meta(self);
+        if let Some(t) = self.spec.template.as_mut() {
+            trim_template(t);
+        }
+        self.status.message = self.status.message.take().map(app::model::clip);
+    }
+}
+
 /// Event text is free text from anyone who can create events: kept short.
 impl Trim for Event {
     fn trim(&mut self) {
