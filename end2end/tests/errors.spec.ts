@@ -260,6 +260,26 @@ test.describe("pod page (demo fleet)", () => {
     await screenshot(page, "rollout-findings");
   });
 
+  test("a KEDA-scaled worker: one gauge per cluster with its triggers; the failing scaler and fallback are findings", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/services/refunds-worker/autoscaling`);
+    await hydrated(page);
+    const us = page.locator('[data-testid="autoscaler"][data-cluster="prod-us-1"]');
+    await expect(us).toHaveAttribute("data-name", "refunds-worker");
+    await expect(page.locator('[data-testid="autoscaler"][data-name^="keda-hpa"]')).toHaveCount(0);
+    await expect(us.locator('[data-testid="metric"][data-name="rabbitmq refunds"]')).toBeVisible();
+    await expect(us.getByTestId("conditions")).toContainText("Fallback");
+    await expect(us).toContainText("fallback to 6 replicas after 3 failures");
+    // Fallback on is trouble (red); off elsewhere is not.
+    await expect(us.getByTestId("conditions").locator("span", { hasText: "Fallback True" })).toHaveClass(/text-rose-700/);
+    const eu = page.locator('[data-testid="autoscaler"][data-cluster="prod-eu-1"]');
+    await expect(eu.getByTestId("conditions").locator("span", { hasText: "Fallback False" })).not.toHaveClass(/text-rose-700/);
+    await screenshot(page, "keda-autoscaling");
+    await expectAccessible(page);
+    await page.getByTestId("tab-errors").click();
+    await expect(page.locator('[data-testid="finding"][data-rule="keda-scaler-failing"]')).toContainText("12 failures in a row");
+    await expect(page.locator('[data-testid="finding"][data-rule="keda-fallback-active"]')).toContainText("fallback of 6 replicas");
+  });
+
   test("usage bars show on checkout-api's pods, on the pod page, and /clusters says where metrics are live", async ({ page }) => {
     await page.goto(`${DEMO_URL}/services/checkout-api/clusters`);
     await hydrated(page);

@@ -30,6 +30,9 @@ pub const NO_LOGS: (&str, &str) = ("prod-ap-2", "payments");
 /// (its canary's image cannot be pulled) in the second, healthy elsewhere.
 pub const ROLLOUT: (&str, &str, &str) = ("payments-gateway", "prod-eu-1", "prod-us-1");
 
+/// The KEDA-scaled worker, and the cluster where one of its scalers fails and its fallback is on.
+pub const KEDA: (&str, &str) = ("refunds-worker", "prod-us-1");
+
 /// The cluster where the portal's (reader) identity was granted more than it needs: it may also
 /// read Secrets, which its cluster page warns about.
 pub const OVERPRIVILEGED: &str = "prod-us-2";
@@ -443,6 +446,88 @@ fn rollout_objects(
     out
 }
 
+/// KEDA's ScaledObject CustomResourceDefinition, as the project installs it (cut to names, scope,
+/// versions and subresources).
+fn keda_crd() -> Value {
+    json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "scaledobjects.keda.sh", "labels": {"app.kubernetes.io/name": "keda", "app.kubernetes.io/part-of": "keda-operator"}},
+        "spec": {"group": "keda.sh", "scope": "Namespaced",
+            "names": {"kind": "ScaledObject", "listKind": "ScaledObjectList", "plural": "scaledobjects", "singular": "scaledobject", "shortNames": ["so"]},
+            "versions": [{"name": "v1alpha1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+                "subresources": {"status": {}}}]}})
+}
+
+/// A ScaledObject on two triggers (a RabbitMQ queue's length and a Prometheus query) with the
+/// status KEDA would write, and the HPA KEDA makes for it (External metrics, owned by it). In
+/// [`KEDA`]'s cluster the Prometheus scaler fails and the fallback holds the worker at 6.
+fn keda_objects(w: &Workload, cluster: &str) -> Vec<Value> {
+    let uid = format!("scaledobject-{cluster}-{}", w.name);
+    let failing = cluster == KEDA.1;
+    let condition = |kind: &str, on: bool, reason: &str, message: &str| json!({"type": kind, "status": if on { "True" } else { "False" }, "reason": reason, "message": message});
+    let conditions = vec![
+        condition(
+            "Ready",
+            true,
+            "ScaledObjectReady",
+            "ScaledObject is defined correctly and is ready for scaling",
+        ),
+        condition(
+            "Active",
+            true,
+            "ScalerActive",
+            "Scaling is performed because triggers are active",
+        ),
+        if failing {
+            condition(
+                "Fallback",
+                true,
+                "FallbackExists",
+                "At least one trigger is falling back on this scaled object",
+            )
+        } else {
+            condition(
+                "Fallback",
+                false,
+                "NoFallbackFound",
+                "No fallbacks are active on this scaled object",
+            )
+        },
+        condition(
+            "Paused",
+            false,
+            "ScaledObjectUnpaused",
+            "pause annotation removed for ScaledObject",
+        ),
+    ];
+    let health = if failing {
+        json!({"s0-rabbitmq-refunds": {"numberOfFailures": 0, "status": "Happy"}, "s1-prometheus": {"numberOfFailures": 12, "status": "Failing"}})
+    } else {
+        json!({"s0-rabbitmq-refunds": {"numberOfFailures": 0, "status": "Happy"}, "s1-prometheus": {"numberOfFailures": 0, "status": "Happy"}})
+    };
+    let hpa_name = format!("keda-hpa-{}", w.name);
+    vec![
+        json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+            "metadata": {"name": w.name, "namespace": w.namespace, "uid": uid, "labels": labels(w)},
+            "spec": {"scaleTargetRef": {"name": w.name}, "pollingInterval": 30, "cooldownPeriod": 300,
+                "minReplicaCount": 1, "maxReplicaCount": 10, "fallback": {"failureThreshold": 3, "replicas": 6},
+                "triggers": [
+                    {"type": "rabbitmq", "metadata": {"protocol": "amqp", "queueName": "refunds", "mode": "QueueLength", "value": "20"}, "authenticationRef": {"name": "rabbitmq-auth"}},
+                    {"type": "prometheus", "metadata": {"serverAddress": "http://prometheus.monitoring:9090", "query": "sum(rate(refunds_requested_total[2m]))", "threshold": "100"}},
+                ]},
+            "status": {"scaleTargetKind": "apps/v1.Deployment", "originalReplicaCount": 2, "hpaName": hpa_name,
+                "externalMetricNames": ["s0-rabbitmq-refunds", "s1-prometheus"], "conditions": conditions, "health": health}}),
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": hpa_name, "namespace": w.namespace, "labels": {"app.kubernetes.io/managed-by": "keda-operator", "scaledobject.keda.sh/name": w.name},
+            "ownerReferences": [{"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "name": w.name, "uid": uid, "controller": true, "blockOwnerDeletion": true}]},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name}, "minReplicas": 1, "maxReplicas": 10,
+            "metrics": [
+                {"type": "External", "external": {"metric": {"name": "s0-rabbitmq-refunds", "selector": {"matchLabels": {"scaledobject.keda.sh/name": w.name}}}, "target": {"type": "AverageValue", "averageValue": "20"}}},
+                {"type": "External", "external": {"metric": {"name": "s1-prometheus", "selector": {"matchLabels": {"scaledobject.keda.sh/name": w.name}}}, "target": {"type": "AverageValue", "averageValue": "100"}}},
+            ]}}),
+    ]
+}
+
 fn labels(w: &Workload) -> Value {
     let mut l = json!({"app.kubernetes.io/name": w.name});
     match w.labels {
@@ -535,7 +620,7 @@ fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
                 out.extend(network(w, cluster));
             }
             Kind::Rollout => {
-                if !out.iter().any(|o| o["kind"] == "CustomResourceDefinition") {
+                if !out.iter().any(|o| o["metadata"]["name"] == "rollouts.argoproj.io") {
                     out.push(rollouts_crd());
                 }
                 // At least its autoscaler's minimum, so the autoscaler leaves it be.
@@ -558,6 +643,15 @@ fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
             }
         }
         out.extend(budgets(w));
+        if w.name == KEDA.0 {
+            if !out
+                .iter()
+                .any(|o| o["metadata"]["name"] == "scaledobjects.keda.sh")
+            {
+                out.push(keda_crd());
+            }
+            out.extend(keda_objects(w, cluster));
+        }
         if let Some((min, max, cpu)) = w.hpa {
             let mut annotations = json!({});
             if let Some((_, load)) = w.load.iter().find(|(c, _)| *c == cluster) {

@@ -7,7 +7,7 @@
 mod common;
 
 use app::model::{ClusterDetail, WatchedKind};
-use common::{until, DemoFleet, Portal};
+use common::{DemoFleet, Portal};
 
 fn kind(d: &ClusterDetail, name: &str) -> WatchedKind {
     d.kinds
@@ -18,12 +18,22 @@ fn kind(d: &ClusterDetail, name: &str) -> WatchedKind {
 }
 
 async fn checked(portal: &Portal, cluster: &str) -> ClusterDetail {
-    until(&format!("{cluster}'s permission check"), || async {
+    // A check that failed (a slow, busy host) is tried again within 30 s: wait for one that
+    // answered, for up to 150 s.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(150);
+    loop {
         let d: ClusterDetail = portal.json(&format!("/api/v1/clusters/{cluster}")).await;
-        (d.permissions.is_some() && d.kinds.iter().all(|k| k.synced || k.trouble.is_some()))
-            .then_some(d)
-    })
-    .await
+        let answered = d.permissions.as_ref().is_some_and(|p| p.error.is_none());
+        if answered && d.kinds.iter().all(|k| k.synced || k.trouble.is_some()) {
+            return d;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{cluster}'s permission check never answered: {:?}",
+            d.permissions
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 #[tokio::test]

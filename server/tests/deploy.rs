@@ -62,6 +62,7 @@ fn watched() -> BTreeSet<(String, String)> {
         ("networking.k8s.io", "ingresses"),
         ("policy", "poddisruptionbudgets"),
         ("argoproj.io", "rollouts"),
+        ("keda.sh", "scaledobjects"),
         ("metrics.k8s.io", "pods"),
     ]
     .into_iter()

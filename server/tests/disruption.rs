@@ -6,7 +6,7 @@
 mod common;
 
 use app::model::{ServiceCluster, ServiceDetail, WorkloadView};
-use common::{until, DemoFleet, Portal};
+use common::{rule_clusters, until, DemoFleet, Portal};
 
 fn workload<'a>(d: &'a ServiceDetail, cluster: &str, name: &str) -> Option<&'a WorkloadView> {
     d.clusters
@@ -15,17 +15,6 @@ fn workload<'a>(d: &'a ServiceDetail, cluster: &str, name: &str) -> Option<&'a W
         .workloads
         .iter()
         .find(|w| w.name == name)
-}
-
-fn blocking_clusters(d: &ServiceDetail) -> Vec<String> {
-    let mut out: Vec<String> = d
-        .errors
-        .iter()
-        .filter(|f| f.rule == "pdb-blocks-disruption")
-        .flat_map(|f| f.clusters.clone())
-        .collect();
-    out.sort();
-    out
 }
 
 #[tokio::test]
@@ -39,12 +28,12 @@ async fn budgets_show_with_their_workloads_and_a_blocking_one_is_found() {
         "pdb-blocks-disruption on ledger in four clusters",
         || async {
             let d: ServiceDetail = portal.json("/api/v1/services/ledger").await;
-            (blocking_clusters(&d).len() == 4).then_some(d)
+            (rule_clusters(&d, "pdb-blocks-disruption").len() == 4).then_some(d)
         },
     )
     .await;
     assert_eq!(
-        blocking_clusters(&d),
+        rule_clusters(&d, "pdb-blocks-disruption"),
         ["prod-ap-1", "prod-eu-1", "prod-us-1", "staging-eu-1"]
     );
     let f = d
@@ -128,7 +117,8 @@ async fn budgets_show_with_their_workloads_and_a_blocking_one_is_found() {
     .await;
     let d: ServiceDetail = until("ledger's finding cleared in prod-eu-1", || async {
         let d: ServiceDetail = portal.json("/api/v1/services/ledger").await;
-        (blocking_clusters(&d) == ["prod-ap-1", "prod-us-1", "staging-eu-1"]).then_some(d)
+        (rule_clusters(&d, "pdb-blocks-disruption") == ["prod-ap-1", "prod-us-1", "staging-eu-1"])
+            .then_some(d)
     })
     .await;
     let fixed = workload(&d, "prod-eu-1", "ledger")
@@ -170,7 +160,7 @@ async fn budgets_show_with_their_workloads_and_a_blocking_one_is_found() {
     .await;
     let d: ServiceDetail = until("invoice-renderer's new budget found", || async {
         let d: ServiceDetail = portal.json("/api/v1/services/invoice-renderer").await;
-        (blocking_clusters(&d) == ["prod-eu-1"]).then_some(d)
+        (rule_clusters(&d, "pdb-blocks-disruption") == ["prod-eu-1"]).then_some(d)
     })
     .await;
     let made = workload(&d, "prod-eu-1", "invoice-renderer")

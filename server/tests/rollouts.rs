@@ -7,7 +7,7 @@
 mod common;
 
 use app::model::{ClusterDetail, ServiceDetail, WorkloadView};
-use common::{until, DemoFleet, Portal};
+use common::{rule_clusters, until, DemoFleet, Portal};
 
 fn rollout<'a>(d: &'a ServiceDetail, cluster: &str) -> Option<&'a WorkloadView> {
     d.clusters
@@ -16,14 +16,6 @@ fn rollout<'a>(d: &'a ServiceDetail, cluster: &str) -> Option<&'a WorkloadView> 
         .workloads
         .iter()
         .find(|w| w.kind == "Rollout")
-}
-
-fn rules_in(d: &ServiceDetail, rule: &str) -> Vec<String> {
-    d.errors
-        .iter()
-        .filter(|f| f.rule == rule)
-        .flat_map(|f| f.clusters.clone())
-        .collect()
 }
 
 #[tokio::test]
@@ -36,8 +28,8 @@ async fn a_service_on_an_argo_rollout_shows_its_phase_steps_pods_history_and_fin
 
     let d: ServiceDetail = until("both rollout findings", || async {
         let d: ServiceDetail = portal.json(&url).await;
-        (rules_in(&d, "rollout-paused") == [paused_in]
-            && rules_in(&d, "rollout-degraded") == [degraded_in])
+        (rule_clusters(&d, "rollout-paused") == [paused_in]
+            && rule_clusters(&d, "rollout-degraded") == [degraded_in])
         .then_some(d)
     })
     .await;
@@ -161,7 +153,7 @@ async fn a_service_on_an_argo_rollout_shows_its_phase_steps_pods_history_and_fin
     .await;
     until("the paused finding cleared", || async {
         let d: ServiceDetail = portal.json(&url).await;
-        rules_in(&d, "rollout-paused").is_empty().then_some(())
+        rule_clusters(&d, "rollout-paused").is_empty().then_some(())
     })
     .await;
 }

@@ -148,7 +148,7 @@ fn autoscaler_card(a: AutoscalerView) -> impl IntoView {
             <div class="mt-3 flex flex-wrap items-end justify-between gap-4">
                 <ul class="text-xs" data-testid="conditions">
                     {a.conditions.iter().map(|c| view! {
-                        <li><span class=if (c.kind == "ScalingLimited") == (c.status == "True") { "font-medium text-rose-700 dark:text-rose-300" } else { "font-medium" }>{format!("{} {}", c.kind, c.status)}</span>
+                        <li><span class=if matches!(c.kind.as_str(), "ScalingLimited" | "Fallback" | "Paused") == (c.status == "True") { "font-medium text-rose-700 dark:text-rose-300" } else { "font-medium" }>{format!("{} {}", c.kind, c.status)}</span>
                         {c.reason.clone().map(|r| format!(" ({r})"))}{c.message.clone().map(|m| format!(": {m}"))}</li>
                     }).collect_view()}
                 </ul>

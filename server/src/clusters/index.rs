@@ -25,6 +25,8 @@ pub enum Kind {
     Job,
     Pod,
     HorizontalPodAutoscaler,
+    /// A KEDA ScaledObject (where its CRD is installed): scales its target through an HPA.
+    ScaledObject,
     Service,
     Ingress,
     PodDisruptionBudget,
@@ -44,6 +46,7 @@ impl Kind {
             "Job" => Self::Job,
             "Pod" => Self::Pod,
             "HorizontalPodAutoscaler" => Self::HorizontalPodAutoscaler,
+            "ScaledObject" => Self::ScaledObject,
             "Service" => Self::Service,
             "Ingress" => Self::Ingress,
             "PodDisruptionBudget" => Self::PodDisruptionBudget,
@@ -52,7 +55,7 @@ impl Kind {
     }
 
     /// Every kind a service owns, as the API names it (events are about objects, not owned).
-    pub const OWNED: [Kind; 12] = [
+    pub const OWNED: [Kind; 13] = [
         Self::Deployment,
         Self::StatefulSet,
         Self::DaemonSet,
@@ -62,6 +65,7 @@ impl Kind {
         Self::Job,
         Self::Pod,
         Self::HorizontalPodAutoscaler,
+        Self::ScaledObject,
         Self::Service,
         Self::Ingress,
         Self::PodDisruptionBudget,
@@ -79,6 +83,7 @@ impl Kind {
             Self::Job => "Job",
             Self::Pod => "Pod",
             Self::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+            Self::ScaledObject => "ScaledObject",
             Self::Service => "Service",
             Self::Ingress => "Ingress",
             Self::PodDisruptionBudget => "PodDisruptionBudget",

@@ -36,6 +36,7 @@ pub mod fleet;
 pub mod history;
 pub mod index;
 pub mod ingress;
+pub mod keda;
 pub mod logs;
 pub mod objects;
 pub mod permissions;

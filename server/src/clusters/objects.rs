@@ -33,10 +33,14 @@ pub struct ClusterObjects {
     pub ingresses: Vec<Arc<Ingress>>,
     pub pdbs: Vec<Arc<PodDisruptionBudget>>,
     pub rollouts: Vec<Arc<super::rollout::Rollout>>,
+    pub scaledobjects: Vec<Arc<super::keda::ScaledObject>>,
     /// The latest usage of its running pods' containers, by (namespace, pod).
     pub usage: HashMap<(String, String), Arc<[ContainerUsage]>>,
     /// The labels of each of `pods`, in the same order (the caches do not keep pods' labels).
     pub pod_labels: Vec<Arc<BTreeMap<String, String>>>,
+    /// The cluster's pods are not all listed yet (its pod watch has not synced): a Service cannot
+    /// be said to select nothing.
+    pub pods_unsynced: bool,
     /// The Services its Ingresses name as backends that exist in the cluster (whoever's they
     /// are), as `(namespace, name)`.
     pub backends: HashSet<(String, String)>,
@@ -87,6 +91,7 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
             Kind::Ingress => o.ingresses.extend(s.ingresses.get(ns, name)),
             Kind::PodDisruptionBudget => o.pdbs.extend(s.pdbs.get(ns, name)),
             Kind::Rollout => o.rollouts.extend(s.rollouts.get(ns, name)),
+            Kind::ScaledObject => o.scaledobjects.extend(s.scaledobjects.get(ns, name)),
         }
     }
     let pods: Vec<ObjKey> = o
@@ -99,6 +104,11 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
         })
         .collect();
     o.pod_labels = c.index.labels_of(&pods);
+    o.pods_unsynced = !c
+        .status
+        .kinds()
+        .iter()
+        .any(|k| k.kind == "pods" && k.synced);
     for i in &o.ingresses {
         let ns = i.metadata.namespace.as_deref().unwrap_or_default();
         for path in super::ingress::paths(i) {
@@ -142,6 +152,7 @@ pub fn cached_json(c: &ClusterWatch, service: &str, key: &ObjKey) -> Option<serd
         Kind::Ingress => json(s.ingresses.get(ns, name)),
         Kind::PodDisruptionBudget => json(s.pdbs.get(ns, name)),
         Kind::Rollout => json(s.rollouts.get(ns, name)),
+        Kind::ScaledObject => json(s.scaledobjects.get(ns, name)),
         Kind::Event => None,
     }
 }

@@ -16,7 +16,9 @@ use std::time::Duration;
 /// How often the rights are checked again.
 pub const CHECK_EVERY: Duration = Duration::from_secs(600);
 /// One check that takes longer than this failed.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(20);
+const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
+/// A check that failed (a slow or unreachable cluster) is tried again this soon.
+const RETRY_SOON: Duration = Duration::from_secs(30);
 /// Reviews in flight at once.
 const AT_ONCE: usize = 8;
 
@@ -67,6 +69,7 @@ const WATCHED: &[(&str, &str, &str)] = &[
     ),
     ("policy", "poddisruptionbudgets", "PodDisruptionBudgets"),
     ("argoproj.io", "rollouts", "Argo Rollouts"),
+    ("keda.sh", "scaledobjects", "KEDA autoscaling"),
 ];
 
 /// The rights the features want.
@@ -230,8 +233,9 @@ pub async fn poll(client: Client, permissions: Arc<Permissions>, cluster: String
         } else if !check.excess.is_empty() {
             tracing::warn!(cluster = %cluster, excess = ?check.excess, "Wayfinder's identity holds more than it needs");
         }
+        let failed = check.error.is_some();
         permissions.set(check);
-        tokio::time::sleep(every).await;
+        tokio::time::sleep(if failed { every.min(RETRY_SOON) } else { every }).await;
     }
 }
 

@@ -8,6 +8,7 @@ pub mod argo;
 pub mod autoscaling;
 pub mod disruption;
 pub mod events;
+pub mod keda;
 pub mod network;
 pub mod pods;
 pub mod usage;
@@ -123,7 +124,8 @@ pub fn raw_findings(objects: &ClusterObjects, clock: &Clock, t: Thresholds) -> V
     for h in &objects.hpas {
         out.extend(autoscaling::rules(h, t));
     }
-    for s in &objects.services {
+    // Until the cluster's pods are listed, no Service can be said to select nothing.
+    for s in objects.services.iter().filter(|_| !objects.pods_unsynced) {
         let selected = network::selected(s, &objects.pods, &objects.pod_labels);
         out.extend(network::service(s, selected, clock));
     }
@@ -135,6 +137,9 @@ pub fn raw_findings(objects: &ClusterObjects, clock: &Clock, t: Thresholds) -> V
     }
     for r in &objects.rollouts {
         out.extend(argo::rules(r, clock, t));
+    }
+    for so in &objects.scaledobjects {
+        out.extend(keda::rules(so));
     }
     out.extend(events::rules(&objects.events, &out, clock));
     out

@@ -11,18 +11,44 @@ pub fn autoscalers(
     near_max: f64,
 ) -> (Vec<AutoscalerView>, Vec<FixedWorkload>) {
     let now = jiff::Timestamp::now().as_second();
-    let views: Vec<AutoscalerView> = o
-        .hpas
-        .iter()
-        .map(|h| {
-            let (ns, name) = (
-                h.metadata.namespace.clone().unwrap_or_default(),
-                h.metadata.name.clone().unwrap_or_default(),
-            );
-            let history = c.history.points(&ns, &name, now);
-            crate::autoscaling::view(h, &o.cluster, &o.region, near_max, history)
-        })
-        .collect();
+    let view_of = |h: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler| {
+        let (ns, name) = (
+            h.metadata.namespace.clone().unwrap_or_default(),
+            h.metadata.name.clone().unwrap_or_default(),
+        );
+        let history = c.history.points(&ns, &name, now);
+        crate::autoscaling::view(h, &o.cluster, &o.region, near_max, history)
+    };
+    // A KEDA ScaledObject is one gauge, its generated HPA part of it (never shown twice).
+    let mut owned_hpas: Vec<(String, String)> = Vec::new();
+    let mut views: Vec<AutoscalerView> = Vec::new();
+    for so in &o.scaledobjects {
+        let ns = so.metadata.namespace.clone().unwrap_or_default();
+        let hpa = o.hpas.iter().find(|h| {
+            h.metadata.namespace.as_deref() == Some(ns.as_str())
+                && h.metadata.name.as_deref() == Some(so.hpa_name().as_str())
+        });
+        if hpa.is_some() {
+            owned_hpas.push((ns.clone(), so.hpa_name()));
+        }
+        views.push(crate::autoscaling::keda_view(
+            so,
+            hpa.map(|h| view_of(h)),
+            &o.cluster,
+            &o.region,
+        ));
+    }
+    views.extend(
+        o.hpas
+            .iter()
+            .filter(|h| {
+                !owned_hpas.iter().any(|(ns, name)| {
+                    h.metadata.namespace.as_deref() == Some(ns.as_str())
+                        && h.metadata.name.as_deref() == Some(name.as_str())
+                })
+            })
+            .map(|h| view_of(h)),
+    );
     let scaled = |kind: &str, ns: &Option<String>, name: &Option<String>| {
         views.iter().any(|v| {
             Some(&v.namespace) == ns.as_ref()

@@ -401,3 +401,16 @@ pub fn assert_read_only(sim: &kubesim::fleet::Fleet) {
         }
     }
 }
+
+/// The clusters where `rule` fired for the service, over its findings.
+#[allow(dead_code)]
+pub fn rule_clusters(d: &app::model::ServiceDetail, rule: &str) -> Vec<String> {
+    let mut out: Vec<String> = d
+        .errors
+        .iter()
+        .filter(|f| f.rule == rule)
+        .flat_map(|f| f.clusters.clone())
+        .collect();
+    out.sort();
+    out
+}

@@ -115,6 +115,22 @@ impl Watched for crate::clusters::rollout::Rollout {
     }
 }
 
+impl Watched for crate::clusters::keda::ScaledObject {
+    const KIND: Option<Kind> = Some(Kind::ScaledObject);
+    const OPTIONAL: bool = true;
+    fn api_in(client: Client, namespace: &str) -> Api<Self> {
+        Api::namespaced(client, namespace)
+    }
+    /// Its scale target, like an HPA's.
+    fn links(&self) -> Vec<(Kind, String)> {
+        let t = &self.spec.scale_target_ref;
+        Kind::from_api(t.kind.as_deref().unwrap_or("Deployment"))
+            .map(|k| (k, t.name.clone()))
+            .into_iter()
+            .collect()
+    }
+}
+
 impl Watched for Event {
     const KIND: Option<Kind> = Some(Kind::Event);
     fn api_in(client: Client, namespace: &str) -> Api<Self> {

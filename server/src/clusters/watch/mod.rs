@@ -127,6 +127,7 @@ impl ClusterWatch {
             ingresses: kind_task(&ctx, "ingresses", all(), t),
             pdbs: kind_task(&ctx, "poddisruptionbudgets", all(), t),
             rollouts: kind_task(&ctx, "rollouts", all(), t),
+            scaledobjects: kind_task(&ctx, "scaledobjects", all(), t),
             events: kind_task(&ctx, "events", all().fields("type=Warning"), t),
             nodes: kind_task(&ctx, "nodes", all(), t),
         };

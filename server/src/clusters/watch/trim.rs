@@ -69,6 +69,15 @@ impl Trim for crate::clusters::rollout::Rollout {
     }
 }
 
+impl Trim for crate::clusters::keda::ScaledObject {
+    fn trim(&mut self) {
+        trim_meta(self);
+        for c in &mut self.status.conditions {
+            c.message = c.message.take().map(app::model::clip);
+        }
+    }
+}
+
 /// Event text is free text from anyone who can create events: kept short.
 impl Trim for Event {
     fn trim(&mut self) {

@@ -1,0 +1,134 @@
+//! KEDA through the real `wayfinder` binary over the demo fleet (kubesim, HTTPS): refunds-worker
+//! scales on a ScaledObject (a RabbitMQ queue and a Prometheus query); the autoscaling tab shows
+//! it as one gauge per cluster with its triggers, conditions and scalers' health — its generated
+//! HPA never twice —; in prod-us-1 the Prometheus scaler fails and the fallback is on, which the
+//! rules find; a cluster without KEDA's CRD says "not installed"; a status KEDA writes (here with
+//! kubectl) clears the findings.
+
+mod common;
+
+use app::model::{AutoscalerView, ClusterDetail, ServiceDetail};
+use common::{rule_clusters, until, DemoFleet, Portal};
+
+fn gauge<'a>(d: &'a ServiceDetail, cluster: &str) -> Option<&'a AutoscalerView> {
+    d.autoscalers.iter().find(|a| a.cluster == cluster)
+}
+
+#[tokio::test]
+async fn a_keda_scaled_worker_is_one_gauge_with_its_triggers_and_its_failing_scaler_is_found() {
+    let (service, failing_in) = kubesim::demo::KEDA;
+    let demo = DemoFleet::start().await;
+    let path = demo.kubeconfig.display().to_string();
+    let portal = Portal::start(&["--kubeconfig", &path]).await;
+    let url = format!("/api/v1/services/{service}");
+
+    let d: ServiceDetail = until("the KEDA gauges with their HPA's figures", || async {
+        let d: ServiceDetail = portal.json(&url).await;
+        let all_read = d.autoscalers.len() == 4
+            && d.autoscalers
+                .iter()
+                .all(|a| a.metrics.iter().all(|m| m.current.is_some()) && a.current > 0);
+        (all_read && rule_clusters(&d, "keda-scaler-failing") == [failing_in]).then_some(d)
+    })
+    .await;
+    // One gauge per cluster, named after the ScaledObject; the generated HPA is part of it.
+    assert!(
+        d.autoscalers.iter().all(|a| a.name == service),
+        "{:?}",
+        d.autoscalers
+    );
+    let g = gauge(&d, failing_in).unwrap_or_else(|| panic!("no gauge in {failing_in}"));
+    assert_eq!(g.target, format!("Deployment/{service}"));
+    assert_eq!((g.min, g.max), (1, 10));
+    let metrics: Vec<(&str, &str)> = g
+        .metrics
+        .iter()
+        .map(|m| (m.kind.as_str(), m.name.as_str()))
+        .collect();
+    assert_eq!(
+        metrics,
+        [
+            ("External", "rabbitmq refunds"),
+            (
+                "External",
+                "prometheus sum(rate(refunds_requested_total[2m]))"
+            )
+        ]
+    );
+    let kinds: Vec<String> = g
+        .conditions
+        .iter()
+        .map(|c| format!("{}={}", c.kind, c.status))
+        .collect();
+    for want in [
+        "Ready=True",
+        "Active=True",
+        "Fallback=True",
+        "Paused=False",
+        "Scaler rabbitmq refunds=True",
+        "Scaler prometheus sum(rate(refunds_requested_total[2m]))=False",
+    ] {
+        assert!(kinds.contains(&want.to_string()), "{want} not in {kinds:?}");
+    }
+    assert!(
+        g.behavior
+            .as_deref()
+            .is_some_and(|b| b.starts_with("KEDA; fallback to 6 replicas after 3 failures")),
+        "{:?}",
+        g.behavior
+    );
+    assert_eq!(rule_clusters(&d, "keda-fallback-active"), [failing_in]);
+    let f = d
+        .errors
+        .iter()
+        .find(|f| f.rule == "keda-scaler-failing")
+        .unwrap_or_else(|| panic!("found above"));
+    assert_eq!(
+        (f.kind.as_str(), f.name.as_str()),
+        ("ScaledObject", service)
+    );
+    assert!(
+        f.message
+            .contains("(12 failures in a row) failing, fallback active"),
+        "{}",
+        f.message
+    );
+    // The spread counts it.
+    assert!(d
+        .spread
+        .clusters
+        .iter()
+        .any(|s| s.cluster == failing_in && s.max == 10));
+
+    // kubectl reads the same ScaledObject by its short name; a cluster without the CRD is quiet.
+    let out = demo
+        .kubectl(&["--context", failing_in, "-n", "payments", "get", "so"])
+        .await;
+    assert!(String::from_utf8_lossy(&out).contains(service));
+    let c: ClusterDetail = portal.json("/api/v1/clusters/prod-us-2").await;
+    let kind = c
+        .kinds
+        .iter()
+        .find(|k| k.kind == "scaledobjects")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        kind.trouble.as_deref(),
+        Some("not installed in this cluster")
+    );
+
+    // KEDA reads the metric again (here: kubectl writes the status it would): the findings clear.
+    demo.kubectl(&[
+        "--context", failing_in, "-n", "payments", "patch", "scaledobject", service,
+        "--subresource=status", "--type=merge", "-p",
+        r#"{"status":{"health":{"s1-prometheus":{"numberOfFailures":0,"status":"Happy"}},"conditions":[{"type":"Ready","status":"True"},{"type":"Active","status":"True"},{"type":"Fallback","status":"False"}]}}"#,
+    ])
+    .await;
+    until("the KEDA findings cleared", || async {
+        let d: ServiceDetail = portal.json(&url).await;
+        (rule_clusters(&d, "keda-scaler-failing").is_empty()
+            && rule_clusters(&d, "keda-fallback-active").is_empty())
+        .then_some(())
+    })
+    .await;
+}
