@@ -2,7 +2,7 @@
 //! workloads with a fixed replica count, and how replicas spread over clusters and regions.
 
 use crate::clusters::{ClusterObjects, ClusterWatch};
-use app::model::{AutoscalerView, FixedWorkload, Spread};
+use app::model::{AutoscalerView, ConditionView, FixedWorkload, ScaleStatus, Spread};
 
 /// Every HPA of the service here, and its workloads that have none.
 pub fn autoscalers(
@@ -31,7 +31,7 @@ pub fn autoscalers(
         if hpa.is_some() {
             owned_hpas.push((ns.clone(), so.hpa_name()));
         }
-        views.push(crate::autoscaling::keda_view(
+        views.push(keda_view(
             so,
             hpa.map(|h| view_of(h)),
             &o.cluster,
@@ -88,6 +88,78 @@ pub fn autoscalers(
         push("Rollout", &r.metadata, r.spec.replicas.unwrap_or(1));
     }
     (views, fixed)
+}
+
+/// A KEDA ScaledObject as one gauge: its own limits (a minimum of 0 scales to zero when idle), its
+/// triggers as the HPA's External metrics read them (named by trigger), its conditions with each
+/// scaler's health, and the HPA's replicas, status and history (`hpa`, when KEDA has made it).
+fn keda_view(
+    so: &crate::clusters::keda::ScaledObject,
+    hpa: Option<AutoscalerView>,
+    cluster: &str,
+    region: &str,
+) -> AutoscalerView {
+    let spec = &so.spec;
+    let mut v = hpa.unwrap_or_else(|| AutoscalerView {
+        status: ScaleStatus::Inactive,
+        ..Default::default()
+    });
+    v.cluster = cluster.to_string();
+    v.region = region.to_string();
+    v.namespace = so.metadata.namespace.clone().unwrap_or_default();
+    v.name = so.metadata.name.clone().unwrap_or_default();
+    v.target = so.target();
+    v.min = spec.min_replica_count.unwrap_or(0);
+    v.max = spec.max_replica_count.unwrap_or(100);
+    for m in &mut v.metrics {
+        m.name = so.trigger_words(&m.name);
+    }
+    if v.current == 0 && v.min == 0 {
+        v.status = ScaleStatus::AtMin;
+    }
+    let mut conditions: Vec<ConditionView> = so
+        .status
+        .conditions
+        .iter()
+        .map(|c| ConditionView {
+            kind: c.type_.clone(),
+            status: c.status.clone(),
+            reason: c.reason.clone(),
+            message: c.message.clone(),
+        })
+        .collect();
+    for (metric, h) in &so.status.health {
+        conditions.push(ConditionView {
+            kind: format!("Scaler {}", so.trigger_words(metric)),
+            status: if h.status == "Happy" { "True" } else { "False" }.into(),
+            reason: Some(h.status.clone()),
+            message: h
+                .number_of_failures
+                .filter(|n| *n > 0)
+                .map(|n| format!("{n} failures in a row")),
+        });
+    }
+    conditions.extend(std::mem::take(&mut v.conditions));
+    v.conditions = conditions;
+    let mut behavior: Vec<String> = vec!["KEDA".into()];
+    if v.min == 0 {
+        behavior.push(match spec.idle_replica_count {
+            Some(n) => format!("{n} replicas when idle"),
+            None => "scales to zero when idle".into(),
+        });
+    }
+    if let Some(f) = &spec.fallback {
+        behavior.push(format!(
+            "fallback to {} replicas after {} failures",
+            f.replicas, f.failure_threshold
+        ));
+    }
+    if let Some(p) = so.paused() {
+        behavior.push(p);
+    }
+    behavior.extend(v.behavior.take());
+    v.behavior = Some(behavior.join("; "));
+    v
 }
 
 /// How the service's replicas spread over clusters and regions.
