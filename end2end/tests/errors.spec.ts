@@ -1,4 +1,4 @@
-import { test, expect, hydrated, screenshot, expectAccessible } from "./fixtures";
+import { test, expect, hydrated, screenshot, expectAccessible, CatalogPage } from "./fixtures";
 import { DEMO_URL, PROXIED_URL } from "../playwright.config";
 
 test.describe("errors and autoscaling (demo fleet)", () => {
@@ -258,6 +258,40 @@ test.describe("pod page (demo fleet)", () => {
     await expect(page.locator('[data-testid="finding"][data-rule="rollout-paused"]')).toContainText("has been paused for 3 hours");
     await expect(page.locator('[data-testid="finding"][data-rule="rollout-degraded"]')).toContainText("ProgressDeadlineExceeded");
     await screenshot(page, "rollout-findings");
+  });
+
+  test("what differs between clusters: the drift table with the odd value, the version-drift finding, the catalog filter", async ({ page }) => {
+    // cart's rollout broke in prod-eu-1 seconds after the demo started: its image there is the odd one
+    // among the production clusters. The table is made when the tab loads.
+    await page.goto(`${DEMO_URL}/services/cart/clusters`);
+    const table = page.locator('[data-testid="drift-table"][data-environment="production"]');
+    const odd = table.locator('[data-testid="drift-row"]', { hasText: "image (cart)" }).getByTestId("drift-odd");
+    await expect(async () => {
+      await page.reload();
+      await expect(odd).toHaveCount(1, { timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    await hydrated(page);
+    await expect(odd).toContainText("-missing");
+    await expect(odd).toContainText("differs from the others");
+    await expect(table.locator("thead")).toContainText("prod-eu-1");
+    await expect(table.locator("thead")).not.toContainText("staging-eu-1");
+    await odd.scrollIntoViewIfNeeded();
+    await screenshot(page, "drift-table");
+    await expectAccessible(page);
+    // payments-gateway's Rollout stopped half-way hours ago: the finding says so.
+    await page.goto(`${DEMO_URL}/services/payments-gateway/errors`);
+    await hydrated(page);
+    await expect(page.locator('[data-testid="finding"][data-rule="version-drift"]')).toContainText("3 different images across production clusters");
+    // The catalog lists the services whose clusters differ, from the URL or the Health filter.
+    const catalog = new CatalogPage(page);
+    await page.goto(`${DEMO_URL}/?drift=yes`);
+    await hydrated(page);
+    await expect.poll(async () => await catalog.names()).toEqual(expect.arrayContaining(["cart", "payments-gateway"]));
+    await page.goto(`${DEMO_URL}/`);
+    await hydrated(page);
+    await page.getByTestId("filter-health").selectOption("drift");
+    await expect(page).toHaveURL(/health=drift/);
+    await expect.poll(async () => await catalog.names()).toEqual(expect.arrayContaining(["cart", "payments-gateway"]));
   });
 
   test("a KEDA-scaled worker: one gauge per cluster with its triggers; the failing scaler and fallback are findings", async ({ page }) => {

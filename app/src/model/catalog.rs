@@ -209,6 +209,10 @@ pub struct CatalogQuery {
     /// `errors` (a critical or error finding) or `scaling` (an autoscaler at or near max).
     #[serde(default)]
     pub health: String,
+    /// `yes`: only services whose clusters differ (images, replicas, autoscaling, resources, env
+    /// names, ConfigMaps); `no`: only those whose clusters agree.
+    #[serde(default)]
+    pub drift: String,
     /// Column to sort by: `name` (default), `owner`, `system`, `lifecycle`, `type`.
     #[serde(default)]
     pub sort: String,
@@ -276,6 +280,9 @@ pub struct HealthSummary {
     pub counts: std::collections::BTreeMap<String, usize>,
     /// The worst autoscaler status, if it has autoscalers.
     pub scaling: Option<ScaleStatus>,
+    /// Its clusters differ (the Clusters tab's drift table has rows). Only the server reads it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drift: bool,
 }
 
 impl CatalogQuery {
@@ -293,6 +300,7 @@ impl CatalogQuery {
             region: read("region"),
             origin: read("origin"),
             health: read("health"),
+            drift: read("drift"),
             sort: read("sort"),
             dir: read("dir"),
             page: read("page"),
@@ -314,6 +322,7 @@ impl CatalogQuery {
             &mut self.region,
             &mut self.origin,
             &mut self.health,
+            &mut self.drift,
             &mut self.sort,
             &mut self.dir,
             &mut self.page,
@@ -343,6 +352,7 @@ impl CatalogQuery {
             &self.region,
             &self.origin,
             &self.health,
+            &self.drift,
         ]
         .iter()
         .any(|v| !v.trim().is_empty())
@@ -406,6 +416,7 @@ impl CatalogQuery {
             ("region", &self.region),
             ("origin", &self.origin),
             ("health", &self.health),
+            ("drift", &self.drift),
             ("sort", &self.sort),
             ("dir", &self.dir),
             ("page", &self.page),

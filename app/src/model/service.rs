@@ -34,9 +34,45 @@ pub struct ServiceDetail {
     pub rollouts: Vec<Rollout>,
     /// Deploys in each of the last 4 weeks, oldest first.
     pub deploys_per_week: Vec<WeekCount>,
+    /// What differs between the clusters that run it (images, replicas, autoscaling, resources,
+    /// the names of env vars and ConfigMaps). The browser never reads it: the Clusters tab shows
+    /// [`ServiceDetail::clusters_html`], made from it on the server.
+    #[serde(default)]
+    pub drift: Vec<DriftRow>,
+    /// The Clusters tab's sections made on the server (custom resources, the drift table), in
+    /// that tab's part only (never in the JSON API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters_html: Option<String>,
     /// When the server worked this out (RFC 3339); ages in it are as of then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated_at: Option<String>,
+}
+
+/// One thing that differs between the clusters running one workload of a service.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftRow {
+    /// The environment of the clusters compared (`production`): staging is compared with
+    /// staging only.
+    pub environment: String,
+    /// `Deployment/checkout-api`.
+    pub workload: String,
+    pub namespace: String,
+    /// What differs: `image (c)`, `replicas`, `autoscaler min..max`, `autoscaler targets`,
+    /// `requests (c)`, `limits (c)`, `env names (c)` (for container `c`), `ConfigMaps`.
+    pub aspect: String,
+    /// Each cluster running the workload, with its value; `odd` marks values fewer clusters hold
+    /// than the most common one.
+    pub values: Vec<DriftValue>,
+}
+
+/// A cluster's value in a [`DriftRow`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftValue {
+    pub cluster: String,
+    pub value: String,
+    pub odd: bool,
 }
 
 /// [`ServiceDetail`] as the JSON has it: the summary's fields (with their serde attributes, kept
@@ -76,6 +112,12 @@ struct ServiceDetailWire {
     spread: Spread,
     rollouts: Vec<Rollout>,
     deploys_per_week: Vec<WeekCount>,
+    /// Read by the server's own tests only: the browser shows `clusters_html`.
+    #[cfg(feature = "ssr")]
+    #[serde(default)]
+    drift: Vec<DriftRow>,
+    #[serde(default)]
+    clusters_html: Option<String>,
     #[serde(default)]
     generated_at: Option<String>,
 }
@@ -112,6 +154,11 @@ impl From<ServiceDetailWire> for ServiceDetail {
             spread: w.spread,
             rollouts: w.rollouts,
             deploys_per_week: w.deploys_per_week,
+            #[cfg(feature = "ssr")]
+            drift: w.drift,
+            #[cfg(not(feature = "ssr"))]
+            drift: Vec::new(),
+            clusters_html: w.clusters_html,
             generated_at: w.generated_at,
         }
     }
@@ -137,6 +184,8 @@ impl ServiceDetail {
             spread: Spread::default(),
             rollouts: Vec::new(),
             deploys_per_week: Vec::new(),
+            drift: Vec::new(),
+            clusters_html: None,
         }
     }
 
@@ -169,6 +218,8 @@ impl ServiceDetail {
             spread: kept(autoscaling, &self.spread),
             rollouts: kept(rollouts, &self.rollouts),
             deploys_per_week: self.deploys_per_week.clone(),
+            drift: Vec::new(),
+            clusters_html: None,
             generated_at: self.generated_at.clone(),
         }
     }

@@ -61,7 +61,7 @@ pub mod render {
                 <h1 class="mt-1 font-mono text-2xl font-semibold" data-testid="object-title">{format!("{kind} {object}")}</h1>
             </header>
             <section class="card" aria-label="YAML">
-                <p class="mb-2 text-sm text-muted">"As Wayfinder's cache holds it: env values, commands and arguments are never read, and managedFields are dropped. Read-only."</p>
+                <p class="mb-2 text-sm text-muted">"As Wayfinder's cache holds it: env values (their names are kept), commands and arguments are never read, and managedFields are dropped. Read-only."</p>
                 {body}
             </section>
         }

@@ -120,6 +120,8 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
     let open = RwSignal::new(std::collections::BTreeSet::<String>::new());
     crate::pages::errors_tab::LogCache::provide();
     let title = initial.summary.title.clone();
+    // Made on the server for the tab's first load (live messages do not carry it).
+    let drift = initial.clusters_html.clone().unwrap_or_default();
     // Shared, not copied, by every part of the page that reads it (a service with hundreds of pods
     // is a large value, and the server renders thousands of these pages a second).
     let initial = StoredValue::new(std::sync::Arc::new(initial));
@@ -155,6 +157,7 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
                     _ if clusters == 0 => cluster_tab(tab, clusters).into_any(),
                     Tab::Clusters => view! {
                         {cluster_map(s.summary.name.clone(), s.clusters.clone(), clusters, since)}
+                        <div inner_html=drift.clone()></div>
                         {rollout_history(&s.rollouts)}
                     }
                     .into_any(),

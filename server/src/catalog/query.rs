@@ -139,9 +139,15 @@ fn matches_filters(s: &ServiceSummary, q: &CatalogQuery) -> bool {
         && (q.region.trim().is_empty() || s.regions.iter().any(|r| r == q.region.trim()))
         && eq(&q.origin, origin(s))
         && (q.health.trim().is_empty() || health_tags(s).contains(&q.health.trim()))
+        && match q.drift.trim() {
+            "yes" => s.health.drift,
+            "no" => !s.health.drift,
+            _ => true,
+        }
 }
 
-/// `errors` when a finding is critical or an error, `scaling` when an autoscaler is at or near max.
+/// `errors` when a finding is critical or an error, `scaling` when an autoscaler is at or near max,
+/// `drift` when its clusters differ (the same as `drift=yes`).
 fn health_tags(s: &ServiceSummary) -> Vec<&'static str> {
     use app::model::{ScaleStatus, Severity};
     let mut out = Vec::new();
@@ -153,6 +159,9 @@ fn health_tags(s: &ServiceSummary) -> Vec<&'static str> {
         Some(ScaleStatus::AtMax | ScaleStatus::NearMax)
     ) {
         out.push("scaling");
+    }
+    if s.health.drift {
+        out.push("drift");
     }
     out
 }
@@ -420,6 +429,33 @@ mod tests {
         for (q, want) in cases {
             assert_eq!(names(q.clone()), want, "{q:?}");
         }
+    }
+
+    #[test]
+    fn drift_filter_and_facet() {
+        let mut all = fleet();
+        all[1].health.drift = true;
+        let names = |drift: &str, health: &str| -> Vec<String> {
+            let q = CatalogQuery {
+                drift: drift.into(),
+                health: health.into(),
+                ..Default::default()
+            };
+            filter_and_sort(&all, &q)
+                .into_iter()
+                .map(|s| s.name)
+                .collect()
+        };
+        let drifting = vec![all[1].name.clone()];
+        assert_eq!(names("yes", ""), drifting);
+        assert_eq!(names("", "drift"), drifting);
+        assert_eq!(names("no", "").len(), all.len() - 1);
+        assert!(!names("no", "").contains(&all[1].name));
+        assert_eq!(names("", "").len(), all.len());
+        assert!(facets(&all)
+            .health
+            .iter()
+            .any(|f| f.value == "drift" && f.count == 1));
     }
 
     #[test]

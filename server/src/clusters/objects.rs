@@ -20,6 +20,8 @@ use std::sync::Arc;
 pub struct ClusterObjects {
     pub cluster: String,
     pub region: String,
+    /// The cluster's environment (`production`, `staging`), as configured.
+    pub environment: String,
     pub pods: Vec<Arc<Pod>>,
     pub deployments: Vec<Arc<Deployment>>,
     pub replicasets: Vec<Arc<ReplicaSet>>,
@@ -68,6 +70,7 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
     let mut o = ClusterObjects {
         cluster: c.cluster.name.clone(),
         region: c.region(),
+        environment: c.cluster.environment.clone(),
         ..Default::default()
     };
     for k in &keys {

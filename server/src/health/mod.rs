@@ -7,6 +7,7 @@
 pub mod argo;
 pub mod autoscaling;
 pub mod disruption;
+pub mod drift;
 pub mod events;
 pub mod keda;
 pub mod network;
@@ -155,53 +156,60 @@ pub fn findings(
 ) -> Vec<Finding> {
     let mut groups: BTreeMap<(String, String, String, String), Finding> = BTreeMap::new();
     let mut counts: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
-    for c in clusters {
-        for r in raw_findings(c, clock, t) {
-            let (gkind, gname) = r
-                .owner
-                .clone()
-                .unwrap_or_else(|| (r.kind.to_string(), r.name.clone()));
-            let key = (
-                r.rule.to_string(),
-                r.namespace.clone(),
-                gkind.clone(),
-                gname.clone(),
-            );
-            let object = AffectedObject {
-                cluster: c.cluster.clone(),
-                namespace: r.namespace.clone(),
-                kind: r.kind.to_string(),
-                name: r.name.clone(),
-            };
-            let since = r.since.map(crate::time::rfc3339);
-            *counts.entry(key.clone()).or_default() += 1;
-            let f = groups.entry(key).or_insert_with(|| Finding {
-                rule: r.rule.to_string(),
-                severity: r.severity,
-                service: service.to_string(),
-                cluster: c.cluster.clone(),
-                namespace: r.namespace.clone(),
-                kind: gkind,
-                name: gname,
-                message: app::model::clip(r.message.clone()),
-                cause: app::model::clip(r.cause.clone()),
-                fix: app::model::clip(r.fix.clone()),
-                docs_url: r.docs.map(String::from),
-                since: since.clone(),
-                count: 0,
-                clusters: Vec::new(),
-                objects: Vec::new(),
-            });
-            f.severity = f.severity.min(r.severity);
-            f.count += r.count;
-            if since.is_some() && (f.since.is_none() || since < f.since) {
-                f.since = since;
-            }
-            if !f.clusters.contains(&c.cluster) {
-                f.clusters.push(c.cluster.clone());
-            }
-            f.objects.push(object);
+    // Each cluster's own, then those that compare clusters.
+    let raws = clusters
+        .iter()
+        .flat_map(|c| {
+            raw_findings(c, clock, t)
+                .into_iter()
+                .map(|r| (c.cluster.clone(), r))
+        })
+        .chain(drift::rules(clusters, clock));
+    for (cluster, r) in raws {
+        let (gkind, gname) = r
+            .owner
+            .clone()
+            .unwrap_or_else(|| (r.kind.to_string(), r.name.clone()));
+        let key = (
+            r.rule.to_string(),
+            r.namespace.clone(),
+            gkind.clone(),
+            gname.clone(),
+        );
+        let object = AffectedObject {
+            cluster: cluster.clone(),
+            namespace: r.namespace.clone(),
+            kind: r.kind.to_string(),
+            name: r.name.clone(),
+        };
+        let since = r.since.map(crate::time::rfc3339);
+        *counts.entry(key.clone()).or_default() += 1;
+        let f = groups.entry(key).or_insert_with(|| Finding {
+            rule: r.rule.to_string(),
+            severity: r.severity,
+            service: service.to_string(),
+            cluster: cluster.clone(),
+            namespace: r.namespace.clone(),
+            kind: gkind,
+            name: gname,
+            message: app::model::clip(r.message.clone()),
+            cause: app::model::clip(r.cause.clone()),
+            fix: app::model::clip(r.fix.clone()),
+            docs_url: r.docs.map(String::from),
+            since: since.clone(),
+            count: 0,
+            clusters: Vec::new(),
+            objects: Vec::new(),
+        });
+        f.severity = f.severity.min(r.severity);
+        f.count += r.count;
+        if since.is_some() && (f.since.is_none() || since < f.since) {
+            f.since = since;
         }
+        if !f.clusters.contains(&cluster) {
+            f.clusters.push(cluster.clone());
+        }
+        f.objects.push(object);
     }
     let mut out: Vec<Finding> = groups
         .into_iter()

@@ -20,8 +20,8 @@ pub struct ObjectQuery {
 }
 
 /// What every answer says of its content, first line of the YAML.
-pub const AS_CACHED: &str = "as Wayfinder's cache holds it: env values, commands and arguments \
-                             are never read, and managedFields are dropped";
+pub const AS_CACHED: &str = "as Wayfinder's cache holds it: env values (names are kept), commands \
+                             and arguments are never read, and managedFields are dropped";
 
 /// One of the service's objects (`[service, cluster, namespace, kind, object]`) as cached, for the
 /// viewer of `headers`: not found unless it is the service's, forbidden unless the viewer may read

@@ -92,6 +92,7 @@ impl HealthCache {
         let findings = crate::health::findings(service, &found, &clock, t);
         let mut health = summarize(&findings, &[]);
         health.scaling = scaling.into_iter().min();
+        health.drift = crate::health::drift::differs(&found);
         self.remember(service, version, &findings, health.clone(), &clock);
         (Arc::new(findings), health)
     }
@@ -107,6 +108,7 @@ pub fn summarize(errors: &[Finding], autoscalers: &[AutoscalerView]) -> HealthSu
         worst: errors.iter().map(|f| f.severity).min(),
         counts,
         scaling: autoscalers.iter().map(|a| a.status).min(),
+        drift: false,
     }
 }
 

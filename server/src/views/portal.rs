@@ -254,7 +254,13 @@ impl Portal for CatalogPortal {
     }
 
     fn service_part(&self, name: &str, part: ServicePart) -> Option<ServiceDetail> {
-        self.aged(name, |d| d.part(part))
+        self.aged(name, |d| {
+            let mut p = d.part(part);
+            if part == ServicePart::Clusters {
+                p.clusters_html = Some(app::pages::drift::html(&d.drift, &d.clusters));
+            }
+            p
+        })
     }
 
     fn page_version(&self, name: &str) -> Option<(u64, u64)> {

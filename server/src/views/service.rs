@@ -38,7 +38,9 @@ pub fn fill(d: &mut ServiceDetail, fleet: &Fleet, t: Thresholds, clock: &Clock) 
     if !d.rollouts.is_empty() {
         d.deploys_per_week = rollouts::deploys_per_week(&d.rollouts, clock);
     }
+    d.drift = crate::health::drift::table(&found);
     d.summary.health = errors::summarize(&d.errors, &d.autoscalers);
+    d.summary.health.drift = !d.drift.is_empty();
     d.summary.cluster_names = d.clusters.iter().map(|c| c.cluster.clone()).collect();
     let regions: BTreeSet<String> = d.clusters.iter().map(|c| c.region.clone()).collect();
     d.summary.regions = regions.into_iter().collect();

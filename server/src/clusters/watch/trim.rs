@@ -1,5 +1,6 @@
 //! Trimming: what the caches keep of each object. Views need little, and env values, commands
-//! and arguments must never reach a browser.
+//! and arguments must never reach a browser (env var names are kept: the drift table compares
+//! them).
 
 use super::super::slim::Pod;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -40,8 +41,30 @@ fn trim_pod_spec(spec: &mut k8s_openapi::api::core::v1::PodSpec) {
         .iter_mut()
         .chain(spec.init_containers.iter_mut().flatten())
     {
-        c.env = None;
-        c.env_from = None;
+        // Names only (the drift table compares them); values, and where they come from, never.
+        c.env = c.env.take().map(|vars| {
+            vars.into_iter()
+                .map(|v| k8s_openapi::api::core::v1::EnvVar {
+                    name: v.name,
+                    ..Default::default()
+                })
+                .collect()
+        });
+        // Whole ConfigMaps read as env, by name; Secrets' names are not kept.
+        c.env_from = c.env_from.take().map(|from| {
+            from.into_iter()
+                .filter_map(|f| {
+                    f.config_map_ref
+                        .map(|r| k8s_openapi::api::core::v1::EnvFromSource {
+                            config_map_ref: Some(k8s_openapi::api::core::v1::ConfigMapEnvSource {
+                                name: r.name,
+                                optional: None,
+                            }),
+                            ..Default::default()
+                        })
+                })
+                .collect()
+        });
         c.args = None;
         c.command = None;
     }
