@@ -294,6 +294,34 @@ test.describe("pod page (demo fleet)", () => {
     await expect.poll(async () => await catalog.names()).toEqual(expect.arrayContaining(["cart", "payments-gateway"]));
   });
 
+  test("custom resources: web-shop's Certificates with their conditions, the one that cannot be issued is a finding", async ({ page }) => {
+    await page.goto(`${DEMO_URL}/services/web-shop/clusters`);
+    await hydrated(page);
+    const section = page.getByTestId("custom-resources");
+    const failing = section.locator('[data-testid="custom-resource"][data-kind="Certificate"][data-cluster="prod-us-2"]');
+    await expect(failing).toContainText("web-shop-tls");
+    const ready = failing.locator('[data-testid="custom-condition"][data-type="Ready"]');
+    await expect(ready).toHaveAttribute("data-status", "False");
+    await expect(ready).toContainText("rateLimited");
+    await expect(ready).toHaveClass(/text-rose-800/);
+    await expect(failing.getByTestId("health")).toHaveAttribute("data-health", "failing");
+    await expect(section.locator('[data-testid="custom-resource"][data-cluster="prod-eu-1"]').getByTestId("health")).toHaveAttribute("data-health", "healthy");
+    // No cert-manager in prod-ap-2: nothing listed there.
+    await expect(section.locator('[data-testid="custom-resource"][data-cluster="prod-ap-2"]')).toHaveCount(0);
+    await failing.scrollIntoViewIfNeeded();
+    await screenshot(page, "custom-resources");
+    await expectAccessible(page);
+    await failing.getByTestId("yaml").click();
+    await expect(page.getByTestId("object-yaml")).toContainText("kind: Certificate");
+    await expect(page.getByTestId("object-yaml")).toContainText("rateLimited");
+    await page.goto(`${DEMO_URL}/services/web-shop/errors`);
+    await hydrated(page);
+    await expect(page.locator('[data-testid="finding"][data-rule="condition-false"]')).toContainText("Certificate web-shop-tls: Ready is False (Failed)");
+    // The cluster without the CRD says so, quietly.
+    await page.goto(`${DEMO_URL}/clusters/prod-ap-2`);
+    await expect(page.locator('[data-testid="watched-kind"][data-kind="certificates.cert-manager.io"]')).toContainText("not installed in this cluster");
+  });
+
   test("a KEDA-scaled worker: one gauge per cluster with its triggers; the failing scaler and fallback are findings", async ({ page }) => {
     await page.goto(`${DEMO_URL}/services/refunds-worker/autoscaling`);
     await hydrated(page);

@@ -36,6 +36,14 @@ pub const KEDA: (&str, &str) = ("refunds-worker", "prod-us-1");
 /// The cluster where the portal's (reader) identity was granted more than it needs: it may also
 /// read Secrets, which its cluster page warns about.
 pub const OVERPRIVILEGED: &str = "prod-us-2";
+/// The custom resources a portal on the demo fleet watches, as `(group, version, plural)`: the
+/// demo's clusters run cert-manager (all but [`NO_CERT_MANAGER`]), and each Ingress's TLS
+/// certificate is a `Certificate`.
+pub const CUSTOM_RESOURCES: &[(&str, &str, &str)] = &[("cert-manager.io", "v1", "certificates")];
+/// The cluster without cert-manager (its CRD is not installed).
+pub const NO_CERT_MANAGER: &str = "prod-ap-2";
+/// The service whose TLS certificate cannot be issued (Ready False: the ACME rate limit), and where.
+pub const CERT_FAILING: (&str, &str) = ("web-shop", "prod-us-2");
 /// The service whose rollout the demo breaks a few seconds after start, and where.
 pub const BAD_ROLLOUT: (&str, &str, &str) = ("prod-eu-1", "storefront", "cart");
 
@@ -345,6 +353,54 @@ fn budgets(w: &Workload) -> Vec<Value> {
 
 /// Argo Rollouts' CustomResourceDefinition, as the project installs it (names, scope, versions,
 /// subresources; its schema keeps unknown fields).
+/// cert-manager's Certificate CustomResourceDefinition (cut to names, scope and versions), added
+/// once per cluster.
+fn certificates_crd() -> Value {
+    json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "certificates.cert-manager.io", "labels": {"app.kubernetes.io/name": "cert-manager"}},
+        "spec": {"group": "cert-manager.io", "scope": "Namespaced",
+            "names": {"kind": "Certificate", "listKind": "CertificateList", "plural": "certificates", "singular": "certificate", "shortNames": ["cert", "certs"], "categories": ["cert-manager"]},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+                "subresources": {"status": {}}}]}})
+}
+
+/// The Certificate of each TLS host of the workload's Ingresses (already in `so_far`), with the
+/// status cert-manager writes: Ready, except [`CERT_FAILING`]'s, which the ACME server refuses.
+fn certificates(w: &Workload, cluster: &str, so_far: &[Value]) -> Vec<Value> {
+    let mut out = Vec::new();
+    if !so_far
+        .iter()
+        .any(|o| o["metadata"]["name"] == "certificates.cert-manager.io")
+    {
+        out.push(certificates_crd());
+    }
+    let ingresses = so_far.iter().filter(|o| {
+        o["kind"] == "Ingress"
+            && o["metadata"]["name"] == w.name
+            && o["metadata"]["namespace"] == w.namespace
+    });
+    for tls in ingresses.flat_map(|i| i["spec"]["tls"].as_array().cloned().unwrap_or_default()) {
+        let secret = tls["secretName"].as_str().unwrap_or_default().to_string();
+        let failing = (w.name, cluster) == CERT_FAILING;
+        let ready = if failing {
+            json!({"type": "Ready", "status": "False", "reason": "Failed", "observedGeneration": 1, "lastTransitionTime": "2026-12-01T04:00:00Z",
+                "message": format!("The certificate request has failed to complete and will be retried: Failed to wait for order resource \"{secret}-1-3284\" to become ready: order is in \"errored\" state: Failed to create Order: 429 urn:ietf:params:acme:error:rateLimited: too many certificates already issued for \"example.com\"")})
+        } else {
+            json!({"type": "Ready", "status": "True", "reason": "Ready", "message": "Certificate is up to date and has not expired", "observedGeneration": 1, "lastTransitionTime": "2026-11-20T04:00:00Z"})
+        };
+        let mut conditions = vec![ready];
+        if failing {
+            conditions.push(json!({"type": "Issuing", "status": "False", "reason": "Failed", "message": "The certificate request has failed to complete and will be retried", "observedGeneration": 1, "lastTransitionTime": "2026-12-01T04:00:00Z"}));
+        }
+        out.push(json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": {"name": secret, "namespace": w.namespace, "labels": labels(w)},
+            "spec": {"secretName": secret, "dnsNames": tls["hosts"].clone(), "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer", "group": "cert-manager.io"}},
+            "status": {"conditions": conditions, "notAfter": "2027-02-18T04:00:00Z", "renewalTime": "2027-01-19T04:00:00Z"}}));
+    }
+    out
+}
+
 fn rollouts_crd() -> Value {
     json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
         "metadata": {"name": "rollouts.argoproj.io", "labels": {"app.kubernetes.io/name": "argo-rollouts", "app.kubernetes.io/part-of": "argo-rollouts"}},
@@ -618,6 +674,9 @@ fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
                 out.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": w.name, "namespace": w.namespace, "labels": labels(w)},
                     "spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/name": w.name}, "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]}}));
                 out.extend(network(w, cluster));
+                if cluster != NO_CERT_MANAGER {
+                    out.extend(certificates(w, cluster, &out));
+                }
             }
             Kind::Rollout => {
                 if !out.iter().any(|o| o["metadata"]["name"] == "rollouts.argoproj.io") {

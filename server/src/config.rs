@@ -98,6 +98,9 @@ pub struct FileConfig {
     pub clusters: Vec<crate::clusters::config::ClusterConfig>,
     #[serde(default)]
     pub auth: AuthConfig,
+    /// Custom resources to watch in every cluster (each cluster may add its own).
+    #[serde(default)]
+    pub custom_resources: Vec<crate::clusters::config::CustomResource>,
 }
 
 /// The `auth:` section: who may see the portal is decided by a proxy in front of it.
@@ -141,6 +144,8 @@ pub struct Settings {
     pub admin_group: Option<String>,
     /// How often each cluster's resource usage is read.
     pub metrics_every: Duration,
+    /// Custom resources watched in every cluster.
+    pub custom_resources: Vec<crate::clusters::config::CustomResource>,
 }
 
 impl Settings {
@@ -151,6 +156,11 @@ impl Settings {
     ) -> Vec<crate::clusters::config::Cluster> {
         for c in &mut clusters {
             c.metrics_every = self.metrics_every;
+            for r in &self.custom_resources {
+                if !c.custom_resources.contains(r) {
+                    c.custom_resources.push(r.clone());
+                }
+            }
         }
         clusters
     }
@@ -309,7 +319,35 @@ impl Cli {
                         .into(),
             });
         }
+        for (i, r) in file.custom_resources.iter().enumerate() {
+            r.check(&format!("customResources[{i}]"))
+                .map_err(|message| ConfigError::Invalid {
+                    path: self
+                        .config
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    message,
+                })?;
+        }
+        // The demo fleet's clusters run cert-manager: its Certificates are watched like a
+        // configured custom resource.
+        let custom_resources = if clusters == ClusterSource::Demo {
+            kubesim::demo::CUSTOM_RESOURCES
+                .iter()
+                .map(
+                    |(group, version, plural)| crate::clusters::config::CustomResource {
+                        group: group.to_string(),
+                        api_version: version.to_string(),
+                        plural: plural.to_string(),
+                    },
+                )
+                .collect()
+        } else {
+            file.custom_resources.clone()
+        };
         Ok(Settings {
+            custom_resources,
             identity_header,
             groups_header,
             admin_group,

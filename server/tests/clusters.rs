@@ -33,6 +33,7 @@ fn cluster(fleet: &kubesim::fleet::Fleet, name: &str, kubeconfig: String) -> Clu
             context: fleet.clusters[0].name().to_string(),
         },
         metrics_every: server::clusters::usage::POLL_EVERY,
+        custom_resources: Vec::new(),
     }
 }
 
@@ -163,6 +164,7 @@ async fn a_cluster_that_is_never_reachable_says_so() {
             insecure: true,
         },
         metrics_every: server::clusters::usage::POLL_EVERY,
+        custom_resources: Vec::new(),
     };
     let fleet = Fleet::start(vec![unreachable], &[]).await;
     for _ in 0..200 {

@@ -116,6 +116,16 @@ struct Checked {
 /// Parses every object as its k8s-openapi type; RBAC is read-only, without Secrets, and grants
 /// exactly the kinds Wayfinder watches; bindings name a role defined beside them.
 fn check(all: &[(String, serde_json::Value)]) -> Checked {
+    check_with(all, &[])
+}
+
+/// [`check`] with custom resources configured (their `(group, plural)` granted besides).
+fn check_with(all: &[(String, serde_json::Value)], custom: &[(&str, &str)]) -> Checked {
+    let watched = || {
+        let mut w = watched();
+        w.extend(custom.iter().map(|(g, p)| (g.to_string(), p.to_string())));
+        w
+    };
     let mut c = Checked::default();
     let mut role_names = BTreeSet::new();
     let mut bound_roles = Vec::new();
@@ -313,6 +323,32 @@ fn the_chart_renders_with_its_defaults_a_cluster_wide_read_only_portal() {
     assert_eq!(config.clusters.len(), 1);
     assert!(config.clusters[0].in_cluster && config.clusters[0].namespaces.is_empty());
     assert!(config.auth.identity_header.is_none());
+}
+
+#[test]
+fn configured_custom_resources_are_watched_and_granted_read_only() {
+    let values = serde_json::json!({
+        "customResources": [{"group": "cert-manager.io", "apiVersion": "v1", "plural": "certificates"}],
+    });
+    let rendered = helm::render(&chart(), &values);
+    let c = check_with(&rendered, &[("cert-manager.io", "certificates")]);
+    assert_eq!(c.cluster_roles, 1);
+    let config = read_mounted_config(&c);
+    assert_eq!(config.custom_resources.len(), 1);
+    assert_eq!(
+        config.custom_resources[0].id(),
+        "certificates.cert-manager.io"
+    );
+    // The namespaced variant grants them in each Role.
+    let values = serde_json::json!({
+        "watchNamespaces": ["payments"],
+        "customResources": [{"group": "cert-manager.io", "apiVersion": "v1", "plural": "certificates"}],
+    });
+    let c = check_with(
+        &helm::render(&chart(), &values),
+        &[("cert-manager.io", "certificates")],
+    );
+    assert_eq!(c.role_namespaces.len(), 1);
 }
 
 #[test]

@@ -77,6 +77,7 @@ async fn a_watch_task_that_dies_turns_its_cluster_stale_until_it_is_started_agai
             context: "prod-eu-1".into(),
         },
         metrics_every: server::clusters::usage::POLL_EVERY,
+        custom_resources: Vec::new(),
     };
     let store = Arc::new(server::catalog::CatalogStore::load(vec![
         common::CATALOG.into()

@@ -39,6 +39,10 @@ pub struct ServiceDetail {
     /// [`ServiceDetail::clusters_html`], made from it on the server.
     #[serde(default)]
     pub drift: Vec<DriftRow>,
+    /// Its objects of the configured custom resources (`customResources`), every cluster's. Like
+    /// `drift`, shown by the Clusters tab's HTML made on the server.
+    #[serde(default)]
+    pub custom_resources: Vec<CustomResourceView>,
     /// The Clusters tab's sections made on the server (custom resources, the drift table), in
     /// that tab's part only (never in the JSON API).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,6 +50,25 @@ pub struct ServiceDetail {
     /// When the server worked this out (RFC 3339); ages in it are as of then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated_at: Option<String>,
+}
+
+/// An object of a configured custom resource, with its conditions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomResourceView {
+    pub cluster: String,
+    /// The configured resource, as kubectl names it: `certificates.cert-manager.io`.
+    pub resource: String,
+    /// `cert-manager.io/v1`.
+    pub api_version: String,
+    /// `Certificate` (the resource's plural when the objects do not say).
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// Failing when a `Ready` or `Available` condition is False, healthy when one is True,
+    /// progressing while they are Unknown or missing.
+    pub health: super::Health,
+    pub conditions: Vec<super::ConditionView>,
 }
 
 /// One thing that differs between the clusters running one workload of a service.
@@ -116,6 +139,9 @@ struct ServiceDetailWire {
     #[cfg(feature = "ssr")]
     #[serde(default)]
     drift: Vec<DriftRow>,
+    #[cfg(feature = "ssr")]
+    #[serde(default)]
+    custom_resources: Vec<CustomResourceView>,
     #[serde(default)]
     clusters_html: Option<String>,
     #[serde(default)]
@@ -158,6 +184,10 @@ impl From<ServiceDetailWire> for ServiceDetail {
             drift: w.drift,
             #[cfg(not(feature = "ssr"))]
             drift: Vec::new(),
+            #[cfg(feature = "ssr")]
+            custom_resources: w.custom_resources,
+            #[cfg(not(feature = "ssr"))]
+            custom_resources: Vec::new(),
             clusters_html: w.clusters_html,
             generated_at: w.generated_at,
         }
@@ -185,6 +215,7 @@ impl ServiceDetail {
             rollouts: Vec::new(),
             deploys_per_week: Vec::new(),
             drift: Vec::new(),
+            custom_resources: Vec::new(),
             clusters_html: None,
         }
     }
@@ -219,6 +250,7 @@ impl ServiceDetail {
             rollouts: kept(rollouts, &self.rollouts),
             deploys_per_week: self.deploys_per_week.clone(),
             drift: Vec::new(),
+            custom_resources: Vec::new(),
             clusters_html: None,
             generated_at: self.generated_at.clone(),
         }

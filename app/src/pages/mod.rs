@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod cluster_map;
 pub mod clusters;
+pub mod custom_resources;
 pub mod drift;
 pub mod errors;
 pub mod errors_tab;

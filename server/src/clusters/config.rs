@@ -42,6 +42,66 @@ pub struct ClusterConfig {
     /// `false`: the portal never reads this cluster's pod logs (default `true`).
     #[serde(default)]
     pub logs: Option<bool>,
+    /// Custom resources to watch in this cluster, besides the file's top-level `customResources`.
+    #[serde(default)]
+    pub custom_resources: Vec<CustomResource>,
+}
+
+/// A custom resource to watch, as Backstage's Kubernetes plugin configures it:
+/// `{group: cert-manager.io, apiVersion: v1, plural: certificates}`. Its objects map to services by
+/// the same labels as any other object.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CustomResource {
+    pub group: String,
+    /// The version within the group (`v1`, `v1alpha1`), as Backstage names it.
+    pub api_version: String,
+    pub plural: String,
+}
+
+impl CustomResource {
+    /// `certificates.cert-manager.io`, as kubectl names a resource of a group.
+    pub fn id(&self) -> String {
+        format!("{}.{}", self.plural, self.group)
+    }
+
+    /// A mistake in it, said with `at` (`customResources[0]`, `clusters[2].customResources[1]`).
+    pub fn check(&self, at: &str) -> Result<(), String> {
+        let dns = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 253
+                && s.split('.').all(|p| {
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                })
+        };
+        if !dns(&self.group) {
+            return Err(format!(
+                "{at}.group: “{}” is not an API group (lowercase DNS name, like cert-manager.io)",
+                self.group
+            ));
+        }
+        let version = !self.api_version.is_empty()
+            && self.api_version.len() <= 63
+            && self
+                .api_version
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !version {
+            return Err(format!(
+                "{at}.apiVersion: “{}” is not a version of the group (like v1 or v1alpha1)",
+                self.api_version
+            ));
+        }
+        if !dns(&self.plural) || self.plural.contains('.') {
+            return Err(format!(
+                "{at}.plural: “{}” is not a resource's plural name (like certificates)",
+                self.plural
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How a cluster is reached, after checking the config.
@@ -79,6 +139,8 @@ pub struct Cluster {
     pub access: Access,
     /// How often resource usage is read from `metrics.k8s.io`.
     pub metrics_every: std::time::Duration,
+    /// The custom resources watched there (the file's top-level ones and its own).
+    pub custom_resources: Vec<CustomResource>,
 }
 
 /// A mistake in one `clusters[i]` entry, naming the key.
@@ -94,6 +156,8 @@ pub enum ClusterConfigError {
     NotHttp(usize, String),
     #[error("clusters[{0}] ({1}): tokenFile, caFile and insecureSkipTLSVerify go with url")]
     UrlOptionsWithoutUrl(usize, String),
+    #[error("{0}")]
+    CustomResource(String),
 }
 
 /// Checks one `clusters[i]` entry; errors name the key.
@@ -142,6 +206,10 @@ pub fn check(
     {
         return Err(ClusterConfigError::UrlOptionsWithoutUrl(i, c.name.clone()));
     }
+    for (j, r) in c.custom_resources.iter().enumerate() {
+        r.check(&format!("clusters[{i}].customResources[{j}]"))
+            .map_err(ClusterConfigError::CustomResource)?;
+    }
     Ok(Cluster {
         name: c.name.clone(),
         title: c.title.clone().unwrap_or_else(|| c.name.clone()),
@@ -152,6 +220,7 @@ pub fn check(
         logs: c.logs.unwrap_or(true),
         access,
         metrics_every: super::usage::POLL_EVERY,
+        custom_resources: c.custom_resources.clone(),
     })
 }
 
@@ -220,6 +289,25 @@ mod tests {
         assert!(e("name: a\nurl: https://x\ninCluster: true\n")
             .contains("one of context, url or inCluster"));
         assert!(e("name: a\ntokenFile: /t\n").contains("go with url"));
+        assert_eq!(
+            e("name: a\ncustomResources:\n  - {group: Cert-Manager.io, apiVersion: v1, plural: certificates}\n"),
+            "clusters[3].customResources[0].group: “Cert-Manager.io” is not an API group (lowercase DNS name, like cert-manager.io)"
+        );
+        assert!(
+            e("name: a\ncustomResources:\n  - {group: x.io, apiVersion: v1, plural: ''}\n")
+                .starts_with("clusters[3].customResources[0].plural")
+        );
+        assert!(e(
+            "name: a\ncustomResources:\n  - {group: x.io, apiVersion: 'v1/beta', plural: xs}\n"
+        )
+        .starts_with("clusters[3].customResources[0].apiVersion"));
+        let ok = check(
+            0,
+            &cfg("name: a\ncustomResources:\n  - {group: cert-manager.io, apiVersion: v1, plural: certificates}\n"),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ok.custom_resources[0].id(), "certificates.cert-manager.io");
         let unknown: Result<ClusterConfig, _> = serde_norway::from_str("name: a\nregoin: x\n");
         assert!(unknown
             .err()

@@ -30,7 +30,15 @@ pub enum Kind {
     Service,
     Ingress,
     PodDisruptionBudget,
+    /// An object of the cluster's `n`th configured custom resource (a relist of one resource
+    /// replaces its objects only); its key's name is `{plural}.{group}/{name}` ([`custom_name`]).
+    Custom(u16),
     Event,
+}
+
+/// The index's name of a custom resource's object: `certificates.cert-manager.io/web-shop-tls`.
+pub fn custom_name(id: &str, name: &str) -> String {
+    format!("{id}/{name}")
 }
 
 impl Kind {
@@ -87,6 +95,7 @@ impl Kind {
             Self::Service => "Service",
             Self::Ingress => "Ingress",
             Self::PodDisruptionBudget => "PodDisruptionBudget",
+            Self::Custom(_) => "CustomResource",
             Self::Event => "Event",
         }
     }

@@ -36,6 +36,9 @@ pub struct ClusterObjects {
     pub pdbs: Vec<Arc<PodDisruptionBudget>>,
     pub rollouts: Vec<Arc<super::rollout::Rollout>>,
     pub scaledobjects: Vec<Arc<super::keda::ScaledObject>>,
+    /// Objects of the configured custom resources, with the resource's id
+    /// (`certificates.cert-manager.io`) and API version (`cert-manager.io/v1`).
+    pub custom: Vec<(&'static str, &'static str, Arc<kube::api::DynamicObject>)>,
     /// The latest usage of its running pods' containers, by (namespace, pod).
     pub usage: HashMap<(String, String), Arc<[ContainerUsage]>>,
     /// The labels of each of `pods`, in the same order (the caches do not keep pods' labels).
@@ -95,6 +98,7 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
             Kind::PodDisruptionBudget => o.pdbs.extend(s.pdbs.get(ns, name)),
             Kind::Rollout => o.rollouts.extend(s.rollouts.get(ns, name)),
             Kind::ScaledObject => o.scaledobjects.extend(s.scaledobjects.get(ns, name)),
+            Kind::Custom(_) => o.custom.extend(custom(s, ns, name)),
         }
     }
     let pods: Vec<ObjKey> = o
@@ -156,6 +160,33 @@ pub fn cached_json(c: &ClusterWatch, service: &str, key: &ObjKey) -> Option<serd
         Kind::PodDisruptionBudget => json(s.pdbs.get(ns, name)),
         Kind::Rollout => json(s.rollouts.get(ns, name)),
         Kind::ScaledObject => json(s.scaledobjects.get(ns, name)),
+        Kind::Custom(_) => {
+            let (id, api_version, o) = custom(s, ns, name)?;
+            let mut v = serde_json::to_value(&*o).ok()?;
+            let m = v.as_object_mut()?;
+            let kind = o
+                .types
+                .as_ref()
+                .map(|t| t.kind.clone())
+                .unwrap_or_else(|| id.to_string());
+            m.insert("apiVersion".into(), api_version.into());
+            m.insert("kind".into(), kind.into());
+            Some(v)
+        }
         Kind::Event => None,
     }
+}
+
+/// A custom resource's object by its index name (`{id}/{name}`, see `index::custom_name`), with
+/// the resource's id and API version.
+fn custom(
+    s: &super::watch::Stores,
+    namespace: &str,
+    key: &str,
+) -> Option<(&'static str, &'static str, Arc<kube::api::DynamicObject>)> {
+    let (id, name) = key.split_once('/')?;
+    let shard = s.custom.iter().find(|c| c.id == id)?;
+    let r = &shard.resource;
+    let api_version = super::watch::custom::interned(&format!("{}/{}", r.group, r.api_version));
+    Some((shard.id, api_version, shard.get(namespace, name)?))
 }

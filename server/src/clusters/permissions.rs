@@ -72,10 +72,13 @@ const WATCHED: &[(&str, &str, &str)] = &[
     ("keda.sh", "scaledobjects", "KEDA autoscaling"),
 ];
 
-/// The rights the features want.
-pub fn wanted() -> Vec<Right> {
+/// The rights the features want; `custom`: the configured custom resources, as (group, plural).
+pub fn wanted(custom: &[(&'static str, &'static str)]) -> Vec<Right> {
     let mut out = Vec::new();
-    for (group, resource, why) in WATCHED {
+    let configured = custom
+        .iter()
+        .map(|(g, p)| (*g, *p, "configured custom resources"));
+    for (group, resource, why) in WATCHED.iter().copied().chain(configured) {
         out.push(right(group, resource, "list", why));
         out.push(right(group, resource, "watch", why));
     }
@@ -198,11 +201,11 @@ async fn answers(client: &Client, rights: Vec<Right>) -> Result<Vec<(Right, bool
 }
 
 /// One check of every right.
-pub async fn check(client: &Client) -> PermissionCheck {
+pub async fn check(client: &Client, custom: &[(&'static str, &'static str)]) -> PermissionCheck {
     let at = crate::time::rfc3339(jiff::Timestamp::now());
     let both = async {
         (
-            answers(client, wanted()).await,
+            answers(client, wanted(custom)).await,
             answers(client, excess()).await,
         )
     };
@@ -225,9 +228,15 @@ pub async fn check(client: &Client) -> PermissionCheck {
 }
 
 /// Checks the rights now and every [`CHECK_EVERY`], until the cluster is dropped.
-pub async fn poll(client: Client, permissions: Arc<Permissions>, cluster: String, every: Duration) {
+pub async fn poll(
+    client: Client,
+    permissions: Arc<Permissions>,
+    cluster: String,
+    custom: Vec<(&'static str, &'static str)>,
+    every: Duration,
+) {
     loop {
-        let check = check(&client).await;
+        let check = check(&client, &custom).await;
         if let Some(e) = &check.error {
             tracing::info!(cluster = %cluster, "permission check: {e}");
         } else if !check.excess.is_empty() {
@@ -245,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_check_names_what_is_missing_by_feature_and_what_is_too_much() {
-        let w = wanted();
+        let w = wanted(&[]);
         let answers: Vec<(Right, bool)> = w
             .iter()
             .map(|r| {
@@ -291,7 +300,7 @@ mod tests {
     fn the_wanted_rights_are_the_deploy_roles_and_nothing_more() {
         // Every kind watched wants list and watch; the deploy roles (server/tests/deploy.rs) grant
         // exactly these.
-        let w = wanted();
+        let w = wanted(&[]);
         assert!(w.iter().all(|r| ["list", "watch", "get"].contains(&r.verb)));
         assert!(excess().iter().all(|r| !w.contains(r)));
         assert_eq!(w.len(), WATCHED.len() * 2 + 2);

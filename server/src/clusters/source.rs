@@ -62,6 +62,7 @@ pub async fn resolve(
         logs: true,
         access,
         metrics_every: super::usage::POLL_EVERY,
+        custom_resources: Vec::new(),
     };
     match source {
         ClusterSource::None => Ok((Vec::new(), None)),

@@ -6,6 +6,7 @@
 
 pub mod argo;
 pub mod autoscaling;
+pub mod conditions;
 pub mod disruption;
 pub mod drift;
 pub mod events;
@@ -141,6 +142,10 @@ pub fn raw_findings(objects: &ClusterObjects, clock: &Clock, t: Thresholds) -> V
     }
     for so in &objects.scaledobjects {
         out.extend(keda::rules(so));
+    }
+    for (id, _, o) in &objects.custom {
+        let kind = crate::clusters::watch::custom::interned(&conditions::kind_of(id, o));
+        out.extend(conditions::rules(kind, o));
     }
     out.extend(events::rules(&objects.events, &out, clock));
     out

@@ -31,16 +31,32 @@ pub fn object(
     headers: &HeaderMap,
     [service, cluster, namespace, kind, object]: [&str; 5],
 ) -> Result<(Kind, serde_json::Value), ApiError> {
-    let kind = Kind::from_path(kind).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "kind “{kind}” is not one a service has: use one of {}",
-            Kind::OWNED.map(Kind::api_name).join(", ")
-        ))
-    })?;
+    let watch = state.fleet.cluster(cluster);
+    // A configured custom resource, by its id (`certificates.cert-manager.io`) or plural.
+    let custom = watch.as_ref().and_then(|w| {
+        w.stores
+            .custom
+            .iter()
+            .find(|c| c.id == kind || c.resource.plural == kind)
+            .map(|c| (c.id, c.n))
+    });
+    let (kind, shown, name) = match (Kind::from_path(kind), custom) {
+        (Some(k), _) => (k, k.api_name().to_string(), object.to_string()),
+        (None, Some((id, n))) => (
+            Kind::Custom(n),
+            id.to_string(),
+            crate::clusters::index::custom_name(id, object),
+        ),
+        (None, None) => {
+            return Err(ApiError::NotFound(format!(
+                "kind “{kind}” is not one a service has: use one of {} (or a custom resource configured for cluster {cluster})",
+                Kind::OWNED.map(Kind::api_name).join(", ")
+            )))
+        }
+    };
     let not_found = || {
         ApiError::NotFound(format!(
-            "no {} {namespace}/{object} of service “{service}” in cluster {cluster}",
-            kind.api_name()
+            "no {shown} {namespace}/{object} of service “{service}” in cluster {cluster}"
         ))
     };
     if ![service, cluster, namespace, object]
@@ -49,11 +65,11 @@ pub fn object(
     {
         return Err(not_found());
     }
-    let watch = state.fleet.cluster(cluster).ok_or_else(not_found)?;
+    let watch = watch.ok_or_else(not_found)?;
     let key = ObjKey {
         kind,
         namespace: namespace.to_string(),
-        name: object.to_string(),
+        name,
     };
     let value =
         crate::clusters::objects::cached_json(&watch, service, &key).ok_or_else(not_found)?;
@@ -66,7 +82,7 @@ pub fn object(
         service = %service,
         cluster = %cluster,
         namespace = %namespace,
-        kind = kind.api_name(),
+        kind = %shown,
         object = %object,
         decision = decision.verdict(),
         "object"
@@ -85,9 +101,13 @@ pub fn yaml(
 ) -> Result<String, ApiError> {
     let body = serde_norway::to_string(value)
         .map_err(|e| ApiError::Internal(format!("the object could not be written as YAML: {e}")))?;
+    // A custom resource's kind is the object's own (`Certificate`).
+    let kind = value
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or(kind.api_name());
     Ok(format!(
-        "# {} {namespace}/{object} in cluster {cluster}, {AS_CACHED}.\n{body}",
-        kind.api_name()
+        "# {kind} {namespace}/{object} in cluster {cluster}, {AS_CACHED}.\n{body}"
     ))
 }
 

@@ -257,7 +257,10 @@ impl Portal for CatalogPortal {
         self.aged(name, |d| {
             let mut p = d.part(part);
             if part == ServicePart::Clusters {
-                p.clusters_html = Some(app::pages::drift::html(&d.drift, &d.clusters));
+                p.clusters_html = Some(
+                    app::pages::custom_resources::html(&d.summary.name, &d.custom_resources)
+                        + &app::pages::drift::html(&d.drift, &d.clusters),
+                );
             }
             p
         })

@@ -21,10 +21,22 @@ pub fn fill(d: &mut ServiceDetail, fleet: &Fleet, t: Thresholds, clock: &Clock) 
         d.autoscalers.extend(hpas);
         d.fixed_replicas.extend(fixed);
         d.rollouts.extend(rollouts::rollouts(&o));
+        d.custom_resources
+            .extend(o.custom.iter().map(|(id, api_version, obj)| {
+                crate::health::conditions::view(&o.cluster, api_version.to_string(), id, obj)
+            }));
         found.push(o);
     }
     d.clusters
         .sort_by(|a, b| (&a.region, &a.cluster).cmp(&(&b.region, &b.cluster)));
+    d.custom_resources.sort_by(|a, b| {
+        (&a.cluster, &a.kind, &a.namespace, &a.name).cmp(&(
+            &b.cluster,
+            &b.kind,
+            &b.namespace,
+            &b.name,
+        ))
+    });
     d.autoscalers.sort_by(|a, b| {
         (&a.region, &a.cluster, &a.namespace, &a.name).cmp(&(
             &b.region,

@@ -10,6 +10,7 @@
 //! - [`supervise`]: the watch loops and their supervisor.
 
 pub mod client;
+pub mod custom;
 pub mod kinds;
 pub mod status;
 pub mod stores;
@@ -130,6 +131,12 @@ impl ClusterWatch {
             scaledobjects: kind_task(&ctx, "scaledobjects", all(), t),
             events: kind_task(&ctx, "events", all().fields("type=Warning"), t),
             nodes: kind_task(&ctx, "nodes", all(), t),
+            custom: cluster
+                .custom_resources
+                .iter()
+                .zip(0..)
+                .map(|(r, n)| custom::task(&ctx, n, r, t))
+                .collect(),
         };
         // Resource usage: one poller, supervised like the watches.
         let usage = Arc::new(Usage::default());
@@ -161,6 +168,11 @@ impl ClusterWatch {
         {
             let (client, permissions, name) =
                 (client.clone(), permissions.clone(), cluster.name.clone());
+            let custom: Vec<(&'static str, &'static str)> = cluster
+                .custom_resources
+                .iter()
+                .map(|r| (custom::interned(&r.group), custom::interned(&r.plural)))
+                .collect();
             tasks.push(supervise::Task {
                 kind: "permissions",
                 start: Box::new(move || {
@@ -168,6 +180,7 @@ impl ClusterWatch {
                         client.clone(),
                         permissions.clone(),
                         name.clone(),
+                        custom.clone(),
                         crate::clusters::permissions::CHECK_EVERY,
                     ))
                 }),

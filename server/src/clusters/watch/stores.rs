@@ -11,15 +11,25 @@ use k8s_openapi::api::core::v1::{Event, Namespace, Node, Service};
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::runtime::reflector::{ObjectRef, Store};
+use kube::Resource;
 use std::collections::BTreeMap;
+use std::hash::Hash;
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// The caches of one kind: one reflector store for the whole cluster, or one per readable namespace.
-pub struct Shards<K: Watched> {
+/// Typed kinds and configured custom resources (`DynamicObject`s, whose type is known at run time)
+/// alike.
+pub struct Shards<K: Resource + 'static>
+where
+    K::DynamicType: Eq + Hash,
+{
     inner: Arc<RwLock<BTreeMap<Scope, Store<K>>>>,
 }
 
-impl<K: Watched> Clone for Shards<K> {
+impl<K: Resource + 'static> Clone for Shards<K>
+where
+    K::DynamicType: Eq + Hash,
+{
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
@@ -27,7 +37,10 @@ impl<K: Watched> Clone for Shards<K> {
     }
 }
 
-impl<K: Watched> Default for Shards<K> {
+impl<K: Resource + 'static> Default for Shards<K>
+where
+    K::DynamicType: Eq + Hash,
+{
     fn default() -> Self {
         Self {
             inner: Arc::default(),
@@ -35,7 +48,10 @@ impl<K: Watched> Default for Shards<K> {
     }
 }
 
-impl<K: Watched> Shards<K> {
+impl<K: Resource + Clone + 'static> Shards<K>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<Scope, Store<K>>> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -59,9 +75,9 @@ impl<K: Watched> Shards<K> {
         self.read().values().flat_map(|s| s.state()).collect()
     }
 
-    /// One object by namespace and name.
-    pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
-        let key = ObjectRef::new(name).within(namespace);
+    /// One object by namespace and name, of the kind `dyntype` says.
+    pub fn get_with(&self, namespace: &str, name: &str, dyntype: K::DynamicType) -> Option<Arc<K>> {
+        let key = ObjectRef::new_with(name, dyntype).within(namespace);
         let shards = self.read();
         shards.get(&None).and_then(|s| s.get(&key)).or_else(|| {
             shards
@@ -78,6 +94,13 @@ impl<K: Watched> Shards<K> {
     /// True when nothing is cached.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl<K: Watched> Shards<K> {
+    /// One object by namespace and name.
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
+        self.get_with(namespace, name, ())
     }
 }
 
@@ -100,6 +123,8 @@ pub struct Stores {
     pub events: Shards<Event>,
     pub namespaces: Shards<Namespace>,
     pub nodes: Shards<Node>,
+    /// The configured custom resources' objects, one cache each.
+    pub custom: Vec<super::custom::CustomShards>,
 }
 
 impl Stores {
@@ -124,6 +149,7 @@ impl Stores {
             ("nodes", self.nodes.len()),
         ]
         .into_iter()
+        .chain(self.custom.iter().map(|c| (c.id, c.len())))
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }

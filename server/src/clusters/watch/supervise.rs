@@ -3,7 +3,7 @@
 //! that ends or panics turns its cluster stale at once and is started again with backoff.
 
 use super::super::history::ReplicaHistory;
-use super::super::index::{ClusterIndex, Fact, ObjKey};
+use super::super::index::{ClusterIndex, Fact, Kind, ObjKey};
 use super::kinds::Watched;
 use super::status::{classify, Scope, Summary, Trouble, WatchStatus};
 use super::stores::Shards;
@@ -248,7 +248,8 @@ async fn watch_kind<K: Watched>(
     shards.insert(None, reader);
     let api: Api<K> = Api::all(ctx.client.clone());
     let fallback = K::NAMESPACED;
-    run_watch(&ctx, kind, None, api, config.clone(), writer, fallback).await;
+    let learn = Learn::<K>::of(kind);
+    run_watch(&ctx, None, api, config.clone(), writer, fallback, &learn).await;
     // Only reached when a namespaced kind may not be listed cluster-wide.
     shards.remove(&None);
     if let Some(k) = K::KIND {
@@ -314,7 +315,7 @@ async fn per_namespace<K: Watched>(
             let api = K::api_in(ctx.client.clone(), ns);
             let (c, cfg) = (ctx.clone(), config.clone());
             let h = set.spawn(async move {
-                run_watch(&c, kind, scope, api, cfg, writer, false).await;
+                run_watch(&c, scope, api, cfg, writer, false, &Learn::<K>::of(kind)).await;
             });
             names.insert(h.id(), ns.clone());
             running.insert(ns.clone(), h);
@@ -371,9 +372,36 @@ async fn per_namespace<K: Watched>(
     }
 }
 
+/// What a watch loop learns from the objects of one kind: the index's kind and view of each
+/// object, whether the kind may be missing (a CRD's), and the replica count to keep a history of.
+/// Built from [`Watched`] for the typed kinds, by hand for configured custom resources.
+pub(super) struct Learn<K> {
+    /// The kind's name in the cluster's status (`pods`, `certificates.cert-manager.io`).
+    pub label: &'static str,
+    pub kind: Option<Kind>,
+    pub optional: bool,
+    pub fact: FactOf<K>,
+    pub sample: fn(&K) -> Option<i32>,
+}
+
+/// What the index learns of one object.
+pub(super) type FactOf<K> = Box<dyn Fn(&K) -> Option<(ObjKey, Fact)> + Send + Sync>;
+
+impl<K: Watched> Learn<K> {
+    fn of(label: &'static str) -> Self {
+        Self {
+            label,
+            kind: K::KIND,
+            optional: K::OPTIONAL,
+            fact: Box::new(K::fact),
+            sample: K::replicas_sample,
+        }
+    }
+}
+
 /// Records an autoscaler's replica count in the cluster's history.
-fn sample<K: Watched>(ctx: &Ctx, o: &K, now: jiff::Timestamp) {
-    if let Some(r) = o.replicas_sample() {
+fn sample<K: kube::Resource>(ctx: &Ctx, learn: &Learn<K>, o: &K, now: jiff::Timestamp) {
+    if let Some(r) = (learn.sample)(o) {
         let m = o.meta();
         ctx.history.record(
             m.namespace.as_deref().unwrap_or_default(),
@@ -391,15 +419,26 @@ fn reader_synced(status: &WatchStatus, kind: &'static str, scope: &Scope) -> boo
 
 /// Runs one reflector until the task is dropped, recreating the watcher after errors. Returns only
 /// when `stop_if_forbidden` and the apiserver refuses the list before it ever synced.
-async fn run_watch<K: Watched>(
+pub(super) async fn run_watch<K>(
     ctx: &Ctx,
-    kind: &'static str,
     scope: Scope,
     api: Api<K>,
     config: watcher::Config,
     mut writer: reflector::store::Writer<K>,
     stop_if_forbidden: bool,
-) {
+    learn: &Learn<K>,
+) where
+    K: kube::Resource
+        + Trim
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let kind = learn.label;
     let status = &ctx.status;
     let changed = |did: bool| {
         if did {
@@ -421,9 +460,9 @@ async fn run_watch<K: Watched>(
                     // The index reads the whole object (labels included); the cache keeps it
                     // trimmed.
                     let fact = match &event {
-                        watcher::Event::Apply(o) => o.fact(),
+                        watcher::Event::Apply(o) => (learn.fact)(o),
                         watcher::Event::InitApply(o) => {
-                            relisted.extend(o.fact());
+                            relisted.extend((learn.fact)(o));
                             None
                         }
                         watcher::Event::Init => {
@@ -438,7 +477,7 @@ async fn run_watch<K: Watched>(
                     match &event {
                         watcher::Event::InitDone => {
                             backoff = MIN_BACKOFF;
-                            if let Some(k) = K::KIND {
+                            if let Some(k) = learn.kind {
                                 ctx.index.replace(
                                     k,
                                     scope.as_deref(),
@@ -460,9 +499,9 @@ async fn run_watch<K: Watched>(
                                 }
                             });
                         }
-                        watcher::Event::InitApply(o) => sample(ctx, o, now),
+                        watcher::Event::InitApply(o) => sample(ctx, learn, o, now),
                         watcher::Event::Apply(o) => {
-                            sample(ctx, o, now);
+                            sample(ctx, learn, o, now);
                             if let Some((key, fact)) = fact {
                                 ctx.index.apply(key, fact);
                             }
@@ -474,14 +513,14 @@ async fn run_watch<K: Watched>(
                             });
                         }
                         watcher::Event::Delete(o) => {
-                            if o.replicas_sample().is_some() {
+                            if (learn.sample)(o).is_some() {
                                 let m = o.meta();
                                 ctx.history.remove(
                                     m.namespace.as_deref().unwrap_or_default(),
                                     m.name.as_deref().unwrap_or_default(),
                                 );
                             }
-                            if let Some((key, _)) = o.fact() {
+                            if let Some((key, _)) = (learn.fact)(o) {
                                 ctx.index.delete(&key);
                             }
                             status.update(kind, &scope, |k| {
@@ -501,7 +540,7 @@ async fn run_watch<K: Watched>(
                     backoff = Duration::ZERO;
                     break;
                 }
-                Err(e) if K::OPTIONAL && super::status::not_installed(&e) => {
+                Err(e) if learn.optional && super::status::not_installed(&e) => {
                     // The cluster does not serve the kind (its CRD is not installed): nothing to
                     // watch, nothing wrong. Look again later, quietly.
                     changed(status.update(kind, &scope, |k| {

@@ -16,7 +16,7 @@ pub trait Trim {
     fn trim(&mut self);
 }
 
-fn trim_meta<K: Resource>(o: &mut K) {
+pub(super) fn trim_meta<K: Resource>(o: &mut K) {
     let meta = o.meta_mut();
     meta.managed_fields = None;
     if let Some(a) = meta.annotations.as_mut() {
