@@ -325,21 +325,27 @@ test.describe("pod page (demo fleet)", () => {
   test("a KEDA-scaled worker: one gauge per cluster with its triggers; the failing scaler and fallback are findings", async ({ page }) => {
     await page.goto(`${DEMO_URL}/services/refunds-worker/autoscaling`);
     await hydrated(page);
-    const us = page.locator('[data-testid="autoscaler"][data-cluster="prod-us-1"]');
-    await expect(us).toHaveAttribute("data-name", "refunds-worker");
+    const us = page.locator('[data-testid="autoscaler"][data-cluster="prod-us-1"][data-name="refunds-worker"]');
+    await expect(us).toBeVisible();
     await expect(page.locator('[data-testid="autoscaler"][data-name^="keda-hpa"]')).toHaveCount(0);
     await expect(us.locator('[data-testid="metric"][data-name="rabbitmq refunds"]')).toBeVisible();
     await expect(us.getByTestId("conditions")).toContainText("Fallback");
     await expect(us).toContainText("fallback to 6 replicas after 3 failures");
     // Fallback on is trouble (red); off elsewhere is not.
     await expect(us.getByTestId("conditions").locator("span", { hasText: "Fallback True" })).toHaveClass(/text-rose-700/);
-    const eu = page.locator('[data-testid="autoscaler"][data-cluster="prod-eu-1"]');
+    const eu = page.locator('[data-testid="autoscaler"][data-cluster="prod-eu-1"][data-name="refunds-worker"]');
     await expect(eu.getByTestId("conditions").locator("span", { hasText: "Fallback False" })).not.toHaveClass(/text-rose-700/);
+    // Its ScaledJob: one gauge of Jobs (idle), its trigger, paused in prod-eu-1.
+    const job = page.locator('[data-testid="autoscaler"][data-cluster="prod-us-1"][data-name="refunds-worker-reconciler"]');
+    await expect(job).toContainText("KEDA ScaledJob: one Job per 5 events, at most 20 at once");
+    await expect(job.locator('[data-testid="metric"][data-name="rabbitmq refund-reconciliations"]')).toBeVisible();
+    await expect(page.locator('[data-testid="autoscaler"][data-cluster="prod-eu-1"][data-name="refunds-worker-reconciler"]')).toContainText("paused where it is");
     await screenshot(page, "keda-autoscaling");
     await expectAccessible(page);
     await page.getByTestId("tab-errors").click();
     await expect(page.locator('[data-testid="finding"][data-rule="keda-scaler-failing"]')).toContainText("12 failures in a row");
     await expect(page.locator('[data-testid="finding"][data-rule="keda-fallback-active"]')).toContainText("fallback of 6 replicas");
+    await expect(page.locator('[data-testid="finding"][data-rule="keda-paused"]')).toContainText("ScaledJob refunds-worker-reconciler is paused where it is");
   });
 
   test("usage bars show on checkout-api's pods, on the pod page, and /clusters says where metrics are live", async ({ page }) => {

@@ -33,6 +33,9 @@ pub const ROLLOUT: (&str, &str, &str) = ("payments-gateway", "prod-eu-1", "prod-
 /// The KEDA-scaled worker, and the cluster where one of its scalers fails and its fallback is on.
 pub const KEDA: (&str, &str) = ("refunds-worker", "prod-us-1");
 
+/// The cluster where the KEDA-scaled worker's ScaledJob is paused (by annotation).
+pub const KEDA_JOB_PAUSED: &str = "prod-eu-1";
+
 /// The cluster where the portal's (reader) identity was granted more than it needs: it may also
 /// read Secrets, which its cluster page warns about.
 pub const OVERPRIVILEGED: &str = "prod-us-2";
@@ -514,6 +517,41 @@ fn keda_crd() -> Value {
                 "subresources": {"status": {}}}]}})
 }
 
+/// KEDA's ScaledJob CustomResourceDefinition (cut like [`keda_crd`]).
+fn scaledjobs_crd() -> Value {
+    json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "scaledjobs.keda.sh", "labels": {"app.kubernetes.io/name": "keda", "app.kubernetes.io/part-of": "keda-operator"}},
+        "spec": {"group": "keda.sh", "scope": "Namespaced",
+            "names": {"kind": "ScaledJob", "listKind": "ScaledJobList", "plural": "scaledjobs", "singular": "scaledjob", "shortNames": ["sj"]},
+            "versions": [{"name": "v1alpha1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+                "subresources": {"status": {}}}]}})
+}
+
+/// The KEDA-scaled worker's batch side: a ScaledJob that starts one reconciliation Job per 5
+/// messages of its queue (at most 20 at once), idle now; paused by annotation in [`KEDA_JOB_PAUSED`].
+fn scaledjob(w: &Workload, cluster: &str) -> Value {
+    let name = format!("{}-reconciler", w.name);
+    let mut annotations = json!({});
+    if cluster == KEDA_JOB_PAUSED {
+        annotations["autoscaling.keda.sh/paused"] = json!("true");
+    }
+    let mut template = pod_template(w, cluster, None);
+    template["spec"]["restartPolicy"] = json!("Never");
+    template["spec"]["containers"][0]
+        .as_object_mut()
+        .map(|c| c.remove("readinessProbe"));
+    json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledJob",
+        "metadata": {"name": name, "namespace": w.namespace, "labels": labels(w), "annotations": annotations},
+        "spec": {"jobTargetRef": {"parallelism": 1, "completions": 1, "backoffLimit": 2, "template": template},
+            "pollingInterval": 30, "minReplicaCount": 0, "maxReplicaCount": 20, "scalingStrategy": {"strategy": "accurate"},
+            "triggers": [{"type": "rabbitmq", "metadata": {"protocol": "amqp", "queueName": "refund-reconciliations", "mode": "QueueLength", "value": "5"}, "authenticationRef": {"name": "rabbitmq-auth"}}]},
+        "status": {"conditions": [
+            {"type": "Ready", "status": "True", "reason": "ScaledJobReady", "message": "ScaledJob is defined correctly and is ready to scaling"},
+            {"type": "Active", "status": "False", "reason": "ScalerNotActive", "message": "Scaling is not performed because triggers are not active"},
+            {"type": "Paused", "status": if cluster == KEDA_JOB_PAUSED { "True" } else { "False" }}]}})
+}
+
 /// A ScaledObject on two triggers (a RabbitMQ queue's length and a Prometheus query) with the
 /// status KEDA would write, and the HPA KEDA makes for it (External metrics, owned by it). In
 /// [`KEDA`]'s cluster the Prometheus scaler fails and the fallback holds the worker at 6.
@@ -708,8 +746,10 @@ fn objects_for(cluster: &str, region: &str) -> Vec<Value> {
                 .any(|o| o["metadata"]["name"] == "scaledobjects.keda.sh")
             {
                 out.push(keda_crd());
+                out.push(scaledjobs_crd());
             }
             out.extend(keda_objects(w, cluster));
+            out.push(scaledjob(w, cluster));
         }
         if let Some((min, max, cpu)) = w.hpa {
             let mut annotations = json!({});

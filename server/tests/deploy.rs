@@ -63,6 +63,7 @@ fn watched() -> BTreeSet<(String, String)> {
         ("policy", "poddisruptionbudgets"),
         ("argoproj.io", "rollouts"),
         ("keda.sh", "scaledobjects"),
+        ("keda.sh", "scaledjobs"),
         ("metrics.k8s.io", "pods"),
     ]
     .into_iter()

@@ -22,20 +22,54 @@ async fn a_keda_scaled_worker_is_one_gauge_with_its_triggers_and_its_failing_sca
     let portal = Portal::start(&["--kubeconfig", &path]).await;
     let url = format!("/api/v1/services/{service}");
 
-    let d: ServiceDetail = until("the KEDA gauges with their HPA's figures", || async {
-        let d: ServiceDetail = portal.json(&url).await;
-        let all_read = d.autoscalers.len() == 4
-            && d.autoscalers
+    let (d, jobs) = until("the KEDA gauges with their HPA's figures", || async {
+        let mut d: ServiceDetail = portal.json(&url).await;
+        let (objects, jobs): (Vec<AutoscalerView>, Vec<AutoscalerView>) = d
+            .autoscalers
+            .iter()
+            .cloned()
+            .partition(|a| a.name == service);
+        let all_read = objects.len() == 4
+            && jobs.len() == 4
+            && objects
                 .iter()
                 .all(|a| a.metrics.iter().all(|m| m.current.is_some()) && a.current > 0);
-        (all_read && rule_clusters(&d, "keda-scaler-failing") == [failing_in]).then_some(d)
+        d.autoscalers = objects;
+        (all_read && rule_clusters(&d, "keda-scaler-failing") == [failing_in]).then_some((d, jobs))
     })
     .await;
-    // One gauge per cluster, named after the ScaledObject; the generated HPA is part of it.
+    // One gauge per cluster and ScaledObject; the generated HPA is part of it (never its own).
     assert!(
-        d.autoscalers.iter().all(|a| a.name == service),
+        !d.autoscalers.iter().any(|a| a.name.starts_with("keda-hpa")),
         "{:?}",
         d.autoscalers
+    );
+    // One gauge per cluster and ScaledJob: its Jobs between 0 and 20 (none running), its trigger.
+    let job = jobs
+        .iter()
+        .find(|a| a.cluster == failing_in)
+        .unwrap_or_else(|| panic!("no ScaledJob gauge"));
+    assert_eq!(job.name, format!("{service}-reconciler"));
+    assert_eq!(
+        (job.target.as_str(), job.min, job.max, job.current),
+        ("Job template", 0, 20, 0)
+    );
+    assert_eq!(job.status, app::model::ScaleStatus::AtMin);
+    assert_eq!(job.metrics[0].name, "rabbitmq refund-reconciliations");
+    assert_eq!(job.metrics[0].target, 5.0);
+    assert!(job
+        .behavior
+        .as_deref()
+        .is_some_and(|b| b.starts_with("KEDA ScaledJob: one Job per 5 events, at most 20 at once; polls every 30 s; accurate scaling strategy")));
+    let paused = jobs
+        .iter()
+        .find(|a| a.cluster == kubesim::demo::KEDA_JOB_PAUSED)
+        .and_then(|a| a.behavior.clone())
+        .unwrap_or_default();
+    assert!(paused.contains("paused where it is"), "{paused}");
+    assert_eq!(
+        rule_clusters(&d, "keda-paused"),
+        [kubesim::demo::KEDA_JOB_PAUSED]
     );
     let g = gauge(&d, failing_in).unwrap_or_else(|| panic!("no gauge in {failing_in}"));
     assert_eq!(g.target, format!("Deployment/{service}"));

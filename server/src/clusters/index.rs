@@ -27,6 +27,8 @@ pub enum Kind {
     HorizontalPodAutoscaler,
     /// A KEDA ScaledObject (where its CRD is installed): scales its target through an HPA.
     ScaledObject,
+    /// A KEDA ScaledJob (where its CRD is installed): runs Jobs (owned by it) from events.
+    ScaledJob,
     Service,
     Ingress,
     PodDisruptionBudget,
@@ -55,6 +57,7 @@ impl Kind {
             "Pod" => Self::Pod,
             "HorizontalPodAutoscaler" => Self::HorizontalPodAutoscaler,
             "ScaledObject" => Self::ScaledObject,
+            "ScaledJob" => Self::ScaledJob,
             "Service" => Self::Service,
             "Ingress" => Self::Ingress,
             "PodDisruptionBudget" => Self::PodDisruptionBudget,
@@ -63,7 +66,7 @@ impl Kind {
     }
 
     /// Every kind a service owns, as the API names it (events are about objects, not owned).
-    pub const OWNED: [Kind; 13] = [
+    pub const OWNED: [Kind; 14] = [
         Self::Deployment,
         Self::StatefulSet,
         Self::DaemonSet,
@@ -74,6 +77,7 @@ impl Kind {
         Self::Pod,
         Self::HorizontalPodAutoscaler,
         Self::ScaledObject,
+        Self::ScaledJob,
         Self::Service,
         Self::Ingress,
         Self::PodDisruptionBudget,
@@ -92,6 +96,7 @@ impl Kind {
             Self::Pod => "Pod",
             Self::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
             Self::ScaledObject => "ScaledObject",
+            Self::ScaledJob => "ScaledJob",
             Self::Service => "Service",
             Self::Ingress => "Ingress",
             Self::PodDisruptionBudget => "PodDisruptionBudget",
@@ -120,6 +125,7 @@ impl Kind {
                 | Self::StatefulSet
                 | Self::DaemonSet
                 | Self::Rollout
+                | Self::ScaledJob
                 | Self::CronJob
                 | Self::ReplicaSet
                 | Self::Job

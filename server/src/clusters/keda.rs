@@ -1,6 +1,8 @@
-//! KEDA's `ScaledObject` (`keda.sh/v1alpha1`), as much of it as the portal reads, typed so it is
-//! watched like the built-in kinds where its CustomResourceDefinition is installed. A ScaledObject
-//! owns an HPA (`keda-hpa-<name>`, or `status.hpaName`) whose External metrics are its triggers.
+//! KEDA's `ScaledObject` and `ScaledJob` (`keda.sh/v1alpha1`), as much of them as the portal
+//! reads, typed so they are watched like the built-in kinds where their CustomResourceDefinitions
+//! are installed. A ScaledObject owns an HPA (`keda-hpa-<name>`, or `status.hpaName`) whose
+//! External metrics are its triggers; a ScaledJob runs Jobs from its template (owned by it), as
+//! many as its triggers ask for, up to its maximum.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,101 @@ pub struct ScaledObjectSpec {
     pub max_replica_count: Option<i32>,
     pub fallback: Option<Fallback>,
     pub triggers: Vec<Trigger>,
+}
+
+/// A KEDA ScaledJob: Jobs started by events (one per queue message, up to a maximum).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScaledJob {
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ScaledJobSpec,
+    #[serde(default)]
+    pub status: ScaledJobStatus,
+}
+
+namespaced_kind!(ScaledJob, "keda.sh", "v1alpha1", "ScaledJob", "scaledjobs");
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScaledJobSpec {
+    /// The Jobs' spec (its pod template is trimmed like any other).
+    pub job_target_ref: Option<k8s_openapi::api::batch::v1::JobSpec>,
+    pub polling_interval: Option<i32>,
+    pub min_replica_count: Option<i32>,
+    pub max_replica_count: Option<i32>,
+    pub scaling_strategy: Option<ScalingStrategy>,
+    pub triggers: Vec<Trigger>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScalingStrategy {
+    /// `default`, `custom` or `accurate`.
+    pub strategy: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ScaledJobStatus {
+    pub conditions: Vec<Condition>,
+    pub last_active_time: Option<String>,
+}
+
+impl ScaledJob {
+    /// Whether a condition is `True`.
+    pub fn condition(&self, kind: &str) -> bool {
+        is_true(&self.status.conditions, kind)
+    }
+
+    /// Paused by annotation.
+    pub fn paused(&self) -> Option<String> {
+        paused(&self.metadata, &self.status.conditions)
+    }
+}
+
+fn is_true(conditions: &[Condition], kind: &str) -> bool {
+    conditions
+        .iter()
+        .any(|c| c.type_ == kind && c.status == "True")
+}
+
+/// Paused by annotation, at a replica count or where it is, or as its `Paused` condition says.
+fn paused(meta: &ObjectMeta, conditions: &[Condition]) -> Option<String> {
+    let a = meta.annotations.as_ref();
+    if let Some(n) = a.and_then(|a| a.get(PAUSED_REPLICAS)) {
+        return Some(format!("paused at {n} replicas ({PAUSED_REPLICAS})"));
+    }
+    if a.and_then(|a| a.get(PAUSED)).is_some_and(|v| v == "true") {
+        return Some(format!("paused where it is ({PAUSED})"));
+    }
+    is_true(conditions, "Paused").then(|| "paused".into())
+}
+
+impl Trigger {
+    /// The trigger in words: its type and name, else what it reads (`rabbitmq orders`).
+    pub fn words(&self) -> String {
+        let detail = ["queueName", "topic", "stream", "metricName", "query"]
+            .iter()
+            .find_map(|k| self.metadata.get(*k)?.as_str().map(str::to_string));
+        match (self.name.as_deref(), detail) {
+            (Some(n), _) => format!("{} {n}", self.type_),
+            (None, Some(d)) => format!("{} {}", self.type_, app::model::clip(d)),
+            (None, None) => self.type_.clone(),
+        }
+    }
+
+    /// The value it scales towards (`value`, `queueLength`, `threshold`…), when a number.
+    pub fn target(&self) -> Option<f64> {
+        [
+            "value",
+            "queueLength",
+            "threshold",
+            "lagThreshold",
+            "targetValue",
+        ]
+        .iter()
+        .find_map(|k| self.metadata.get(*k)?.as_str()?.parse::<f64>().ok())
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -117,22 +214,12 @@ impl ScaledObject {
 
     /// Whether a condition is `True`.
     pub fn condition(&self, kind: &str) -> bool {
-        self.status
-            .conditions
-            .iter()
-            .any(|c| c.type_ == kind && c.status == "True")
+        is_true(&self.status.conditions, kind)
     }
 
     /// Paused by annotation, at a replica count or where it is.
     pub fn paused(&self) -> Option<String> {
-        let a = self.metadata.annotations.as_ref();
-        if let Some(n) = a.and_then(|a| a.get(PAUSED_REPLICAS)) {
-            return Some(format!("paused at {n} replicas ({PAUSED_REPLICAS})"));
-        }
-        if a.and_then(|a| a.get(PAUSED)).is_some_and(|v| v == "true") {
-            return Some(format!("paused where it is ({PAUSED})"));
-        }
-        self.condition("Paused").then(|| "paused".into())
+        paused(&self.metadata, &self.status.conditions)
     }
 
     /// A trigger's words for one External metric name of its HPA (`s0-rabbitmq-orders` →
@@ -143,16 +230,7 @@ impl ScaledObject {
             .and_then(|m| m.split('-').next())
             .and_then(|i| i.parse::<usize>().ok());
         match index.and_then(|i| self.spec.triggers.get(i)) {
-            Some(t) => {
-                let detail = ["queueName", "topic", "stream", "metricName", "query"]
-                    .iter()
-                    .find_map(|k| t.metadata.get(*k)?.as_str().map(str::to_string));
-                match (t.name.as_deref(), detail) {
-                    (Some(n), _) => format!("{} {n}", t.type_),
-                    (None, Some(d)) => format!("{} {}", t.type_, app::model::clip(d)),
-                    (None, None) => t.type_.clone(),
-                }
-            }
+            Some(t) => t.words(),
             None => metric.to_string(),
         }
     }

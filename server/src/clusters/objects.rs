@@ -36,6 +36,7 @@ pub struct ClusterObjects {
     pub pdbs: Vec<Arc<PodDisruptionBudget>>,
     pub rollouts: Vec<Arc<super::rollout::Rollout>>,
     pub scaledobjects: Vec<Arc<super::keda::ScaledObject>>,
+    pub scaledjobs: Vec<Arc<super::keda::ScaledJob>>,
     /// Objects of the configured custom resources, with the resource's id
     /// (`certificates.cert-manager.io`) and API version (`cert-manager.io/v1`).
     pub custom: Vec<(&'static str, &'static str, Arc<kube::api::DynamicObject>)>,
@@ -98,6 +99,7 @@ pub fn of(c: &ClusterWatch, service: &str) -> Option<ClusterObjects> {
             Kind::PodDisruptionBudget => o.pdbs.extend(s.pdbs.get(ns, name)),
             Kind::Rollout => o.rollouts.extend(s.rollouts.get(ns, name)),
             Kind::ScaledObject => o.scaledobjects.extend(s.scaledobjects.get(ns, name)),
+            Kind::ScaledJob => o.scaledjobs.extend(s.scaledjobs.get(ns, name)),
             Kind::Custom(_) => o.custom.extend(custom(s, ns, name)),
         }
     }
@@ -160,6 +162,7 @@ pub fn cached_json(c: &ClusterWatch, service: &str, key: &ObjKey) -> Option<serd
         Kind::PodDisruptionBudget => json(s.pdbs.get(ns, name)),
         Kind::Rollout => json(s.rollouts.get(ns, name)),
         Kind::ScaledObject => json(s.scaledobjects.get(ns, name)),
+        Kind::ScaledJob => json(s.scaledjobs.get(ns, name)),
         Kind::Custom(_) => {
             let (id, api_version, o) = custom(s, ns, name)?;
             let mut v = serde_json::to_value(&*o).ok()?;

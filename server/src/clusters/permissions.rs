@@ -70,6 +70,7 @@ const WATCHED: &[(&str, &str, &str)] = &[
     ("policy", "poddisruptionbudgets", "PodDisruptionBudgets"),
     ("argoproj.io", "rollouts", "Argo Rollouts"),
     ("keda.sh", "scaledobjects", "KEDA autoscaling"),
+    ("keda.sh", "scaledjobs", "KEDA autoscaling"),
 ];
 
 /// The rights the features want; `custom`: the configured custom resources, as (group, plural).

@@ -1,8 +1,9 @@
 //! KEDA: the rules `keda-scaler-failing`, `keda-fallback-active` and `keda-paused`, pure functions
-//! of the ScaledObject. (Its generated HPA is an HPA: `hpa-at-max` and `hpa-near-max` apply to it.)
+//! of the ScaledObject or ScaledJob. (A ScaledObject's generated HPA is an HPA: `hpa-at-max` and
+//! `hpa-near-max` apply to it.)
 
 use super::Raw;
-use crate::clusters::keda::ScaledObject;
+use crate::clusters::keda::{ScaledJob, ScaledObject};
 use app::model::Severity;
 
 const DOCS: &str = "https://keda.sh/docs/latest/reference/scaledobject-spec/";
@@ -68,6 +69,42 @@ pub fn rules(so: &ScaledObject) -> Vec<Raw> {
     out
 }
 
+/// Every rule over one ScaledJob: its triggers cannot be read (`Ready` False: KEDA says why), or
+/// it is paused.
+pub fn scaledjob(sj: &ScaledJob) -> Vec<Raw> {
+    let name = sj.metadata.name.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    if let Some(c) = sj
+        .status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready" && c.status == "False")
+    {
+        let why = [c.reason.clone(), c.message.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(": ");
+        out.push(Raw {
+            message: format!("ScaledJob {name} is not ready: it starts no Jobs"),
+            cause: if why.is_empty() { "KEDA marked it not Ready without a reason.".into() } else { why },
+            fix: "Check that each trigger's source answers from the cluster and that its TriggerAuthentication is right; KEDA's operator logs name the error.".into(),
+            docs: Some("https://keda.sh/docs/latest/reference/scaledjob-spec/"),
+            ..Raw::new("keda-scaler-failing", Severity::Error, "ScaledJob", &sj.metadata)
+        });
+    }
+    if let Some(paused) = sj.paused() {
+        out.push(Raw {
+            message: format!("ScaledJob {name} is {paused}"),
+            cause: "Job scaling was paused on purpose (an annotation): no Jobs start for new events until someone removes it.".into(),
+            fix: "Remove the pause annotation when the maintenance is over.".into(),
+            docs: Some("https://keda.sh/docs/latest/concepts/scaling-jobs/"),
+            ..Raw::new("keda-paused", Severity::Info, "ScaledJob", &sj.metadata)
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +154,36 @@ mod tests {
             serde_json::json!({}),
         );
         assert_eq!(fired(&paused), ["keda-paused"]);
+    }
+
+    #[test]
+    fn a_scaledjob_not_ready_or_paused_is_found() {
+        let sj = |annotations: serde_json::Value, conditions: serde_json::Value| -> ScaledJob {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "renderer", "namespace": "shop", "annotations": annotations},
+                "spec": {"maxReplicaCount": 20, "triggers": [{"type": "rabbitmq", "metadata": {"queueName": "jobs", "value": "5"}}]},
+                "status": {"conditions": conditions}
+            }))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let ready = serde_json::json!([{"type": "Ready", "status": "True"}]);
+        assert!(scaledjob(&sj(serde_json::json!({}), ready.clone())).is_empty());
+        let broken = scaledjob(&sj(
+            serde_json::json!({}),
+            serde_json::json!([{"type": "Ready", "status": "False", "reason": "ScaledJobCheckFailed", "message": "error parsing rabbitmq metadata"}]),
+        ));
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].rule, "keda-scaler-failing");
+        assert_eq!(broken[0].kind, "ScaledJob");
+        assert_eq!(
+            broken[0].cause,
+            "ScaledJobCheckFailed: error parsing rabbitmq metadata"
+        );
+        let paused = scaledjob(&sj(
+            serde_json::json!({"autoscaling.keda.sh/paused": "true"}),
+            ready,
+        ));
+        assert_eq!(paused.len(), 1);
+        assert_eq!(paused[0].rule, "keda-paused");
     }
 }

@@ -143,6 +143,9 @@ pub fn raw_findings(objects: &ClusterObjects, clock: &Clock, t: Thresholds) -> V
     for so in &objects.scaledobjects {
         out.extend(keda::rules(so));
     }
+    for sj in &objects.scaledjobs {
+        out.extend(keda::scaledjob(sj));
+    }
     for (id, _, o) in &objects.custom {
         let kind = crate::clusters::watch::custom::interned(&conditions::kind_of(id, o));
         out.extend(conditions::rules(kind, o));

@@ -38,6 +38,9 @@ pub fn autoscalers(
             &o.region,
         ));
     }
+    for sj in &o.scaledjobs {
+        views.push(scaledjob_view(sj, &o.jobs, &o.cluster, &o.region, near_max));
+    }
     views.extend(
         o.hpas
             .iter()
@@ -162,9 +165,123 @@ fn keda_view(
     v
 }
 
+/// A ScaledJob gauge's target: its Jobs, not replicas of a workload.
+pub const JOBS: &str = "Job template";
+
+/// A KEDA ScaledJob as one gauge: its Jobs running (owned by it and not finished) between its
+/// minimum and maximum, its triggers (with the value each scales towards; KEDA reads their
+/// current values itself, not through an HPA), its conditions and how it scales.
+fn scaledjob_view(
+    sj: &crate::clusters::keda::ScaledJob,
+    jobs: &[std::sync::Arc<k8s_openapi::api::batch::v1::Job>],
+    cluster: &str,
+    region: &str,
+    near_max: f64,
+) -> AutoscalerView {
+    let spec = &sj.spec;
+    let name = sj.metadata.name.clone().unwrap_or_default();
+    let running = jobs
+        .iter()
+        .filter(|j| {
+            j.metadata.namespace == sj.metadata.namespace
+                && j.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|r| r.kind == "ScaledJob" && r.name == name)
+                && j.status
+                    .as_ref()
+                    .is_some_and(|s| s.active.unwrap_or(0) > 0 && s.completion_time.is_none())
+        })
+        .count();
+    let current = i32::try_from(running).unwrap_or(i32::MAX);
+    let (min, max) = (
+        spec.min_replica_count.unwrap_or(0),
+        spec.max_replica_count.unwrap_or(100),
+    );
+    let status = if !sj.status.conditions.is_empty() && !sj.condition("Ready") {
+        ScaleStatus::Inactive
+    } else if max > 0 && current >= max {
+        ScaleStatus::AtMax
+    } else if max > 0 && f64::from(current) >= near_max * f64::from(max) {
+        ScaleStatus::NearMax
+    } else if current <= min {
+        ScaleStatus::AtMin
+    } else {
+        ScaleStatus::Ok
+    };
+    let metrics = spec
+        .triggers
+        .iter()
+        .map(|t| app::model::MetricView {
+            kind: "External".into(),
+            name: t.words(),
+            target_type: "AverageValue".into(),
+            current: None,
+            target: t.target().unwrap_or_default(),
+            unit: String::new(),
+            ratio: None,
+        })
+        .collect();
+    let mut behavior: Vec<String> = vec![format!(
+        "KEDA ScaledJob: one Job per {} events, at most {max} at once",
+        spec.triggers
+            .first()
+            .and_then(|t| t.target())
+            .map_or_else(|| "trigger's target".to_string(), |v| v.to_string())
+    )];
+    behavior.push(format!(
+        "polls every {} s",
+        spec.polling_interval.unwrap_or(30)
+    ));
+    if let Some(s) = spec
+        .scaling_strategy
+        .as_ref()
+        .and_then(|s| s.strategy.clone())
+    {
+        behavior.push(format!("{s} scaling strategy"));
+    }
+    if let Some(p) = sj.paused() {
+        behavior.push(p);
+    }
+    AutoscalerView {
+        cluster: cluster.to_string(),
+        region: region.to_string(),
+        namespace: sj.metadata.namespace.clone().unwrap_or_default(),
+        name,
+        target: JOBS.into(),
+        min,
+        max,
+        current,
+        desired: current,
+        status,
+        metrics,
+        conditions: sj
+            .status
+            .conditions
+            .iter()
+            .map(|c| ConditionView {
+                kind: c.type_.clone(),
+                status: c.status.clone(),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+            })
+            .collect(),
+        last_scale_time: sj.status.last_active_time.clone(),
+        behavior: Some(behavior.join("; ")),
+        history: Vec::new(),
+    }
+}
+
 /// How the service's replicas spread over clusters and regions.
+/// (A ScaledJob's Jobs are batch work, not replicas: not counted.)
 pub fn spread(autoscalers: &[AutoscalerView], fixed: &[FixedWorkload]) -> Spread {
-    let (clusters, regions, notes) = crate::autoscaling::spread(autoscalers, fixed);
+    let replicas: Vec<AutoscalerView> = autoscalers
+        .iter()
+        .filter(|a| a.target != JOBS)
+        .cloned()
+        .collect();
+    let (clusters, regions, notes) = crate::autoscaling::spread(&replicas, fixed);
     Spread {
         clusters,
         regions,

@@ -131,6 +131,14 @@ impl Watched for crate::clusters::keda::ScaledObject {
     }
 }
 
+impl Watched for crate::clusters::keda::ScaledJob {
+    const KIND: Option<Kind> = Some(Kind::ScaledJob);
+    const OPTIONAL: bool = true;
+    fn api_in(client: Client, namespace: &str) -> Api<Self> {
+        Api::namespaced(client, namespace)
+    }
+}
+
 impl Watched for Event {
     const KIND: Option<Kind> = Some(Kind::Event);
     fn api_in(client: Client, namespace: &str) -> Api<Self> {

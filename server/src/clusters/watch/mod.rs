@@ -129,6 +129,7 @@ impl ClusterWatch {
             pdbs: kind_task(&ctx, "poddisruptionbudgets", all(), t),
             rollouts: kind_task(&ctx, "rollouts", all(), t),
             scaledobjects: kind_task(&ctx, "scaledobjects", all(), t),
+            scaledjobs: kind_task(&ctx, "scaledjobs", all(), t),
             events: kind_task(&ctx, "events", all().fields("type=Warning"), t),
             nodes: kind_task(&ctx, "nodes", all(), t),
             custom: cluster

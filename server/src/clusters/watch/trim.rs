@@ -101,6 +101,18 @@ impl Trim for crate::clusters::keda::ScaledObject {
     }
 }
 
+impl Trim for crate::clusters::keda::ScaledJob {
+    fn trim(&mut self) {
+        trim_meta(self);
+        if let Some(j) = self.spec.job_target_ref.as_mut() {
+            trim_template(&mut j.template);
+        }
+        for c in &mut self.status.conditions {
+            c.message = c.message.take().map(app::model::clip);
+        }
+    }
+}
+
 /// Event text is free text from anyone who can create events: kept short.
 impl Trim for Event {
     fn trim(&mut self) {
