@@ -237,7 +237,13 @@ pub fn replicas(h: &HorizontalPodAutoscaler) -> (i32, i32, i32, i32) {
 /// Where the HPA stands: inactive when it cannot compute a scale, else by its replicas.
 pub fn status(h: &HorizontalPodAutoscaler, near_max: f64) -> ScaleStatus {
     let (min, max, current, _) = replicas(h);
-    if condition_false(h, "ScalingActive") || condition_false(h, "AbleToScale") {
+    let inactive = condition_false(h, "ScalingActive") || condition_false(h, "AbleToScale");
+    position(inactive, [min, max, current], near_max)
+}
+
+/// Where an autoscaler with `[min, max, current]` stands (`inactive`: it cannot scale).
+pub fn position(inactive: bool, [min, max, current]: [i32; 3], near_max: f64) -> ScaleStatus {
+    if inactive {
         ScaleStatus::Inactive
     } else if max > 0 && current >= max {
         ScaleStatus::AtMax

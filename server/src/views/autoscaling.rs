@@ -120,17 +120,7 @@ fn keda_view(
     if v.current == 0 && v.min == 0 {
         v.status = ScaleStatus::AtMin;
     }
-    let mut conditions: Vec<ConditionView> = so
-        .status
-        .conditions
-        .iter()
-        .map(|c| ConditionView {
-            kind: c.type_.clone(),
-            status: c.status.clone(),
-            reason: c.reason.clone(),
-            message: c.message.clone(),
-        })
-        .collect();
+    let mut conditions = conditions_view(&so.status.conditions);
     for (metric, h) in &so.status.health {
         conditions.push(ConditionView {
             kind: format!("Scaler {}", so.trigger_words(metric)),
@@ -163,6 +153,19 @@ fn keda_view(
     behavior.extend(v.behavior.take());
     v.behavior = Some(behavior.join("; "));
     v
+}
+
+/// KEDA's conditions as the gauge shows them.
+fn conditions_view(conditions: &[crate::clusters::keda::Condition]) -> Vec<ConditionView> {
+    conditions
+        .iter()
+        .map(|c| ConditionView {
+            kind: c.type_.clone(),
+            status: c.status.clone(),
+            reason: c.reason.clone(),
+            message: c.message.clone(),
+        })
+        .collect()
 }
 
 /// A ScaledJob gauge's target: its Jobs, not replicas of a workload.
@@ -199,17 +202,8 @@ fn scaledjob_view(
         spec.min_replica_count.unwrap_or(0),
         spec.max_replica_count.unwrap_or(100),
     );
-    let status = if !sj.status.conditions.is_empty() && !sj.condition("Ready") {
-        ScaleStatus::Inactive
-    } else if max > 0 && current >= max {
-        ScaleStatus::AtMax
-    } else if max > 0 && f64::from(current) >= near_max * f64::from(max) {
-        ScaleStatus::NearMax
-    } else if current <= min {
-        ScaleStatus::AtMin
-    } else {
-        ScaleStatus::Ok
-    };
+    let not_ready = !sj.status.conditions.is_empty() && !sj.condition("Ready");
+    let status = crate::autoscaling::position(not_ready, [min, max, current], near_max);
     let metrics = spec
         .triggers
         .iter()
@@ -256,17 +250,7 @@ fn scaledjob_view(
         desired: current,
         status,
         metrics,
-        conditions: sj
-            .status
-            .conditions
-            .iter()
-            .map(|c| ConditionView {
-                kind: c.type_.clone(),
-                status: c.status.clone(),
-                reason: c.reason.clone(),
-                message: c.message.clone(),
-            })
-            .collect(),
+        conditions: conditions_view(&sj.status.conditions),
         last_scale_time: sj.status.last_active_time.clone(),
         behavior: Some(behavior.join("; ")),
         history: Vec::new(),
