@@ -281,6 +281,7 @@ pub struct HealthSummary {
     /// The worst autoscaler status, if it has autoscalers.
     pub scaling: Option<ScaleStatus>,
     /// Its clusters differ (the Clusters tab's drift table has rows). Only the server reads it.
+    #[cfg(feature = "ssr")]
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drift: bool,
 }

@@ -36,11 +36,13 @@ pub struct ServiceDetail {
     pub deploys_per_week: Vec<WeekCount>,
     /// What differs between the clusters that run it (images, replicas, autoscaling, resources,
     /// the names of env vars and ConfigMaps). The browser never reads it: the Clusters tab shows
-    /// [`ServiceDetail::clusters_html`], made from it on the server.
+    /// [`ServiceDetail::clusters_html`], made from it on the server (the bundle has no such field).
+    #[cfg(feature = "ssr")]
     #[serde(default)]
     pub drift: Vec<DriftRow>,
     /// Its objects of the configured custom resources (`customResources`), every cluster's. Like
     /// `drift`, shown by the Clusters tab's HTML made on the server.
+    #[cfg(feature = "ssr")]
     #[serde(default)]
     pub custom_resources: Vec<CustomResourceView>,
     /// The Clusters tab's sections made on the server (custom resources, the drift table), in
@@ -182,12 +184,8 @@ impl From<ServiceDetailWire> for ServiceDetail {
             deploys_per_week: w.deploys_per_week,
             #[cfg(feature = "ssr")]
             drift: w.drift,
-            #[cfg(not(feature = "ssr"))]
-            drift: Vec::new(),
             #[cfg(feature = "ssr")]
             custom_resources: w.custom_resources,
-            #[cfg(not(feature = "ssr"))]
-            custom_resources: Vec::new(),
             clusters_html: w.clusters_html,
             generated_at: w.generated_at,
         }
@@ -214,7 +212,9 @@ impl ServiceDetail {
             spread: Spread::default(),
             rollouts: Vec::new(),
             deploys_per_week: Vec::new(),
+            #[cfg(feature = "ssr")]
             drift: Vec::new(),
+            #[cfg(feature = "ssr")]
             custom_resources: Vec::new(),
             clusters_html: None,
         }
@@ -249,7 +249,9 @@ impl ServiceDetail {
             spread: kept(autoscaling, &self.spread),
             rollouts: kept(rollouts, &self.rollouts),
             deploys_per_week: self.deploys_per_week.clone(),
+            #[cfg(feature = "ssr")]
             drift: Vec::new(),
+            #[cfg(feature = "ssr")]
             custom_resources: Vec::new(),
             clusters_html: None,
             generated_at: self.generated_at.clone(),
