@@ -275,7 +275,7 @@ test.describe("pod page (demo fleet)", () => {
     await expect(odd).toContainText("differs from the others");
     await expect(table.locator("thead")).toContainText("prod-eu-1");
     await expect(table.locator("thead")).not.toContainText("staging-eu-1");
-    await odd.scrollIntoViewIfNeeded();
+    // (The tab is live: each message renders the map and these sections again.)
     await screenshot(page, "drift-table");
     await expectAccessible(page);
     // payments-gateway's Rollout stopped half-way hours ago: the finding says so.
@@ -308,7 +308,6 @@ test.describe("pod page (demo fleet)", () => {
     await expect(section.locator('[data-testid="custom-resource"][data-cluster="prod-eu-1"]').getByTestId("health")).toHaveAttribute("data-health", "healthy");
     // No cert-manager in prod-ap-2: nothing listed there.
     await expect(section.locator('[data-testid="custom-resource"][data-cluster="prod-ap-2"]')).toHaveCount(0);
-    await failing.scrollIntoViewIfNeeded();
     await screenshot(page, "custom-resources");
     await expectAccessible(page);
     await failing.getByTestId("yaml").click();
