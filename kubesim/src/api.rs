@@ -117,8 +117,9 @@ pub struct ClusterApi {
     forbidden: Mutex<Vec<String>>,
     pub requests: Mutex<Vec<RequestRecord>>,
     /// Requests received since start (never trimmed): (all, watches, to `metrics.k8s.io`, to
-    /// `authorization.k8s.io`).
+    /// `authorization.k8s.io`, to a resource not served).
     served: (
+        std::sync::atomic::AtomicU64,
         std::sync::atomic::AtomicU64,
         std::sync::atomic::AtomicU64,
         std::sync::atomic::AtomicU64,
@@ -173,6 +174,12 @@ impl ClusterApi {
     /// How many were access reviews (`authorization.k8s.io`: a portal checking its rights).
     pub fn review_requests(&self) -> u64 {
         self.served.3.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many asked for an API group or resource the cluster does not serve (a 404 without a
+    /// route: a client looking for a kind whose CustomResourceDefinition is not installed).
+    pub fn unserved_requests(&self) -> u64 {
+        self.served.4.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Replaces the fault plan.
@@ -380,6 +387,9 @@ async fn handle(
         None => {}
     }
     let Some(target) = parse_path(&path, &api.store) else {
+        api.served
+            .4
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return ApiError::no_route().into_response();
     };
     let query = query_map(&uri);

@@ -354,11 +354,9 @@ fn budgets(w: &Workload) -> Vec<Value> {
     ]
 }
 
-/// Argo Rollouts' CustomResourceDefinition, as the project installs it (names, scope, versions,
-/// subresources; its schema keeps unknown fields).
 /// cert-manager's Certificate CustomResourceDefinition (cut to names, scope and versions), added
 /// once per cluster.
-fn certificates_crd() -> Value {
+pub(crate) fn certificates_crd() -> Value {
     json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
         "metadata": {"name": "certificates.cert-manager.io", "labels": {"app.kubernetes.io/name": "cert-manager"}},
         "spec": {"group": "cert-manager.io", "scope": "Namespaced",
@@ -404,7 +402,9 @@ fn certificates(w: &Workload, cluster: &str, so_far: &[Value]) -> Vec<Value> {
     out
 }
 
-fn rollouts_crd() -> Value {
+/// Argo Rollouts' CustomResourceDefinition, as the project installs it (names, scope, versions,
+/// subresources; its schema keeps unknown fields).
+pub(crate) fn rollouts_crd() -> Value {
     json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
         "metadata": {"name": "rollouts.argoproj.io", "labels": {"app.kubernetes.io/name": "argo-rollouts", "app.kubernetes.io/part-of": "argo-rollouts"}},
         "spec": {"group": "argoproj.io", "scope": "Namespaced",
@@ -507,7 +507,7 @@ fn rollout_objects(
 
 /// KEDA's ScaledObject CustomResourceDefinition, as the project installs it (cut to names, scope,
 /// versions and subresources).
-fn keda_crd() -> Value {
+pub(crate) fn keda_crd() -> Value {
     json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
         "metadata": {"name": "scaledobjects.keda.sh", "labels": {"app.kubernetes.io/name": "keda", "app.kubernetes.io/part-of": "keda-operator"}},
         "spec": {"group": "keda.sh", "scope": "Namespaced",
@@ -518,7 +518,7 @@ fn keda_crd() -> Value {
 }
 
 /// KEDA's ScaledJob CustomResourceDefinition (cut like [`keda_crd`]).
-fn scaledjobs_crd() -> Value {
+pub(crate) fn scaledjobs_crd() -> Value {
     json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
         "metadata": {"name": "scaledjobs.keda.sh", "labels": {"app.kubernetes.io/name": "keda", "app.kubernetes.io/part-of": "keda-operator"}},
         "spec": {"group": "keda.sh", "scope": "Namespaced",

@@ -217,7 +217,19 @@ impl Synthetic {
             .collect()
     }
 
+    /// Whether cluster `c` runs Argo Rollouts, KEDA and cert-manager (their CRDs installed): all
+    /// but every seventh, where those kinds are "not installed" and looked for again now and then.
+    pub fn has_operators(&self, c: usize) -> bool {
+        self.clusters <= 1 || c % 7 != 6
+    }
+
     /// The objects of cluster `c` alone, so a large fleet is generated and stored one cluster at a time.
+    ///
+    /// Every service runs a Deployment, except where the operators are installed ([`Self::has_operators`]):
+    /// there one in ten (`s % 10 == 3`) runs an Argo Rollout instead, one in ten (`s % 10 == 7`) is
+    /// scaled by a KEDA ScaledObject (and the HPA KEDA makes for it), one in twenty (`s % 20 == 9`)
+    /// also has a KEDA ScaledJob, and one in four (`s % 4 == 1`) a cert-manager Certificate. All
+    /// are healthy, as the rest of the synthetic fleet.
     pub fn objects(&self, c: usize) -> Vec<Value> {
         let clusters = self.clusters.max(1);
         let spread = self.spread();
@@ -232,6 +244,15 @@ impl Synthetic {
                 "labels": {"topology.kubernetes.io/region": region, "topology.kubernetes.io/zone": format!("{region}{}", ["a", "b", "c"][z])}},
                 "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}));
         }
+        let operators = self.has_operators(c);
+        if operators {
+            objects.extend([
+                crate::demo::rollouts_crd(),
+                crate::demo::keda_crd(),
+                crate::demo::scaledjobs_crd(),
+                crate::demo::certificates_crd(),
+            ]);
+        }
         let now = crate::store::now();
         for s in 0..self.services {
             let Some(k) =
@@ -244,17 +265,52 @@ impl Synthetic {
             let labels = serde_json::json!({"app.kubernetes.io/name": name, "backstage.io/kubernetes-id": name});
             let image = format!("registry.example.com/{ns}/{name}:1.{}.0", s % 17);
             let n = per_instance as i64;
-            let rs_name = format!("{name}-7d4b9c8f6");
+            let rollout = operators && s % 10 == 3;
+            // Argo Rollouts labels its ReplicaSets and pods (not the Rollout) with the template's hash.
+            let mut pod_labels = labels.clone();
+            let (owner, rs_name) = if rollout {
+                pod_labels["rollouts-pod-template-hash"] = serde_json::json!("6d9f8b7c5d");
+                ("Rollout", format!("{name}-6d9f8b7c5d"))
+            } else {
+                ("Deployment", format!("{name}-7d4b9c8f6"))
+            };
+            let owner_api = if rollout {
+                "argoproj.io/v1alpha1"
+            } else {
+                "apps/v1"
+            };
             let template = serde_json::json!({"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": image}]}});
-            objects.push(serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": name, "namespace": ns, "labels": labels, "uid": format!("d-{s}-{k}"), "creationTimestamp": now, "annotations": {"deployment.kubernetes.io/revision": "1"}},
-                "spec": {"replicas": n, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template},
-                "status": {"replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n, "observedGeneration": 1}}));
+            let selector = serde_json::json!({"matchLabels": {"app.kubernetes.io/name": name}});
+            if rollout {
+                objects.push(serde_json::json!({"apiVersion": owner_api, "kind": "Rollout",
+                    "metadata": {"name": name, "namespace": ns, "labels": labels, "uid": format!("d-{s}-{k}"), "creationTimestamp": now},
+                    "spec": {"replicas": n, "selector": selector, "template": template,
+                        "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {"duration": "10m"}}, {"setWeight": 100}]}}},
+                    "status": {"observedGeneration": "1", "replicas": n, "updatedReplicas": n, "readyReplicas": n, "availableReplicas": n,
+                        "HPAReplicas": n, "currentPodHash": "6d9f8b7c5d", "stableRS": "6d9f8b7c5d", "currentStepIndex": 3, "phase": "Healthy",
+                        "selector": format!("app.kubernetes.io/name={name}"),
+                        "conditions": [{"type": "Available", "status": "True", "reason": "AvailableReason", "message": "Rollout has minimum availability"}]}}));
+            } else {
+                objects.push(serde_json::json!({"apiVersion": owner_api, "kind": "Deployment",
+                    "metadata": {"name": name, "namespace": ns, "labels": labels, "uid": format!("d-{s}-{k}"), "creationTimestamp": now, "annotations": {"deployment.kubernetes.io/revision": "1"}},
+                    "spec": {"replicas": n, "selector": selector, "template": template},
+                    "status": {"replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n, "observedGeneration": 1}}));
+            }
+            let revision = if rollout {
+                serde_json::json!({"rollout.argoproj.io/revision": "1"})
+            } else {
+                serde_json::json!({"deployment.kubernetes.io/revision": "1"})
+            };
+            let mut rs_template = template.clone();
+            rs_template["metadata"]["labels"] = pod_labels.clone();
             objects.push(serde_json::json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                "metadata": {"name": rs_name, "namespace": ns, "labels": labels, "uid": format!("r-{s}-{k}"), "creationTimestamp": now,
-                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "uid": format!("d-{s}-{k}"), "controller": true}]},
-                "spec": {"replicas": n, "selector": {"matchLabels": {"app.kubernetes.io/name": name}}, "template": template},
+                "metadata": {"name": rs_name, "namespace": ns, "labels": pod_labels, "uid": format!("r-{s}-{k}"), "creationTimestamp": now, "annotations": revision,
+                    "ownerReferences": [{"apiVersion": owner_api, "kind": owner, "name": name, "uid": format!("d-{s}-{k}"), "controller": true}]},
+                "spec": {"replicas": n, "selector": selector, "template": rs_template},
                 "status": {"replicas": n, "readyReplicas": n, "availableReplicas": n}}));
+            if operators {
+                objects.extend(Self::operated(s, &name, ns, n, &labels, &template));
+            }
             if s % 5 == 0 {
                 objects.push(serde_json::json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
                     "metadata": {"name": name, "namespace": ns, "labels": labels},
@@ -264,7 +320,7 @@ impl Synthetic {
             }
             for p in 0..per_instance {
                 objects.push(serde_json::json!({"apiVersion": "v1", "kind": "Pod",
-                    "metadata": {"name": format!("{rs_name}-{p:05}"), "namespace": ns, "labels": labels, "uid": format!("p-{s}-{k}-{p}"), "creationTimestamp": now,
+                    "metadata": {"name": format!("{rs_name}-{p:05}"), "namespace": ns, "labels": pod_labels, "uid": format!("p-{s}-{k}-{p}"), "creationTimestamp": now,
                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name, "uid": format!("r-{s}-{k}"), "controller": true}]},
                     "spec": {"nodeName": format!("node-{c}-{}", p % 3), "containers": [{"name": "app", "image": image}]},
                     "status": {"phase": "Running", "podIP": format!("10.{}.{}.{}", k, (p / 250) % 250, p % 250 + 1),
@@ -273,6 +329,52 @@ impl Synthetic {
             }
         }
         objects
+    }
+
+    /// Service `s`'s KEDA and cert-manager objects (see [`Self::objects`]), in a cluster running them.
+    fn operated(
+        s: usize,
+        name: &str,
+        ns: &str,
+        n: i64,
+        labels: &Value,
+        template: &Value,
+    ) -> Vec<Value> {
+        use serde_json::json;
+        let mut out = Vec::new();
+        let condition = |kind: &str, on: bool| json!({"type": kind, "status": if on { "True" } else { "False" }});
+        if s % 10 == 7 {
+            let hpa = format!("keda-hpa-{name}");
+            let uid = format!("so-{s}-{ns}");
+            out.push(json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+                "metadata": {"name": name, "namespace": ns, "uid": uid, "labels": labels},
+                "spec": {"scaleTargetRef": {"name": name}, "minReplicaCount": 1, "maxReplicaCount": n * 2,
+                    "triggers": [{"type": "prometheus", "metadata": {"serverAddress": "http://prometheus.monitoring:9090", "query": format!("sum(rate(http_requests_total{{service=\"{name}\"}}[2m]))"), "threshold": "100"}}]},
+                "status": {"scaleTargetKind": "apps/v1.Deployment", "hpaName": hpa, "externalMetricNames": ["s0-prometheus"],
+                    "conditions": [condition("Ready", true), condition("Active", true), condition("Fallback", false), condition("Paused", false)],
+                    "health": {"s0-prometheus": {"numberOfFailures": 0, "status": "Happy"}}}}));
+            out.push(json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": hpa, "namespace": ns, "labels": {"app.kubernetes.io/managed-by": "keda-operator", "scaledobject.keda.sh/name": name},
+                    "ownerReferences": [{"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "name": name, "uid": uid, "controller": true}]},
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}, "minReplicas": 1, "maxReplicas": n * 2,
+                    "metrics": [{"type": "External", "external": {"metric": {"name": "s0-prometheus", "selector": {"matchLabels": {"scaledobject.keda.sh/name": name}}}, "target": {"type": "AverageValue", "averageValue": "100"}}}]},
+                "status": {"currentReplicas": n, "desiredReplicas": n,
+                    "currentMetrics": [{"type": "External", "external": {"metric": {"name": "s0-prometheus"}, "current": {"averageValue": "60"}}}]}}));
+        }
+        if s % 20 == 9 {
+            out.push(json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledJob",
+                "metadata": {"name": format!("{name}-jobs"), "namespace": ns, "labels": labels},
+                "spec": {"jobTargetRef": {"template": template}, "minReplicaCount": 0, "maxReplicaCount": 10,
+                    "triggers": [{"type": "rabbitmq", "metadata": {"queueName": format!("{name}-jobs"), "mode": "QueueLength", "value": "5"}}]},
+                "status": {"conditions": [condition("Ready", true), condition("Active", false), condition("Paused", false)]}}));
+        }
+        if s % 4 == 1 {
+            out.push(json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                "metadata": {"name": format!("{name}-tls"), "namespace": ns, "labels": labels},
+                "spec": {"secretName": format!("{name}-tls"), "dnsNames": [format!("{name}.example.com")], "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}},
+                "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "Ready", "message": "Certificate is up to date and has not expired"}]}}));
+        }
+        out
     }
 
     /// Starts the fleet and fills it one cluster at a time (objects written with their status).
@@ -334,14 +436,34 @@ mod tests {
                 .filter(|o| o["kind"] == kind)
                 .count()
         };
-        assert_eq!(count("Deployment"), 40 * 3, "each service in 3 clusters");
+        assert_eq!(
+            count("Deployment") + count("Rollout"),
+            40 * 3,
+            "each service in 3 clusters"
+        );
         assert_eq!(count("Pod"), 600);
-        assert_eq!(count("HorizontalPodAutoscaler"), 8 * 3);
-        assert!(s
-            .clusters
+        // Every seventh cluster runs no operator: 5 clusters, all have them.
+        assert_eq!(count("Rollout"), 4 * 3, "s % 10 == 3");
+        assert_eq!(count("ScaledObject"), 4 * 3, "s % 10 == 7");
+        assert_eq!(count("HorizontalPodAutoscaler"), 8 * 3 + 4 * 3);
+        assert_eq!(count("ScaledJob"), 2 * 3, "s % 20 == 9");
+        assert_eq!(count("Certificate"), 10 * 3, "s % 4 == 1");
+        for c in &s.clusters {
+            let custom: Vec<&'static Resource> = c
+                .objects
+                .iter()
+                .filter(|o| o["kind"] == "CustomResourceDefinition")
+                .flat_map(crate::resources::custom)
+                .collect();
+            assert_eq!(custom.len(), 4, "{}", c.spec.name);
+            assert!(c.objects.iter().all(|o| resource_of(o, &custom).is_some()));
+        }
+        // In a fleet of 7, the seventh cluster has none of them.
+        let s = Scenario::synthetic(7, 40, 600);
+        assert!(!s.clusters[6]
+            .objects
             .iter()
-            .flat_map(|c| &c.objects)
-            .all(|o| resource_of(o, &[]).is_some()));
+            .any(|o| o["kind"] == "CustomResourceDefinition" || o["kind"] == "Rollout"));
     }
 
     #[test]

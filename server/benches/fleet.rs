@@ -300,12 +300,20 @@ fn write_catalog(dir: &Path, services: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Starts the portal on the fleet's kubeconfig and the bench's catalog, watching cert-manager's
+/// Certificates as a configured custom resource (a config file beside the log).
 async fn start_portal(
     binary: &Path,
     kubeconfig: &Path,
     catalog: &Path,
     log: &Path,
 ) -> Result<Portal, String> {
+    let config = log.with_file_name("wayfinder.yaml");
+    std::fs::write(
+        &config,
+        "customResources:\n  - {group: cert-manager.io, apiVersion: v1, plural: certificates}\n",
+    )
+    .map_err(|e| format!("{}: {e}", config.display()))?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
@@ -316,6 +324,8 @@ async fn start_portal(
     let child = tokio::process::Command::new(binary)
         .arg("--listen")
         .arg(&addr)
+        .arg("--config")
+        .arg(&config)
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .arg("--catalog")
@@ -352,10 +362,11 @@ async fn wait_synced(portal: &Portal, clusters: usize) -> Result<Vec<Value>, Str
     }
 }
 
-/// Apiserver requests since start, all and watches, summed over the fleet.
-/// Requests the fleet's apiservers received, (all, watches), leaving out the metrics pollers'
-/// (`metrics.k8s.io`: their own line of the table) and the permission checks' access reviews
-/// (at start and every 10 minutes, whoever is watching).
+/// Requests the fleet's apiservers received since start, (all, watches), leaving out the metrics
+/// pollers' (`metrics.k8s.io`: their own line of the table), the permission checks' access
+/// reviews (at start and every 10 minutes) and the lists of kinds a cluster does not serve (an
+/// optional kind whose CRD is not installed, looked for again every minute): each is made
+/// whoever is watching, never because of a page view.
 fn apiserver_requests(fleet: &kubesim::fleet::Fleet) -> (u64, u64) {
     fleet
         .clusters
@@ -363,11 +374,32 @@ fn apiserver_requests(fleet: &kubesim::fleet::Fleet) -> (u64, u64) {
         .map(|c| {
             let (all, watches) = c.api.request_counts();
             (
-                all - c.api.metrics_requests() - c.api.review_requests(),
+                all - c.api.metrics_requests()
+                    - c.api.review_requests()
+                    - c.api.unserved_requests(),
                 watches,
             )
         })
         .fold((0, 0), |(a, w), (x, y)| (a + x, w + y))
+}
+
+/// The objects cached of the kinds the generated fleet's operators add (Argo Rollouts, KEDA and
+/// the configured custom resource), summed over clusters, by kind.
+fn optional_kinds(statuses: &[Value]) -> Vec<(String, u64)> {
+    let mut out: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for (kind, n) in statuses
+        .iter()
+        .filter_map(|s| s["objects"].as_object())
+        .flatten()
+    {
+        if ["rollouts", "scaledobjects", "scaledjobs", "certificates"]
+            .iter()
+            .any(|k| kind.starts_with(k))
+        {
+            *out.entry(kind.clone()).or_default() += n.as_u64().unwrap_or(0);
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// The metrics pollers' cost so far, from the portal's `/metrics`: (polls, list requests,
@@ -1049,6 +1081,7 @@ async fn run(args: Args) -> Result<(), String> {
 
     // Initial sync.
     let t = Instant::now();
+    let started = t;
     let portal = start_portal(
         &binary,
         &kubeconfig,
@@ -1088,6 +1121,15 @@ async fn run(args: Args) -> Result<(), String> {
     println!(
         "bench: synced in {sync_seconds:.1} s; RSS {}",
         mib(rss as f64)
+    );
+    let operated = optional_kinds(&statuses);
+    println!(
+        "bench: operators' kinds cached: {}",
+        operated
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     // Page latency, apiserver requests counted around it.
@@ -1213,6 +1255,20 @@ async fn run(args: Args) -> Result<(), String> {
     println!(
         "bench: metrics pollers: {polls:.0} polls of {polled} clusters, {:.2} list requests per poll, {poll_ms:.1} ms per poll (request and parsing); kubesim saw {metrics_requests} metrics requests",
         poll_requests / polls.max(1.0)
+    );
+
+    // Kinds a cluster does not serve (no CRD), looked for again every minute.
+    let unserved: u64 = fleet
+        .clusters
+        .iter()
+        .map(|c| c.api.unserved_requests())
+        .sum();
+    let without: usize = (0..size.clusters)
+        .filter(|&c| !size.has_operators(c))
+        .count();
+    println!(
+        "bench: {without} clusters without the operators' CRDs; {unserved} lists of a kind they do not serve in {:.0} s (left out of requests per view)",
+        started.elapsed().as_secs_f64()
     );
 
     let assets = first_load(&portal.addr).await?;
@@ -1448,6 +1504,8 @@ async fn run(args: Args) -> Result<(), String> {
         "apiserverRequestsPerPageView": per_view,
         "podLogView": log_view.json(),
         "apiserverRequestsPerLogView": log_requests,
+        "operatorKinds": operated.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "unservedLists": {"clustersWithout": without, "requests": unserved},
         "metricsPolls": {"polls": polls, "clusters": polled, "listRequests": poll_requests, "seconds": round(poll_seconds), "msPerPoll": round(poll_ms), "kubesimMetricsRequests": metrics_requests},
         "apiserverRequestsDuringLoad": non_watch,
         "watchRequestsDuringLoad": watches_after - watches_before,

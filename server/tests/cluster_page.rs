@@ -6,16 +6,8 @@
 
 mod common;
 
-use app::model::{ClusterDetail, WatchedKind};
-use common::{DemoFleet, Portal};
-
-fn kind(d: &ClusterDetail, name: &str) -> WatchedKind {
-    d.kinds
-        .iter()
-        .find(|k| k.kind == name)
-        .cloned()
-        .unwrap_or_default()
-}
+use app::model::ClusterDetail;
+use common::{watched as kind, DemoFleet, Portal};
 
 async fn checked(portal: &Portal, cluster: &str) -> ClusterDetail {
     // A check that failed (a slow, busy host) is tried again within 30 s: wait for one that

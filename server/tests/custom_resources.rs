@@ -5,12 +5,12 @@
 //! status written as its controller would). Objects map to services by their labels, show with
 //! their conditions, a False `Ready`/`Available` with a message is a `condition-false` finding
 //! that clears when the condition does; a cluster without the CRD says "not installed" and logs
-//! nothing about it.
+//! nothing about it; where cluster-wide lists are forbidden they are watched per namespace.
 
 mod common;
 
 use app::model::{ClusterDetail, CustomResourceView, ServiceDetail};
-use common::{assert_read_only, rule_clusters, until, DemoFleet, Portal};
+use common::{assert_read_only, rule_clusters, until, watched, DemoFleet, Portal};
 
 const WIDGETS: &str = r#"apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -99,6 +99,13 @@ async fn custom_resources_show_with_their_conditions_and_a_false_one_is_a_findin
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));
+    // In prod-eu-1 the portal may not list cluster-wide (a namespace is hidden from it): custom
+    // resources are watched per readable namespace there, like the typed kinds.
+    demo.sim
+        .cluster("prod-eu-1")
+        .unwrap_or_else(|| panic!("no prod-eu-1"))
+        .api
+        .forbid_namespaces(vec!["identity".into()]);
     let portal = Portal::start(&["--config", &config.display().to_string()]).await;
 
     // web-shop's Certificates, one per cluster with cert-manager; prod-us-2's cannot be issued.
@@ -171,20 +178,17 @@ async fn custom_resources_show_with_their_conditions_and_a_false_one_is_a_findin
             kubesim::demo::NO_CERT_MANAGER
         ))
         .await;
-    let kind = c
-        .kinds
-        .iter()
-        .find(|k| k.kind == "certificates.cert-manager.io")
-        .cloned()
-        .unwrap_or_default();
+    let kind = watched(&c, "certificates.cert-manager.io");
     assert_eq!(
         kind.trouble.as_deref(),
         Some("not installed in this cluster")
     );
-    assert!(!portal
-        .log_lines()
-        .iter()
-        .any(|l| l.contains("certificates") && (l.contains("WARN") || l.contains("ERROR"))));
+    let no_cert_manager = kubesim::demo::NO_CERT_MANAGER;
+    assert!(
+        !portal.log_lines().iter().any(|l| l.contains("certificates")
+            && l.contains(no_cert_manager)
+            && (l.contains("WARN") || l.contains("ERROR")))
+    );
 
     // The resource created with kubectl maps to checkout-api by its label; its text is escaped.
     let checkout = "/api/v1/services/checkout-api";
@@ -195,6 +199,12 @@ async fn custom_resources_show_with_their_conditions_and_a_false_one_is_a_findin
     .await;
     let w = find(&d, "Widget", "prod-eu-1").unwrap_or_else(|| panic!("no widget"));
     assert_eq!(w.resource, "widgets.example.com");
+    let eu: ClusterDetail = portal.json("/api/v1/clusters/prod-eu-1").await;
+    let widgets = watched(&eu, "widgets.example.com");
+    assert!(
+        widgets.watches > 1 && widgets.objects == 1,
+        "watched per namespace: {widgets:?}"
+    );
     let (_, html) = portal.text("/services/checkout-api/clusters").await;
     assert!(html.contains("the widget pool is exhausted &lt;script&gt;"));
     assert!(!html.contains("<script>x</script>"));

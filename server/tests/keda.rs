@@ -140,12 +140,7 @@ async fn a_keda_scaled_worker_is_one_gauge_with_its_triggers_and_its_failing_sca
         .await;
     assert!(String::from_utf8_lossy(&out).contains(service));
     let c: ClusterDetail = portal.json("/api/v1/clusters/prod-us-2").await;
-    let kind = c
-        .kinds
-        .iter()
-        .find(|k| k.kind == "scaledobjects")
-        .cloned()
-        .unwrap_or_default();
+    let kind = common::watched(&c, "scaledobjects");
     assert_eq!(
         kind.trouble.as_deref(),
         Some("not installed in this cluster")

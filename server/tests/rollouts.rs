@@ -126,11 +126,7 @@ async fn a_service_on_an_argo_rollout_shows_its_phase_steps_pods_history_and_fin
         (c.status.state == app::model::ClusterState::Synced).then_some(c)
     })
     .await;
-    let kind = c
-        .kinds
-        .iter()
-        .find(|k| k.kind == "rollouts")
-        .unwrap_or_else(|| panic!("{:?}", c.kinds));
+    let kind = common::watched(&c, "rollouts");
     assert_eq!(
         kind.trouble.as_deref(),
         Some("not installed in this cluster")

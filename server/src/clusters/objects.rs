@@ -189,7 +189,5 @@ fn custom(
 ) -> Option<(&'static str, &'static str, Arc<kube::api::DynamicObject>)> {
     let (id, name) = key.split_once('/')?;
     let shard = s.custom.iter().find(|c| c.id == id)?;
-    let r = &shard.resource;
-    let api_version = super::watch::custom::interned(&format!("{}/{}", r.group, r.api_version));
-    Some((shard.id, api_version, shard.get(namespace, name)?))
+    Some((shard.id, shard.api_version, shard.get(namespace, name)?))
 }

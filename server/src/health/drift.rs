@@ -298,9 +298,18 @@ pub fn table(clusters: &[ClusterObjects]) -> Vec<DriftRow> {
     rows
 }
 
-/// True when any environment's clusters differ (the catalog's `drift=yes`).
+/// True when any environment's clusters differ (the catalog's `drift=yes`): [`table`] would have
+/// a row, found without making one (the catalog asks this of every service).
 pub fn differs(clusters: &[ClusterObjects]) -> bool {
-    !table(clusters).is_empty()
+    compared(clusters)
+        .values()
+        .flat_map(|w| w.values())
+        .any(|by_cluster| {
+            let mut profiles = by_cluster.values();
+            profiles
+                .next()
+                .is_some_and(|first| profiles.any(|p| p.aspects != first.aspects))
+        })
 }
 
 /// True for a production cluster's environment.
@@ -496,6 +505,9 @@ mod tests {
         assert!(rows
             .iter()
             .all(|r| r.values.iter().all(|v| v.cluster != "stage")));
+        assert!(differs(&c));
+        // The staging cluster alone, with one production cluster: nothing to compare.
+        assert!(!differs(&c[2..]));
     }
 
     #[test]
@@ -517,6 +529,7 @@ mod tests {
         let rows = table(&c);
         assert_eq!(rows.len(), 1);
         assert!(rows[0].values.iter().all(|v| !v.odd));
+        assert!(differs(&c));
     }
 
     #[test]

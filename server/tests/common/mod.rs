@@ -414,3 +414,12 @@ pub fn rule_clusters(d: &app::model::ServiceDetail, rule: &str) -> Vec<String> {
     out.sort();
     out
 }
+
+/// One kind of a cluster's page (`GET /api/v1/clusters/{name}`), or an empty one when not watched.
+pub fn watched(d: &app::model::ClusterDetail, kind: &str) -> app::model::WatchedKind {
+    d.kinds
+        .iter()
+        .find(|k| k.kind == kind)
+        .cloned()
+        .unwrap_or_default()
+}

@@ -1,16 +1,15 @@
 //! Configured custom resources (`customResources` in `wayfinder.yaml`): one shared watch per
 //! (cluster, resource) over `DynamicObject`s, through the same loop as the typed kinds
-//! ([`super::supervise::run_watch`]): a 404 means the CRD is not installed (quiet, looked for again
-//! every minute). Cluster-wide, or one watch per configured namespace. The caches keep the
-//! metadata and `status.conditions` only.
+//! ([`super::supervise::watch_source`]): a 404 means the CRD is not installed (quiet, looked for
+//! again every minute). Cluster-wide, else one watch per namespace (configured, or readable where
+//! the cluster-wide list is forbidden). The caches keep the metadata and `status.conditions` only.
 
 use super::super::config::CustomResource;
 use super::super::index::{custom_name, Fact, Kind, ObjKey};
 use super::stores::Shards;
-use super::supervise::{run_watch, Ctx, Learn, Task};
+use super::supervise::{watch_source, Ctx, Learn, Source, Task};
 use super::trim::Trim;
 use kube::api::{ApiResource, DynamicObject};
-use kube::runtime::reflector;
 use kube::runtime::watcher;
 use kube::Api;
 use std::collections::BTreeSet;
@@ -22,6 +21,8 @@ pub struct CustomShards {
     pub resource: CustomResource,
     /// `certificates.cert-manager.io`: the kind's name in the cluster's status and counts.
     pub id: &'static str,
+    /// `cert-manager.io/v1`: its objects' `apiVersion`.
+    pub api_version: &'static str,
     /// Its place in the cluster's list: the index's kind is `Kind::Custom(n)`.
     pub n: u16,
     pub shards: Shards<DynamicObject>,
@@ -100,6 +101,7 @@ pub(super) fn task(
     let shards = CustomShards {
         resource: resource.clone(),
         id,
+        api_version: interned(&format!("{}/{}", resource.group, resource.api_version)),
         n,
         shards: Shards::default(),
     };
@@ -111,47 +113,29 @@ pub(super) fn task(
     out
 }
 
-/// Cluster-wide, or one watch per configured namespace.
+/// Cluster-wide, else one watch per namespace (configured, or readable where the cluster-wide list
+/// is forbidden), as the typed kinds.
 async fn watch(ctx: Arc<Ctx>, shards: CustomShards) {
     let ar = api_resource(&shards.resource);
     let (id, n) = (shards.id, shards.n);
-    let learn = Arc::new(Learn {
-        label: id,
-        kind: Some(Kind::Custom(n)),
-        optional: true,
-        fact: Box::new(move |o: &DynamicObject| fact(id, n, o)),
-        sample: |_| None,
+    let client = ctx.client.clone();
+    let for_api = ar.clone();
+    let source = Arc::new(Source {
+        learn: Learn {
+            label: id,
+            kind: Some(Kind::Custom(n)),
+            optional: true,
+            fact: Box::new(move |o: &DynamicObject| fact(id, n, o)),
+            sample: |_| None,
+        },
+        namespaced: true,
+        api: Box::new(move |scope| match scope {
+            None => Api::all_with(client.clone(), &for_api),
+            Some(ns) => Api::namespaced_with(client.clone(), ns, &for_api),
+        }),
+        dyntype: ar,
     });
-    let scopes: Vec<Option<String>> = if ctx.allow.is_empty() {
-        vec![None]
-    } else {
-        ctx.allow.iter().cloned().map(Some).collect()
-    };
-    let mut set = tokio::task::JoinSet::new();
-    for scope in scopes {
-        let writer = reflector::store::Writer::new(ar.clone());
-        shards.shards.insert(scope.clone(), writer.as_reader());
-        let api: Api<DynamicObject> = match &scope {
-            None => Api::all_with(ctx.client.clone(), &ar),
-            Some(ns) => Api::namespaced_with(ctx.client.clone(), ns, &ar),
-        };
-        ctx.status.update(id, &scope, |_| {});
-        let (c, learn) = (ctx.clone(), learn.clone());
-        set.spawn(async move {
-            run_watch(
-                &c,
-                scope,
-                api,
-                watcher::Config::default(),
-                writer,
-                false,
-                &learn,
-            )
-            .await;
-        });
-    }
-    // Each loop runs until the task is dropped; one that ends is the supervisor's to restart.
-    let _ = set.join_next().await;
+    watch_source(ctx, source, watcher::Config::default(), shards.shards).await;
 }
 
 /// The index's view of a custom resource's object: its labels (it maps to services like any

@@ -239,20 +239,93 @@ async fn watch_kind<K: Watched>(
     config: watcher::Config,
     shards: Shards<K>,
 ) {
-    if K::NAMESPACED && !ctx.allow.is_empty() {
-        per_namespace::<K>(ctx.clone(), kind, config, shards, false).await;
+    let source = Arc::new(Source::<K>::of(kind, ctx.client.clone()));
+    watch_source(ctx, source, config, shards).await;
+}
+
+/// What kube's reflector needs of a kind to list, watch and cache it: the typed kinds
+/// ([`Watched`]) and configured custom resources (`DynamicObject`) alike.
+pub(super) trait Cached:
+    kube::Resource<DynamicType: Eq + std::hash::Hash + Clone + Send + Sync>
+    + Trim
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Cached for K where
+    K: kube::Resource<DynamicType: Eq + std::hash::Hash + Clone + Send + Sync>
+        + Trim
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// Where a kind's objects come from and what a watch learns of them: built from [`Watched`] for
+/// the typed kinds, by hand for configured custom resources (`DynamicObject`s).
+pub(super) struct Source<K: kube::Resource> {
+    pub learn: Learn<K>,
+    /// False for cluster-scoped kinds: never watched per namespace.
+    pub namespaced: bool,
+    /// The API of the whole cluster (`None`) or of one namespace.
+    pub api: ApiOf<K>,
+    /// What kube's reflector stores need to know of the type.
+    pub dyntype: K::DynamicType,
+}
+
+impl<K: Watched> Source<K> {
+    fn of(label: &'static str, client: Client) -> Self {
+        Self {
+            learn: Learn::of(label),
+            namespaced: K::NAMESPACED,
+            api: Box::new(move |scope| match scope {
+                None => Api::all(client.clone()),
+                Some(ns) => K::api_in(client.clone(), ns),
+            }),
+            dyntype: (),
+        }
+    }
+}
+
+/// Watches a source cluster-wide, or per namespace where an allow-list is configured or the
+/// cluster-wide list is forbidden.
+pub(super) async fn watch_source<K: Cached>(
+    ctx: Arc<Ctx>,
+    source: Arc<Source<K>>,
+    config: watcher::Config,
+    shards: Shards<K>,
+) {
+    let kind = source.learn.label;
+    if source.namespaced && !ctx.allow.is_empty() {
+        per_namespace(ctx.clone(), source, config, shards, false).await;
         return;
     }
     ctx.status.update(kind, &None, |_| {});
-    let (reader, writer) = reflector::store();
-    shards.insert(None, reader);
-    let api: Api<K> = Api::all(ctx.client.clone());
-    let fallback = K::NAMESPACED;
-    let learn = Learn::<K>::of(kind);
-    run_watch(&ctx, None, api, config.clone(), writer, fallback, &learn).await;
+    let writer = reflector::store::Writer::new(source.dyntype.clone());
+    shards.insert(None, writer.as_reader());
+    let api = (source.api)(None);
+    let fallback = source.namespaced;
+    run_watch(
+        &ctx,
+        None,
+        api,
+        config.clone(),
+        writer,
+        fallback,
+        &source.learn,
+    )
+    .await;
     // Only reached when a namespaced kind may not be listed cluster-wide.
     shards.remove(&None);
-    if let Some(k) = K::KIND {
+    if let Some(k) = source.learn.kind {
         ctx.index.replace(k, None, Vec::new());
     }
     // Said once for the cluster, with the namespaces it may not read (`log_state`).
@@ -261,19 +334,20 @@ async fn watch_kind<K: Watched>(
         kind,
         "may not list cluster-wide: watching each readable namespace instead"
     );
-    per_namespace::<K>(ctx, kind, config, shards, true).await;
+    per_namespace(ctx, source, config, shards, true).await;
 }
 
 /// One reflector per namespace: the allow-list, else every namespace the cluster lists (rescanned
 /// now and then); `after_forbidden` says the cluster-wide watch was refused. A namespace's task that
 /// ends is marked stopped and started again at the next scan.
-async fn per_namespace<K: Watched>(
+async fn per_namespace<K: Cached>(
     ctx: Arc<Ctx>,
-    kind: &'static str,
+    source: Arc<Source<K>>,
     config: watcher::Config,
     shards: Shards<K>,
     after_forbidden: bool,
 ) {
+    let kind = source.learn.label;
     // Dropped with this task: every namespace's watch stops with it.
     let mut set: JoinSet<()> = JoinSet::new();
     let mut running: BTreeMap<String, AbortHandle> = BTreeMap::new();
@@ -310,12 +384,12 @@ async fn per_namespace<K: Watched>(
             }
             let scope = Some(ns.clone());
             ctx.status.update(kind, &scope, |_| {});
-            let (reader, writer) = reflector::store();
-            shards.insert(scope.clone(), reader);
-            let api = K::api_in(ctx.client.clone(), ns);
-            let (c, cfg) = (ctx.clone(), config.clone());
+            let writer = reflector::store::Writer::new(source.dyntype.clone());
+            shards.insert(scope.clone(), writer.as_reader());
+            let api = (source.api)(Some(ns));
+            let (c, cfg, source) = (ctx.clone(), config.clone(), source.clone());
             let h = set.spawn(async move {
-                run_watch(&c, scope, api, cfg, writer, false, &Learn::<K>::of(kind)).await;
+                run_watch(&c, scope, api, cfg, writer, false, &source.learn).await;
             });
             names.insert(h.id(), ns.clone());
             running.insert(ns.clone(), h);
@@ -333,7 +407,7 @@ async fn per_namespace<K: Watched>(
             let scope = Some(ns.clone());
             shards.remove(&scope);
             ctx.status.remove(kind, &scope);
-            if let Some(k) = K::KIND {
+            if let Some(k) = source.learn.kind {
                 ctx.index.replace(k, Some(&ns), Vec::new());
             }
         }
@@ -371,6 +445,9 @@ async fn per_namespace<K: Watched>(
         }
     }
 }
+
+/// The API of a scope: the whole cluster (`None`) or one namespace.
+pub(super) type ApiOf<K> = Box<dyn Fn(Option<&str>) -> Api<K> + Send + Sync>;
 
 /// What a watch loop learns from the objects of one kind: the index's kind and view of each
 /// object, whether the kind may be missing (a CRD's), and the replica count to keep a history of.
@@ -419,7 +496,7 @@ fn reader_synced(status: &WatchStatus, kind: &'static str, scope: &Scope) -> boo
 
 /// Runs one reflector until the task is dropped, recreating the watcher after errors. Returns only
 /// when `stop_if_forbidden` and the apiserver refuses the list before it ever synced.
-pub(super) async fn run_watch<K>(
+async fn run_watch<K: Cached>(
     ctx: &Ctx,
     scope: Scope,
     api: Api<K>,
@@ -427,17 +504,7 @@ pub(super) async fn run_watch<K>(
     mut writer: reflector::store::Writer<K>,
     stop_if_forbidden: bool,
     learn: &Learn<K>,
-) where
-    K: kube::Resource
-        + Trim
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
-    K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
-{
+) {
     let kind = learn.label;
     let status = &ctx.status;
     let changed = |did: bool| {
