@@ -60,8 +60,11 @@ fn hpa_utilisation(hpa: &Value) -> Option<f64> {
         .as_f64()
 }
 
+/// A ReplicaSet's owner as `(kind, name)`, by (namespace, ReplicaSet): each read once per answer.
+type Owners = HashMap<(String, String), Option<(String, String)>>;
+
 /// The workload that owns a pod, through its ReplicaSet: `(kind, name)`.
-fn workload_of(store: &Store, pod: &Value) -> Option<(String, String)> {
+fn workload_of(store: &Store, pod: &Value, owners: &mut Owners) -> Option<(String, String)> {
     let owner = pod
         .pointer("/metadata/ownerReferences")?
         .as_array()?
@@ -69,13 +72,18 @@ fn workload_of(store: &Store, pod: &Value) -> Option<(String, String)> {
         .find(|o| o.get("controller").and_then(Value::as_bool) == Some(true))?;
     let (kind, name) = (s(owner, "/kind"), s(owner, "/name"));
     if kind == "ReplicaSet" {
-        let rs = store.get("replicasets", s(pod, "/metadata/namespace"), name)?;
-        let up = rs
-            .pointer("/metadata/ownerReferences")?
-            .as_array()?
-            .first()?
+        let namespace = s(pod, "/metadata/namespace");
+        return owners
+            .entry((namespace.to_string(), name.to_string()))
+            .or_insert_with(|| {
+                let rs = store.get("replicasets", namespace, name)?;
+                let up = rs
+                    .pointer("/metadata/ownerReferences")?
+                    .as_array()?
+                    .first()?;
+                Some((s(up, "/kind").into(), s(up, "/name").into()))
+            })
             .clone();
-        return Some((s(&up, "/kind").into(), s(&up, "/name").into()));
     }
     Some((kind.into(), name.into()))
 }
@@ -129,13 +137,14 @@ fn pods_usage(store: &Store, namespace: Option<&str>) -> Vec<(PodUsage, String)>
         })
         .collect();
     let (_, pods) = store.list("pods", namespace);
+    let mut owners = Owners::new();
     let mut out = Vec::new();
     for pod in pods {
         if s(&pod, "/status/phase") != "Running" || s(&pod, "/spec/nodeName").is_empty() {
             continue;
         }
         let ns = s(&pod, "/metadata/namespace").to_string();
-        let utilisation = workload_of(store, &pod).and_then(|(kind, name)| {
+        let utilisation = workload_of(store, &pod, &mut owners).and_then(|(kind, name)| {
             utilisation
                 .get(&(ns.as_str(), kind.as_str(), name.as_str()))
                 .copied()

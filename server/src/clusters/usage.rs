@@ -5,8 +5,8 @@
 use super::index::ClusterIndex;
 use super::watch::Shards;
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{ApiResource, DynamicObject, ListParams};
-use kube::{Api, Client};
+use kube::api::ListParams;
+use kube::Client;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -137,14 +137,39 @@ impl Usage {
 }
 
 /// The PodMetrics resource of `metrics.k8s.io/v1beta1`.
-fn pod_metrics() -> ApiResource {
-    ApiResource {
-        group: "metrics.k8s.io".into(),
-        version: "v1beta1".into(),
-        api_version: "metrics.k8s.io/v1beta1".into(),
-        kind: "PodMetrics".into(),
-        plural: "pods".into(),
-    }
+/// One PodMetrics as read: its pod and its containers' usage. Nothing else of it is kept while
+/// parsing (a large cluster answers with thousands every poll).
+#[derive(serde::Deserialize)]
+struct PodMetrics {
+    metadata: Named,
+    #[serde(default)]
+    containers: Vec<Measured>,
+}
+
+#[derive(serde::Deserialize)]
+struct Named {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Measured {
+    name: String,
+    usage: Measures,
+}
+
+#[derive(serde::Deserialize)]
+struct Measures {
+    cpu: Option<String>,
+    memory: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct PodMetricsList {
+    #[serde(default)]
+    items: Vec<PodMetrics>,
 }
 
 /// A CPU quantity in millicores, rounded up (`kubectl top`'s `MilliValue`).
@@ -157,24 +182,18 @@ pub(crate) fn bytes(q: &str) -> Option<u64> {
     crate::autoscaling::parse_quantity(q).map(|v| v.max(0.0) as u64)
 }
 
-/// One PodMetrics object's containers.
-fn containers(o: &DynamicObject) -> Vec<ContainerUsage> {
-    o.data
-        .get("containers")
-        .and_then(|c| c.as_array())
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| {
-                    let usage = c.get("usage")?;
-                    Some(ContainerUsage {
-                        name: c.get("name")?.as_str()?.to_string(),
-                        cpu: millicores(usage.get("cpu")?.as_str()?)?,
-                        memory: bytes(usage.get("memory")?.as_str()?)?,
-                    })
-                })
-                .collect()
+/// One PodMetrics object's containers (those whose figures read as quantities).
+fn containers(o: PodMetrics) -> Vec<ContainerUsage> {
+    o.containers
+        .into_iter()
+        .filter_map(|c| {
+            Some(ContainerUsage {
+                cpu: millicores(c.usage.cpu.as_deref()?)?,
+                memory: bytes(c.usage.memory.as_deref()?)?,
+                name: c.name,
+            })
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// Why one read failed.
@@ -184,8 +203,16 @@ enum ReadError {
     Other(String),
 }
 
-async fn list(api: Api<DynamicObject>) -> Result<Vec<DynamicObject>, ReadError> {
-    match tokio::time::timeout(READ_TIMEOUT, api.list(&ListParams::default())).await {
+/// One list of PodMetrics: the whole cluster's, or one namespace's.
+async fn list(client: &Client, namespace: Option<&str>) -> Result<Vec<PodMetrics>, ReadError> {
+    let path = match namespace {
+        None => "/apis/metrics.k8s.io/v1beta1/pods".to_string(),
+        Some(ns) => format!("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods"),
+    };
+    let request = kube::core::Request::new(path)
+        .list(&ListParams::default())
+        .map_err(|e| ReadError::Other(e.to_string()))?;
+    match tokio::time::timeout(READ_TIMEOUT, client.request::<PodMetricsList>(request)).await {
         Ok(Ok(list)) => Ok(list.items),
         Ok(Err(kube::Error::Api(s))) if s.is_not_found() => Err(ReadError::Absent),
         Ok(Err(kube::Error::Api(s))) if s.is_forbidden() => Err(ReadError::Forbidden),
@@ -206,8 +233,7 @@ async fn read(
     allow: &[String],
     known: &Shards<Namespace>,
     requests: &mut u64,
-) -> Result<Vec<DynamicObject>, (MetricsState, bool)> {
-    let ar = pod_metrics();
+) -> Result<Vec<PodMetrics>, (MetricsState, bool)> {
     let lasting = |s: MetricsState| (s, true);
     let forbidden = || {
         lasting(MetricsState::Failed(
@@ -217,7 +243,7 @@ async fn read(
     let names: Vec<String>;
     let namespaces: &[String] = if allow.is_empty() {
         *requests += 1;
-        match list(Api::all_with(client.clone(), &ar)).await {
+        match list(client, None).await {
             Ok(items) => return Ok(items),
             Err(ReadError::Absent) => return Err(lasting(MetricsState::Absent)),
             Err(ReadError::Other(e)) => return Err((MetricsState::Failed(e), false)),
@@ -241,7 +267,7 @@ async fn read(
     let mut readable = false;
     for ns in namespaces {
         *requests += 1;
-        match list(Api::namespaced_with(client.clone(), ns, &ar)).await {
+        match list(client, Some(ns)).await {
             Ok(items) => {
                 readable = true;
                 out.extend(items);
@@ -289,11 +315,11 @@ pub async fn poll(
             Ok(items) => (
                 MetricsState::Live,
                 items
-                    .iter()
-                    .map(|o| {
+                    .into_iter()
+                    .map(|mut o| {
                         let key = (
-                            o.metadata.namespace.clone().unwrap_or_default(),
-                            o.metadata.name.clone().unwrap_or_default(),
+                            std::mem::take(&mut o.metadata.namespace),
+                            std::mem::take(&mut o.metadata.name),
                         );
                         (key, Arc::from(containers(o)))
                     })
