@@ -136,8 +136,7 @@ impl Usage {
     }
 }
 
-/// The PodMetrics resource of `metrics.k8s.io/v1beta1`.
-/// One PodMetrics as read: its pod and its containers' usage. Nothing else of it is kept while
+/// One `metrics.k8s.io/v1beta1` PodMetrics as read: its pod and its containers' usage. Nothing else of it is kept while
 /// parsing (a large cluster answers with thousands every poll).
 #[derive(serde::Deserialize)]
 struct PodMetrics {

@@ -101,7 +101,7 @@ pub(super) fn task(
     let shards = CustomShards {
         resource: resource.clone(),
         id,
-        api_version: interned(&format!("{}/{}", resource.group, resource.api_version)),
+        api_version: interned(&api_resource(resource).api_version),
         n,
         shards: Shards::default(),
     };
