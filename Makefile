@@ -9,7 +9,7 @@ CARGO_BIN := $(HOME)/.cargo/bin
 export PATH := $(CARGO_BIN):$(PATH)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup setup-rust setup-node setup-browser setup-kubectl build build-kubesim run test lint unit e2e kubesim soak bench bench-large clean
+.PHONY: help setup setup-rust setup-node setup-browser setup-kubectl setup-postgres build build-kubesim run test lint unit e2e kubesim soak bench bench-large clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,11 @@ setup-kubectl:
 		{ echo "could not install kubectl: install it, or set KUBECTL=/path/to/kubectl"; exit 1; }; }
 	@echo "kubectl: $${KUBECTL:-$$(command -v kubectl)}"
 
+setup-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing PostgreSQL for the shared-history tests (Debian's postgresql; the tests start their own server)"; \
+		(apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) || \
+		{ echo "could not install postgresql: run 'sudo apt-get install -y postgresql'"; exit 1; }; }
+
 build: setup ## Release build of the server and the WASM bundle (its .gz made once, with Zopfli).
 	cargo leptos build --release
 	@# cargo-leptos ran wasm-opt -Oz; a GUFA pass then -Oz again takes ~1 KB more off the gzip
@@ -64,13 +69,13 @@ lint: setup-rust ## rustfmt and clippy, warnings are errors.
 	cargo clippy -p server -p app -p kubesim --all-targets --features app/ssr -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-unit: setup-rust setup-kubectl ## Every cargo test (the kubectl tests fail, never skip, without kubectl).
+unit: setup-rust setup-kubectl setup-postgres ## Every cargo test (the kubectl and PostgreSQL tests fail, never skip, without them).
 	timeout 1800 cargo test -p server -p app -p kubesim --features app/ssr
 
 e2e: build build-kubesim setup-browser ## Browser tests: Playwright + Chromium against the release build.
 	cd end2end && CHROMIUM_PATH=$(CHROMIUM) timeout 900 npx playwright test
 
-test: setup setup-browser setup-kubectl lint unit e2e ## Everything: set-up, lint, cargo tests, browser tests.
+test: setup setup-browser setup-kubectl setup-postgres lint unit e2e ## Everything: set-up, lint, cargo tests, browser tests.
 
 kubesim: ## Serve the simulated demo fleet alone (writes kubesim.kubeconfig for kubectl).
 	cargo run --release -p kubesim -- serve --scenario demo --kubeconfig-out kubesim.kubeconfig

@@ -5,6 +5,7 @@
 set -euo pipefail
 dir=end2end/output/live
 mkdir -p "$dir"
+rm -rf "$dir/history"
 rm -f "$dir/kubeconfig"
 ./target/release/kubesim serve --scenario demo --kubeconfig-out "$dir/kubeconfig" --admin-port "${ADMIN_PORT:-3190}" >"$dir/kubesim.log" 2>&1 &
 sim=$!
@@ -14,4 +15,4 @@ for _ in $(seq 200); do
   sleep 0.1
 done
 [ -s "$dir/kubeconfig" ] || { echo "kubesim did not start: $(cat "$dir/kubesim.log")" >&2; exit 1; }
-./target/release/wayfinder --listen "127.0.0.1:${PORT:-3102}" --catalog examples/catalog --kubeconfig "$dir/kubeconfig"
+./target/release/wayfinder --listen "127.0.0.1:${PORT:-3102}" --catalog examples/catalog --kubeconfig "$dir/kubeconfig" --data-dir "$dir/history"

@@ -52,7 +52,7 @@ export default defineConfig({
     ? undefined
     : [
         {
-          command: `./target/release/wayfinder --listen 127.0.0.1:${PORT} --catalog examples/catalog --no-demo`,
+          command: `rm -rf end2end/output/history/${PORT} && ./target/release/wayfinder --data-dir end2end/output/history/${PORT} --listen 127.0.0.1:${PORT} --catalog examples/catalog --no-demo`,
           cwd: "..",
           url: `${BASE_URL}/healthz`,
           reuseExistingServer: false,
@@ -61,7 +61,7 @@ export default defineConfig({
           stderr: "pipe",
         },
         {
-          command: `./target/release/wayfinder --listen 127.0.0.1:${DEMO_PORT} --catalog examples/catalog`,
+          command: `rm -rf end2end/output/history/${DEMO_PORT} && ./target/release/wayfinder --data-dir end2end/output/history/${DEMO_PORT} --listen 127.0.0.1:${DEMO_PORT} --catalog examples/catalog`,
           cwd: "..",
           url: `${DEMO_URL}/readyz`,
           reuseExistingServer: false,
@@ -70,7 +70,7 @@ export default defineConfig({
           stderr: "pipe",
         },
         {
-          command: `./target/release/wayfinder --listen 127.0.0.1:${PROXIED_PORT} --catalog examples/catalog --identity-header X-Forwarded-Email --groups-header X-Forwarded-Groups`,
+          command: `rm -rf end2end/output/history/${PROXIED_PORT} && ./target/release/wayfinder --data-dir end2end/output/history/${PROXIED_PORT} --listen 127.0.0.1:${PROXIED_PORT} --catalog examples/catalog --identity-header X-Forwarded-Email --groups-header X-Forwarded-Groups`,
           cwd: "..",
           url: `${PROXIED_URL}/healthz`,
           reuseExistingServer: false,

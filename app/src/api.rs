@@ -123,6 +123,13 @@ pub mod ssr {
         fn object_yaml(&self, at: [&str; 5], headers: &http::HeaderMap) -> Result<String, Unread>;
         /// The cluster's page; `None` when no cluster of that name is configured.
         fn cluster(&self, name: &str) -> Option<crate::model::ClusterDetail>;
+        /// The service's timeline; a query that was not understood is `BadRequest` with the
+        /// sentence naming what.
+        fn timeline(
+            &self,
+            name: &str,
+            query: crate::model::TimelineQuery,
+        ) -> Pending<Result<crate::model::Timeline, (crate::error::AppError, String)>>;
     }
 
     /// Why an object's YAML is not shown.

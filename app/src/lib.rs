@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/clusters") view=ClustersPage/>
                     <Route path=path!("/clusters/:name") view=MadePage ssr=SsrMode::Async/>
                     <Route path=path!("/errors") view=ErrorsPage/>
+                    <Route path=path!("/services/:name/timeline") view=MadePage ssr=SsrMode::Async/>
                     <Route path=path!("/services/:name/:tab?") view=ServicePage ssr=SsrMode::Async/>
                     <Route path=path!("/services/:name/pods/:cluster/:namespace/:pod") view=MadePage ssr=SsrMode::Async/>
                     <Route path=path!("/services/:name/objects/:cluster/:namespace/:kind/:object") view=MadePage ssr=SsrMode::Async/>

@@ -319,6 +319,9 @@ async fn start_portal(
         .map_err(|e| e.to_string())?
         .port();
     let addr = format!("127.0.0.1:{port}");
+    // The timeline's history, fresh each run.
+    let history = log.with_file_name("history");
+    let _ = std::fs::remove_dir_all(&history);
     let log_file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let err_file = log_file.try_clone().map_err(|e| e.to_string())?;
     let child = tokio::process::Command::new(binary)
@@ -332,6 +335,8 @@ async fn start_portal(
         .arg(catalog)
         .arg("--site-root")
         .arg(root().join("target/site"))
+        .arg("--data-dir")
+        .arg(&history)
         .env("RUST_LOG", "warn")
         .stdout(log_file)
         .stderr(err_file)
@@ -422,6 +427,32 @@ async fn poll_cost(addr: &str) -> Result<(f64, f64, f64, usize), String> {
         sum("wayfinder_metrics_poll_requests_total").0,
         sum("wayfinder_metrics_poll_seconds_total").0,
         clusters,
+    ))
+}
+
+/// The history's figures from the portal's `/metrics` and its file: (events offered, events
+/// written, seconds spent writing, bytes on disk).
+async fn history_cost(addr: &str, dir: &Path) -> Result<(f64, f64, f64, u64), String> {
+    let (status, body) = Conn::new(addr).get("/metrics", false).await?;
+    if status != 200 {
+        return Err(format!("/metrics answered {status}"));
+    }
+    let text = String::from_utf8_lossy(&body);
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} "))?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let bytes = ["history.sqlite3", "history.sqlite3-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum();
+    Ok((
+        value("wayfinder_history_events_offered_total"),
+        value("wayfinder_history_events_written_total"),
+        value("wayfinder_history_write_seconds_total"),
+        bytes,
     ))
 }
 
@@ -1117,6 +1148,27 @@ async fn run(args: Args) -> Result<(), String> {
         described.unwrap_or(0)
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
+    // The timeline's recorder looks at every service once after the first sync: wait until it has
+    // written what it found (no new event for 3 s, a minute at most).
+    let history_dir = out_dir.join("history");
+    let mut history_start = history_cost(&portal.addr, &history_dir).await?;
+    let settle = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let now = history_cost(&portal.addr, &history_dir).await?;
+        let done = now.0 == history_start.0 || settle.elapsed() > Duration::from_secs(60);
+        history_start = now;
+        if done {
+            break;
+        }
+    }
+    let history_at = Instant::now();
+    println!(
+        "bench: history: {:.0} events after the first look at every service, {} on disk, {:.1} µs per event written",
+        history_start.1,
+        mib(history_start.3 as f64),
+        1e6 * history_start.2 / history_start.0.max(1.0)
+    );
     let (rss, peak) = memory(portal.pid);
     println!(
         "bench: synced in {sync_seconds:.1} s; RSS {}",
@@ -1255,6 +1307,21 @@ async fn run(args: Args) -> Result<(), String> {
     println!(
         "bench: metrics pollers: {polls:.0} polls of {polled} clusters, {:.2} list requests per poll, {poll_ms:.1} ms per poll (request and parsing); kubesim saw {metrics_requests} metrics requests",
         poll_requests / polls.max(1.0)
+    );
+
+    // The history during the run: the changes the bench made (freshness, load) and the clock.
+    let history_end = history_cost(&portal.addr, &history_dir).await?;
+    let history_seconds = history_at.elapsed().as_secs_f64();
+    let run_events = history_end.1 - history_start.1;
+    let run_bytes = history_end.3.saturating_sub(history_start.3) as f64;
+    let per_event_us =
+        1e6 * (history_end.2 - history_start.2) / (history_end.0 - history_start.0).max(1.0);
+    let per_day = |x: f64| x * 86_400.0 / history_seconds.max(1.0);
+    println!(
+        "bench: history: {run_events:.0} events in {history_seconds:.0} s of the run ({:.0} offered: duplicates merged), {per_event_us:.1} µs per event written; at this run's change rate a day adds {:.0} events, {}",
+        history_end.0 - history_start.0,
+        per_day(run_events),
+        mib(per_day(run_bytes))
     );
 
     // Kinds a cluster does not serve (no CRD), looked for again every minute.
@@ -1507,6 +1574,7 @@ async fn run(args: Args) -> Result<(), String> {
         "operatorKinds": operated.iter().map(|(k, n)| (k.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "unservedLists": {"clustersWithout": without, "requests": unserved},
         "metricsPolls": {"polls": polls, "clusters": polled, "listRequests": poll_requests, "seconds": round(poll_seconds), "msPerPoll": round(poll_ms), "kubesimMetricsRequests": metrics_requests},
+        "history": {"firstLookEvents": history_start.1, "firstLookBytes": history_start.3, "runSeconds": round(history_seconds), "runEvents": run_events, "runOffered": history_end.0 - history_start.0, "runBytes": run_bytes, "microsPerEvent": round(per_event_us), "eventsPerDay": round(per_day(run_events)), "bytesPerDay": round(per_day(run_bytes)), "endBytes": history_end.3},
         "apiserverRequestsDuringLoad": non_watch,
         "watchRequestsDuringLoad": watches_after - watches_before,
         "freshness": {"changes": args.changes, "api": api_fresh.json(), "sse": sse_fresh.json()},

@@ -76,6 +76,26 @@ pub struct Cli {
     /// service's logs and object YAML.
     #[arg(long, env = "WAYFINDER_ADMIN_GROUP")]
     pub admin_group: Option<String>,
+
+    /// Where the timeline's history is kept (an embedded SQLite file, history.sqlite3, in this
+    /// directory; made if missing). Ignored with --database-url.
+    #[arg(long, env = "WAYFINDER_DATA_DIR", default_value = "wayfinder-data")]
+    pub data_dir: PathBuf,
+
+    /// Keep the timeline's history in PostgreSQL instead (postgres://user:password@host/db), so
+    /// that replicas share one history: each event is written once, whichever replica saw it first.
+    #[arg(long, env = "WAYFINDER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// How many days of history are kept (at most 5 million events whatever their age).
+    #[arg(long, env = "WAYFINDER_HISTORY_DAYS", default_value_t = 14,
+          value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub history_days: u32,
+
+    /// The timeline records a finding as cleared once it has been gone this long (dated when it
+    /// went): a pod cycling through CrashLoopBackOff (up to 5 minutes between tries) does not flap.
+    #[arg(long, env = "WAYFINDER_FINDING_SETTLE_SECONDS", default_value_t = 360)]
+    pub finding_settle_seconds: u64,
 }
 
 /// How logs are written.
@@ -146,6 +166,21 @@ pub struct Settings {
     pub metrics_every: Duration,
     /// Custom resources watched in every cluster.
     pub custom_resources: Vec<crate::clusters::config::CustomResource>,
+    /// Where the timeline's history is kept.
+    pub history: HistoryStore,
+    /// Days of history kept.
+    pub history_days: u32,
+    /// How long a finding must be gone to be recorded as cleared.
+    pub finding_settle: Duration,
+}
+
+/// Where the timeline's history is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HistoryStore {
+    /// An embedded SQLite file in this directory.
+    Embedded(PathBuf),
+    /// A PostgreSQL database, by URL.
+    Postgres(String),
 }
 
 impl Settings {
@@ -347,6 +382,12 @@ impl Cli {
             file.custom_resources.clone()
         };
         Ok(Settings {
+            history: match self.database_url.clone().filter(|u| !u.is_empty()) {
+                Some(url) => HistoryStore::Postgres(url),
+                None => HistoryStore::Embedded(self.data_dir.clone()),
+            },
+            history_days: self.history_days,
+            finding_settle: Duration::from_secs(self.finding_settle_seconds),
             custom_resources,
             identity_header,
             groups_header,

@@ -13,6 +13,7 @@ pub mod clusters;
 pub mod compress;
 pub mod config;
 pub mod health;
+pub mod history;
 pub mod http;
 pub mod in_flight;
 pub mod reload;

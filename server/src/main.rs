@@ -3,7 +3,8 @@
 use app::api::ssr::SharedPortal;
 use clap::Parser;
 use server::catalog::CatalogStore;
-use server::config::{Cli, LogFormat};
+use server::config::{Cli, HistoryStore, LogFormat};
+use server::history;
 use server::http::AppState;
 use server::views::CatalogPortal;
 use std::process::ExitCode;
@@ -48,8 +49,26 @@ async fn main() -> ExitCode {
     let fleet = Arc::new(server::clusters::Fleet::start(clusters, &services).await);
     let follow = server::reload::follow_catalog(store.clone(), fleet.clone());
     let reload = server::reload::spawn(cli.clone(), settings.clone(), fleet.clone());
-    let portal: SharedPortal =
-        CatalogPortal::shared(store.clone(), fleet.clone(), settings.thresholds);
+    let catalog_portal = CatalogPortal::shared(store.clone(), fleet.clone(), settings.thresholds);
+    let portal: SharedPortal = catalog_portal.clone();
+    let backend = match &settings.history {
+        HistoryStore::Embedded(dir) => history::Backend::embedded(dir),
+        HistoryStore::Postgres(url) => match history::postgres::Db::new(url) {
+            Ok(db) => history::Backend::Postgres(Box::new(db)),
+            Err(e) => {
+                eprintln!("wayfinder: --database-url: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let history = history::History::start(backend, settings.history_days);
+    // One recorder per process: each change read once into the history, never per viewer.
+    let recorder = tokio::spawn(server::views::timeline::record(
+        catalog_portal,
+        fleet.clone(),
+        history.clone(),
+        settings.finding_settle,
+    ));
     let site_root = server::find_site_root(cli.site_root.clone());
     if !site_root.join("pkg").is_dir() {
         tracing::warn!(
@@ -69,6 +88,7 @@ async fn main() -> ExitCode {
             admin_group: settings.admin_group.clone(),
         }),
         pages: Arc::default(),
+        history,
     });
     if let Some(h) = &settings.identity_header {
         tracing::info!("requests must carry the {h} header set by the authentication proxy");
@@ -91,6 +111,7 @@ async fn main() -> ExitCode {
     refresh.abort();
     follow.abort();
     reload.abort();
+    recorder.abort();
     // Every cluster's supervisor and watch tasks stop together, before the demo fleet goes.
     fleet.shutdown();
     drop(demo);

@@ -132,8 +132,13 @@ fn check_with(all: &[(String, serde_json::Value)], custom: &[(&str, &str)]) -> C
     let mut bound_roles = Vec::new();
     for (file, v) in all {
         let text = v.to_string();
+        // The one Secret a manifest may name: the history's database URL, which the kubelet hands
+        // to the pod (`history.existingSecret`); the portal's own identity never reads a Secret.
+        let database_url = text
+            .matches(r#"{"name":"WAYFINDER_DATABASE_URL","valueFrom":{"secretKeyRef""#)
+            .count();
         assert!(
-            !text.contains("secretKeyRef") && !text.contains("\"secret\":"),
+            text.matches("secretKeyRef").count() == database_url && !text.contains("\"secret\":"),
             "{file}: {text}"
         );
         match v["kind"].as_str().unwrap_or_default() {
@@ -394,6 +399,62 @@ fn the_chart_renders_a_namespaced_variant_behind_an_auth_proxy() {
     assert_eq!(config.clusters[0].namespaces, ["payments", "shop"]);
     assert_eq!(config.clusters[0].region.as_deref(), Some("eu-west-1"));
     assert_eq!(config.clusters[1].name, "prod-us");
+}
+
+/// The env var `name` of the portal's container, as rendered.
+fn env_of(d: &Deployment, name: &str) -> Option<k8s_openapi::api::core::v1::EnvVar> {
+    d.spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| p.containers[0].env.as_ref())
+        .and_then(|e| e.iter().find(|v| v.name == name).cloned())
+}
+
+#[test]
+fn the_history_is_kept_per_replica_or_shared_in_an_existing_postgresql() {
+    let c = check(&helm::render(&chart(), &serde_json::json!({})));
+    let d = check_deployment(&c);
+    assert_eq!(
+        env_of(d, "WAYFINDER_DATA_DIR")
+            .and_then(|v| v.value)
+            .as_deref(),
+        Some("/var/lib/wayfinder")
+    );
+    assert_eq!(
+        env_of(d, "WAYFINDER_HISTORY_DAYS")
+            .and_then(|v| v.value)
+            .as_deref(),
+        Some("14")
+    );
+    assert!(env_of(d, "WAYFINDER_DATABASE_URL").is_none());
+    // An existing PostgreSQL, its URL in a Secret the kubelet hands to the pod (the portal's own
+    // identity still reads no Secret).
+    let values = serde_json::json!({"history": {"existingSecret": "wayfinder-db", "days": 30}});
+    let c = check(&helm::render(&chart(), &values));
+    let d = check_deployment(&c);
+    let url = env_of(d, "WAYFINDER_DATABASE_URL")
+        .and_then(|v| v.value_from)
+        .and_then(|f| f.secret_key_ref)
+        .map(|r| (r.name, r.key));
+    assert_eq!(
+        url,
+        Some(("wayfinder-db".to_string(), "database-url".to_string()))
+    );
+    assert_eq!(
+        env_of(d, "WAYFINDER_HISTORY_DAYS")
+            .and_then(|v| v.value)
+            .as_deref(),
+        Some("30")
+    );
+    let values = serde_json::json!({"history": {"databaseUrl": "postgres://wf@db/wayfinder"}});
+    let c = check(&helm::render(&chart(), &values));
+    let d = check_deployment(&c);
+    assert_eq!(
+        env_of(d, "WAYFINDER_DATABASE_URL")
+            .and_then(|v| v.value)
+            .as_deref(),
+        Some("postgres://wf@db/wayfinder")
+    );
 }
 
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/helm/wayfinder");

@@ -10,6 +10,7 @@ mod clusters;
 mod errors;
 mod pod;
 mod service;
+mod timeline;
 
 pub use autoscaling::*;
 pub use catalog::*;
@@ -17,6 +18,7 @@ pub use clusters::*;
 pub use errors::*;
 pub use pod::*;
 pub use service::*;
+pub use timeline::*;
 
 /// Longest filter value kept; longer input is cut rather than refused.
 pub(crate) const MAX_FILTER: usize = 200;

@@ -89,7 +89,7 @@ fn metric_bar(m: &MetricView) -> impl IntoView {
 /// The last hour of replicas as a step line.
 fn sparkline(points: &[ReplicaPoint], max: i32) -> impl IntoView {
     if points.len() < 2 {
-        return view! { <p class="text-xs text-muted" data-testid="sparkline-empty">"No change in the last hour (since Wayfinder started watching)."</p> }.into_any();
+        return view! { <p class="text-xs text-muted" data-testid="sparkline-empty">"No change in the last hour."</p> }.into_any();
     }
     let top = f64::from(
         points
@@ -128,7 +128,7 @@ fn sparkline(points: &[ReplicaPoint], max: i32) -> impl IntoView {
             <line x1="0" x2="200" y1=limit.clone() y2=limit stroke="#e11d48" stroke-width="0.5" stroke-dasharray="2 2"/>
             <path d=path fill="none" stroke="currentColor" stroke-width="1.5"/>
         </svg>
-        <figcaption>"replicas, last hour (since Wayfinder started watching)"</figcaption>
+        <figcaption>"replicas, last hour"</figcaption>
         </figure>
     }
     .into_any()

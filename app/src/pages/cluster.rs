@@ -68,7 +68,7 @@ pub mod render {
             view! { <p class="text-sm" data-testid="permissions-complete">"It has every right its features want."</p> }.into_any()
         } else {
             view! {
-                <ul class="list-disc pl-5 text-sm" data-testid="permissions-missing">
+                <ul class="wf-disc text-sm" data-testid="permissions-missing">
                     {p.missing.into_iter().map(|g| view! {
                         <li data-testid="permission-gap">{format!("{}: lacks {}", g.feature, g.rights.join(", "))}</li>
                     }).collect_view()}

@@ -9,6 +9,27 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+/// The made pages' own styles, sent with each of them (`server::http::made` puts them first), so
+/// the stylesheet every page loads does not carry what only these pages use: a stream's state
+/// (`live-state`: its `data-link` said in words and colour), the timeline's axis (`tl-*`), and a
+/// few layout rules (`wf-*`). Class names no Tailwind utility has, so Tailwind adds nothing for them.
+#[cfg(feature = "ssr")]
+pub const STYLE: &str = ".live-state::after{content:attr(data-link)}\
+.live-state[data-link=live]{color:#047857}.live-state[data-link=reconnecting]{color:#92400e}\
+.dark .live-state[data-link=live]{color:#6ee7b7}\
+@media (prefers-color-scheme:dark){html:not(.light) .live-state[data-link=live]{color:#6ee7b7}}\
+.wf-break{word-break:break-all}.wf-disc{list-style-type:disc;padding-left:1.25rem}\
+@media (min-width:40rem){.wf-cols-2{grid-template-columns:repeat(2,minmax(0,1fr))}}\
+.tl-ticks{position:relative;margin-left:9rem;height:1.25rem}\
+.tl-tick{position:absolute;transform:translateX(-50%);white-space:nowrap}\
+.tl-lane{display:flex;align-items:center;gap:.5rem;border-top:1px solid rgb(148 163 184/.35);padding:.25rem 0}\
+.tl-label{width:8.5rem;flex-shrink:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}\
+.tl-track{position:relative;height:1.25rem;flex:1;border-radius:.25rem;background:rgb(148 163 184/.15)}\
+.tl-mark{position:absolute;top:.25rem;height:.75rem;width:.375rem;transform:translateX(-50%);border-radius:2px}\
+.tl-mark:focus,.tl-mark:hover{outline:2px solid #2563eb;outline-offset:1px;z-index:1}\
+.tl-key{display:inline-block;height:.75rem;width:.375rem;border-radius:2px;margin-right:.25rem;vertical-align:middle}\
+tr:target{background:rgb(251 191 36/.2)}";
+
 /// The page the server made for this request (run before the page renders: see
 /// `server::http::made`), in the request's extensions.
 #[cfg(feature = "ssr")]

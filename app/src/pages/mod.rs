@@ -16,3 +16,4 @@ pub mod problems;
 pub mod service;
 pub mod system;
 pub mod team;
+pub mod timeline;

@@ -115,7 +115,7 @@ pub mod render {
         view! {
             // The state's word is the attribute's value, shown by CSS: the browser changes only it.
             <span id=id data-testid=id data-link="connecting" role="status"
-                class="text-xs text-muted after:content-[attr(data-link)] data-[link=live]:text-emerald-700 dark:data-[link=live]:text-emerald-300 data-[link=reconnecting]:text-amber-800">
+                class="text-xs text-muted live-state">
             </span>
         }
     }
@@ -224,8 +224,8 @@ pub mod render {
                     <span class="font-mono">{c.name.clone()}</span>
                     {init.then_some(" (init container)")}
                 </h3>
-                <dl class="mt-2 grid gap-2 text-sm sm:grid-cols-2">
-                    <div><dt>"Image"</dt><dd class="font-mono text-xs break-all">{or_dash(&c.image)}</dd></div>
+                <dl class="mt-2 grid gap-2 text-sm wf-cols-2">
+                    <div><dt>"Image"</dt><dd class="font-mono text-xs wf-break">{or_dash(&c.image)}</dd></div>
                     <div><dt>"State"</dt><dd data-testid="container-state" data-state=c.state.clone()>{format!("{} {}", c.state, run(&c.state_detail))}</dd></div>
                     {last}
                     <div><dt>"Restarts"</dt><dd data-testid="restarts">{c.restarts}</dd></div>
@@ -305,7 +305,7 @@ pub mod render {
             .map(|e| {
                 view! {
                     <tr data-testid="event" data-type=e.type_.clone() data-reason=e.reason.clone()>
-                        <td class="whitespace-nowrap">{e.type_.clone()}</td><td class="whitespace-nowrap">{e.reason.clone()}</td><td class="break-all">{e.message.clone()}</td>
+                        <td class="whitespace-nowrap">{e.type_.clone()}</td><td class="whitespace-nowrap">{e.reason.clone()}</td><td class="wf-break">{e.message.clone()}</td>
                         <td>{e.count}</td><td>{or_dash(&e.first_seen)}</td><td>{or_dash(&e.last_seen)}</td><td>{or_dash(&e.source)}</td>
                     </tr>
                 }
@@ -395,7 +395,7 @@ pub mod render {
             .to_html()
             .replace(MARKER, "");
         let class = if choice.wrap {
-            "log-lines whitespace-pre-wrap break-all"
+            "log-lines whitespace-pre-wrap wf-break"
         } else {
             "log-lines overflow-x-auto whitespace-pre"
         };

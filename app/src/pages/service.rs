@@ -23,9 +23,17 @@ pub enum Tab {
     Autoscaling,
 }
 
-impl Tab {
-    const ALL: [Tab; 4] = [Tab::Overview, Tab::Clusters, Tab::Errors, Tab::Autoscaling];
+/// The service page's sections, by [`Tab`] order, as (path after the service's, label); the
+/// timeline is a page the server makes ([`super::made::MadePage`]).
+const SECTIONS: [(&str, &str); 5] = [
+    ("", "Overview"),
+    ("/clusters", "Clusters"),
+    ("/errors", "Errors"),
+    ("/autoscaling", "Autoscaling"),
+    ("/timeline", "Timeline"),
+];
 
+impl Tab {
     /// The tab for a path segment; `None` for an unknown one (a 404).
     pub fn from_segment(segment: Option<&str>) -> Option<Self> {
         match segment {
@@ -48,21 +56,7 @@ impl Tab {
     }
 
     fn label(self) -> &'static str {
-        match self {
-            Tab::Overview => "Overview",
-            Tab::Clusters => "Clusters",
-            Tab::Errors => "Errors",
-            Tab::Autoscaling => "Autoscaling",
-        }
-    }
-
-    fn href(self, name: &str) -> String {
-        match self {
-            Tab::Overview => format!("/services/{name}"),
-            Tab::Clusters => format!("/services/{name}/clusters"),
-            Tab::Errors => format!("/services/{name}/errors"),
-            Tab::Autoscaling => format!("/services/{name}/autoscaling"),
-        }
+        SECTIONS[self as usize].1
     }
 }
 
@@ -129,18 +123,19 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
         live.with(|l| l.clone().map(std::sync::Arc::new))
             .unwrap_or_else(|| initial.get_value())
     };
-    let tabs = Tab::ALL
+    let tabs = SECTIONS
         .into_iter()
-        .map(|t| {
-            let current = t == tab;
+        .enumerate()
+        .map(|(i, (path, label))| {
+            let current = i == tab as usize;
             view! {
                 <a
-                    href=t.href(&name)
+                    href=format!("/services/{name}{path}")
                     class=if current { "tab tab-active" } else { "tab" }
                     aria-current=current.then_some("page")
-                    data-testid=format!("tab-{}", t.label().to_ascii_lowercase())
+                    data-testid=format!("tab-{}", label.to_ascii_lowercase())
                 >
-                    {t.label()}
+                    {label}
                 </a>
             }
         })

@@ -36,6 +36,34 @@ impl ReplicaHistory {
         }
     }
 
+    /// Puts counts from before this process started (the recorded history, oldest first) ahead of
+    /// what the watch has seen since, so the hour reaches back beyond a restart.
+    pub fn preload(&self, namespace: &str, name: &str, earlier: &[(i64, i32)], now: i64) {
+        let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = series
+            .entry((namespace.to_string(), name.to_string()))
+            .or_default();
+        let first = s.front().map(|(t, _)| *t);
+        let mut merged: Series = VecDeque::new();
+        for &(t, r) in earlier {
+            if first.is_some_and(|f| t >= f) || merged.back().is_some_and(|(_, b)| *b == r) {
+                continue;
+            }
+            merged.push_back((t, r));
+        }
+        for p in s.drain(..) {
+            if merged.back().is_some_and(|(_, b)| *b == p.1) {
+                continue;
+            }
+            merged.push_back(p);
+        }
+        while merged.len() > MAX_POINTS || (merged.len() > 1 && merged[1].0 < now - WINDOW_SECONDS)
+        {
+            merged.pop_front();
+        }
+        *s = merged;
+    }
+
     /// Forgets a deleted HPA.
     pub fn remove(&self, namespace: &str, name: &str) {
         self.series
@@ -73,6 +101,26 @@ impl ReplicaHistory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_counts_go_before_what_the_watch_saw() {
+        let h = ReplicaHistory::default();
+        h.record("shop", "cart", 6, 5000);
+        h.preload(
+            "shop",
+            "cart",
+            &[(1000, 2), (1500, 2), (3000, 4), (5200, 9)],
+            5400,
+        );
+        let got: Vec<(i64, i32)> = h
+            .points("shop", "cart", 5400)
+            .into_iter()
+            .map(|p| (p.seconds_ago, p.replicas))
+            .collect();
+        // 1000 s is out of the hour but its count held at the hour's start (clamped); 5200 s is
+        // after the watch's first count and is not taken.
+        assert_eq!(got, [(3600, 2), (2400, 4), (400, 6), (0, 6)]);
+    }
 
     #[test]
     fn keeps_changes_within_the_hour() {

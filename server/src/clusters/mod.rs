@@ -47,6 +47,7 @@ pub mod usage;
 pub mod watch;
 
 pub use fleet::{Fleet, Placement, Placements};
+pub use index::Change;
 pub use objects::ClusterObjects;
 pub use source::{resolve, ClusterSource, SourceError};
 pub use watch::ClusterWatch;

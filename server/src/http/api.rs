@@ -83,6 +83,11 @@ pub fn router() -> Router<AppState> {
             "/services/{name}/objects/{cluster}/{namespace}/{kind}/{object}",
             get(super::objects::read),
         )
+        .route("/services/{name}/timeline", get(timeline))
+        .route(
+            "/services/{name}/timeline/events",
+            get(super::live::timeline_events),
+        )
         .route("/events", get(super::live::fleet_events))
         .route("/teams/{name}", get(team))
         .route("/systems/{name}", get(system))
@@ -170,6 +175,49 @@ pub async fn pod_detail(
         .map_err(|e| e.to_string());
     crate::views::pod::detail(&watch, name, namespace, pod, &findings, read)
         .ok_or_else(|| ApiError::NotFound(format!("pod {namespace}/{pod} is no longer cached")))
+}
+
+/// What happened to the service and its clusters, from the history.
+async fn timeline(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<app::model::TimelineQuery>,
+) -> Result<Json<app::model::Timeline>, ApiError> {
+    timeline_of(&state, &name, &q).await.map(Json)
+}
+
+/// A service the portal knows: described in the catalog or found in a cluster.
+pub fn known_service(state: &AppState, name: &str) -> bool {
+    valid_name(name)
+        && (state.fleet.runs(name)
+            || state
+                .catalog
+                .snapshot()
+                .services()
+                .iter()
+                .any(|s| s.name == name))
+}
+
+/// The service's timeline for a query, as the API and the timeline page show it.
+pub async fn timeline_of(
+    state: &AppState,
+    name: &str,
+    q: &app::model::TimelineQuery,
+) -> Result<app::model::Timeline, ApiError> {
+    if !known_service(state, name) {
+        return Err(ApiError::NotFound(format!(
+            "no service named “{name}” in the catalog"
+        )));
+    }
+    crate::views::timeline::timeline(
+        &state.history,
+        &state.fleet,
+        name,
+        q,
+        jiff::Timestamp::now(),
+    )
+    .await
+    .map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 async fn team(State(portal): State<SharedPortal>, Path(name): Path<String>) -> impl IntoResponse {

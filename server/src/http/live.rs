@@ -105,15 +105,9 @@ pub async fn pod_events(
     if let Err(e) = super::logs::service_pod(&state, [&name, &cluster, &namespace, &pod]) {
         return e.into_response();
     }
-    let html = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("html") => true,
-        Some(other) => {
-            return super::api::ApiError::BadRequest(format!(
-                "format “{other}” is not one of json, html"
-            ))
-            .into_response()
-        }
+    let html = match wants_html(q.format.as_deref()) {
+        Ok(html) => html,
+        Err(e) => return e.into_response(),
     };
     let path = [name, cluster, namespace, pod];
     // (…, first message, the pod is gone: the stream ends)
@@ -224,4 +218,77 @@ pub(super) fn sse(
         axum::http::HeaderValue::from_static("no"),
     );
     response
+}
+
+/// Whether a stream's `?format=` asks for the page's markup (`html`) rather than JSON.
+fn wants_html(format: Option<&str>) -> Result<bool, super::api::ApiError> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("html") => Ok(true),
+        Some(other) => Err(super::api::ApiError::BadRequest(format!(
+            "format “{other}” is not one of json, html"
+        ))),
+    }
+}
+
+/// The timeline stream's query: the page's range and filters, and the message's format.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TimelineStream {
+    #[serde(flatten)]
+    query: app::model::TimelineQuery,
+    format: Option<String>,
+}
+
+/// How often a timeline stream is sent again with nothing new (a range back from now moves on).
+const TIMELINE_REFRESH: Duration = Duration::from_secs(60);
+
+/// `GET /api/v1/services/{name}/timeline/events`: an `event: timeline` message with the timeline
+/// (as `GET …/timeline` with the same query) on connect and whenever the history gains events of
+/// the service or of a cluster, at most once a second; with `?format=html` the message is the
+/// timeline page's events part (what the page swaps in).
+pub async fn timeline_events(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<TimelineStream>,
+) -> Response {
+    let html = match wants_html(q.format.as_deref()) {
+        Ok(html) => html,
+        Err(e) => return e.into_response(),
+    };
+    // The first answer says what is wrong with the service or the query.
+    if let Err(e) = super::api::timeline_of(&state, &name, &q.query).await {
+        return e.into_response();
+    }
+    let rx = state.history.subscribe();
+    let stream = futures::stream::unfold(
+        (state, rx, name, q.query, true),
+        move |(state, mut rx, name, query, first)| async move {
+            if !first {
+                let deadline = tokio::time::sleep(TIMELINE_REFRESH);
+                tokio::pin!(deadline);
+                loop {
+                    tokio::select! {
+                        got = rx.recv() => match got {
+                            Ok(services) if services.iter().any(|s| *s == name || s.is_empty()) => break,
+                            Ok(_) => {}
+                            Err(RecvError::Lagged(_)) => break,
+                            Err(RecvError::Closed) => return None,
+                        },
+                        () = &mut deadline => break,
+                    }
+                }
+                tokio::time::sleep(COALESCE).await;
+                while rx.try_recv().is_ok() {}
+            }
+            let event = match super::api::timeline_of(&state, &name, &query).await {
+                Ok(t) if html => Event::default()
+                    .event("timeline")
+                    .data(app::pages::timeline::render::events_html(&t, &query)),
+                Ok(t) => json_event("timeline", &t),
+                Err(_) => Event::default().event("gone").data(name.clone()),
+            };
+            Some((Ok::<_, Infallible>(event), (state, rx, name, query, false)))
+        },
+    );
+    sse(stream)
 }

@@ -286,6 +286,23 @@ impl app::api::ssr::MadePages for PageLogs {
         super::api::cluster_detail(&self.0, name).ok()
     }
 
+    fn timeline(
+        &self,
+        name: &str,
+        query: app::model::TimelineQuery,
+    ) -> app::api::ssr::Pending<Result<app::model::Timeline, (app::error::AppError, String)>> {
+        let (state, name) = (self.0.clone(), name.to_string());
+        Box::pin(async move {
+            use app::error::{AppError, Entity};
+            super::api::timeline_of(&state, &name, &query)
+                .await
+                .map_err(|e| match e {
+                    super::api::ApiError::BadRequest(m) => (AppError::BadRequest, m),
+                    other => (AppError::NotFound(Entity::Service), other.to_string()),
+                })
+        })
+    }
+
     fn pod(
         &self,
         at: app::api::ssr::LogAt,

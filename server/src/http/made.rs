@@ -22,6 +22,8 @@ enum Made {
     Object([String; 5]),
     /// A cluster's own page.
     Cluster(String),
+    /// A service's timeline.
+    Timeline(String),
 }
 
 fn made_path(path: &str) -> Option<Made> {
@@ -38,6 +40,7 @@ fn made_path(path: &str) -> Option<Made> {
         [service, "objects", cluster, namespace, kind, object] => Some(Made::Object(
             [service, cluster, namespace, kind, object].map(owned),
         )),
+        [service, "timeline"] => Some(Made::Timeline(service.to_string())),
         _ => None,
     }
 }
@@ -61,11 +64,37 @@ pub async fn make(State(state): State<AppState>, mut request: Request, next: Nex
         }
         Made::Object(at) => app::pages::object::render::page(&pages, at, &headers),
         Made::Cluster(name) => app::pages::cluster::render::page(&pages, &name),
+        Made::Timeline(name) => {
+            use app::api::ssr::MadePages;
+            let query: app::model::TimelineQuery =
+                serde_urlencoded_query(request.uri().query().unwrap_or_default());
+            let read = pages.timeline(&name, query.clone()).await;
+            app::pages::timeline::render::page(&name, &query, read)
+        }
     };
+    // The made pages' own styles first (see `app::pages::made::STYLE`).
+    let html = html.map(|h| format!("<style>{}</style>{h}", app::pages::made::STYLE));
     request
         .extensions_mut()
         .insert(app::pages::made::MadeHtml(html));
     next.run(request).await
+}
+
+/// The timeline's query from the address (unknown keys ignored, as the API does).
+fn serde_urlencoded_query(query: &str) -> app::model::TimelineQuery {
+    let mut q = app::model::TimelineQuery::default();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let v = Some(v.into_owned());
+        match k.as_ref() {
+            "since" => q.since = v,
+            "until" => q.until = v,
+            "cluster" => q.cluster = v,
+            "kind" => q.kind = v,
+            "at" => q.at = v,
+            _ => {}
+        }
+    }
+    q
 }
 
 #[cfg(test)]

@@ -170,6 +170,51 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     }
     let subscribers = Gauge::<i64>::default();
     subscribers.set(state.fleet.subscribers() as i64);
+    // The timeline's history.
+    let h = state.history.health();
+    let (offered, written, dropped) = (
+        Counter::<u64>::default(),
+        Counter::<u64>::default(),
+        Counter::<u64>::default(),
+    );
+    offered.inc_by(h.offered);
+    written.inc_by(h.written);
+    dropped.inc_by(h.dropped);
+    let write_seconds = Counter::<f64, AtomicU64>::default();
+    write_seconds.inc_by(h.write_micros as f64 / 1e6);
+    let (pending, unavailable) = (Gauge::<i64>::default(), Gauge::<i64>::default());
+    pending.set(h.pending as i64);
+    unavailable.set(i64::from(h.unavailable.is_some()));
+    registry.register(
+        "wayfinder_history_events_offered",
+        "Events handed to the history's writer (duplicates included)",
+        offered,
+    );
+    registry.register(
+        "wayfinder_history_events_written",
+        "Events the history kept (duplicates merged are not counted)",
+        written,
+    );
+    registry.register(
+        "wayfinder_history_events_dropped",
+        "Events dropped because too many waited while the history's database was away",
+        dropped,
+    );
+    registry.register(
+        "wayfinder_history_write_seconds",
+        "Time spent writing to the history's database",
+        write_seconds,
+    );
+    registry.register(
+        "wayfinder_history_pending",
+        "Events waiting to be written",
+        pending,
+    );
+    registry.register(
+        "wayfinder_history_unavailable",
+        "1 while the history's database fails",
+        unavailable,
+    );
     registry.register(
         "wayfinder_cluster_state",
         "1 for the state each cluster is in",

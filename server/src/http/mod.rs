@@ -42,6 +42,8 @@ pub struct Shared {
     pub security: Arc<Security>,
     /// Rendered service overview pages ([`page_cache`]).
     pub pages: Arc<PageCache>,
+    /// The timeline's history.
+    pub history: Arc<crate::history::History>,
 }
 
 impl AppState {

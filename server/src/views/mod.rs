@@ -22,5 +22,6 @@ pub mod pod;
 pub mod portal;
 pub mod rollouts;
 pub mod service;
+pub mod timeline;
 
 pub use portal::CatalogPortal;

@@ -321,6 +321,22 @@ impl Portal for CatalogPortal {
 }
 
 impl CatalogPortal {
+    /// A service's findings now (kept until a change touches it): what the timeline's recorder
+    /// compares.
+    pub fn findings_of(&self, service: &str) -> Arc<Vec<Finding>> {
+        self.health_of(service).0
+    }
+
+    /// The catalog's service names.
+    pub fn service_names(&self) -> std::collections::BTreeSet<String> {
+        self.store
+            .snapshot()
+            .services()
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
     /// A copy of (part of) the service's kept view with its ages moved on to now.
     fn aged(
         &self,

@@ -33,8 +33,18 @@ impl Drop for Portal {
 
 impl Portal {
     pub async fn start(args: &[&str]) -> Self {
+        // Each portal keeps its history in a directory of its own unless the test says where.
+        let own_history = !args
+            .iter()
+            .any(|a| a.starts_with("--data-dir") || a.starts_with("--database-url"));
+        let data_dir = scratch_dir();
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wayfinder"))
             .args(["--listen", "127.0.0.1:0", "--catalog", CATALOG])
+            .args(if own_history {
+                vec!["--data-dir".to_string(), data_dir.display().to_string()]
+            } else {
+                Vec::new()
+            })
             .args(args)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
@@ -242,6 +252,14 @@ pub fn fixture_router_with(
     )
 }
 
+/// A directory for one test's files, kept until the process ends.
+#[allow(dead_code)]
+pub fn scratch_dir() -> PathBuf {
+    tempfile::tempdir()
+        .unwrap_or_else(|e| panic!("temp dir: {e}"))
+        .keep()
+}
+
 /// The real router over a catalog store and a fleet.
 #[allow(dead_code)]
 pub fn router_over(
@@ -262,6 +280,10 @@ pub fn router_over(
         metrics: Default::default(),
         security: Arc::new(security),
         pages,
+        history: server::history::History::start(
+            server::history::Backend::embedded(&scratch_dir()),
+            14,
+        ),
     }))
 }
 
@@ -422,4 +444,146 @@ pub fn watched(d: &app::model::ClusterDetail, kind: &str) -> app::model::Watched
         .find(|k| k.kind == kind)
         .cloned()
         .unwrap_or_default()
+}
+
+/// A real PostgreSQL server of its own (Debian's package, which `make test` installs), in a
+/// temporary directory, on a free port, stopped when dropped. As root it runs as the `postgres`
+/// user (PostgreSQL refuses to run as root).
+#[allow(dead_code)]
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+    pub url: String,
+}
+
+#[allow(dead_code)]
+impl Postgres {
+    fn bin_dir() -> PathBuf {
+        let mut found: Vec<PathBuf> = glob::glob("/usr/lib/postgresql/*/bin/initdb")
+            .map(|g| g.filter_map(Result::ok).collect())
+            .unwrap_or_default();
+        found.sort();
+        match found.pop() {
+            Some(initdb) => initdb.parent().map(PathBuf::from).unwrap_or_default(),
+            None => panic!(
+                "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): `make test` installs Debian's postgresql package"
+            ),
+        }
+    }
+
+    fn as_owner(&self, program: &str) -> std::process::Command {
+        as_postgres(&self.bin.join(program))
+    }
+
+    /// initdb (trust authentication, a `wayfinder` superuser) and start.
+    pub fn start() -> Self {
+        let bin = Self::bin_dir();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        // The server's user must reach its directory.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pg = Self {
+            url: format!("postgres://wayfinder@127.0.0.1:{port}/postgres"),
+            dir,
+            bin,
+            port,
+        };
+        let data = pg.dir.path().join("data");
+        let out = pg
+            .as_owner("initdb")
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "wayfinder",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&data)
+            .output()
+            .unwrap_or_else(|e| panic!("initdb: {e}"));
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        pg.start_again();
+        pg
+    }
+
+    /// Starts the server (again, after [`Postgres::stop`]) and waits until it answers.
+    pub fn start_again(&self) {
+        let d = self.dir.path();
+        let out = self
+            .as_owner("pg_ctl")
+            .arg("-D")
+            .arg(d.join("data"))
+            .arg("-l")
+            .arg(d.join("log"))
+            .arg("-o")
+            .arg(format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                self.port,
+                d.display()
+            ))
+            .args(["-w", "-t", "60", "start"])
+            .output()
+            .unwrap_or_else(|e| panic!("pg_ctl: {e}"));
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(d.join("log")).unwrap_or_default()
+        );
+    }
+
+    /// Stops the server at once (connections are cut, as when a database goes away).
+    pub fn stop(&self) {
+        let _ = self
+            .as_owner("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+
+    /// A client of its own, for a test's questions.
+    pub async fn client(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connect to PostgreSQL: {e}"));
+        tokio::spawn(connection);
+        client
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A command run as the `postgres` user when this process is root.
+fn as_postgres(program: &std::path::Path) -> std::process::Command {
+    // Whether this process is root: `id -u`.
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if root {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        std::process::Command::new(program)
+    }
 }
