@@ -54,6 +54,12 @@ pub enum HistoryError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("the history's data directory {path} could not be made: {source}")]
+    Directory {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the embedded history database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("PostgreSQL ({url}): {message}")]
@@ -75,6 +81,8 @@ pub struct Filter {
     pub until: i64,
     /// Only this cluster's, when set.
     pub cluster: Option<String>,
+    /// Only events of these kinds (empty: every kind).
+    pub kinds: Vec<String>,
     /// At most this many, newest first.
     pub limit: usize,
 }
@@ -417,10 +425,25 @@ mod sql {
         CAST($5 AS TEXT), CAST($6 AS TEXT), CAST($7 AS TEXT), CAST($8 AS TEXT), CAST($9 AS BIGINT) \
         WHERE NOT EXISTS (SELECT 1 FROM wayfinder_events WHERE identity = CAST($8 AS TEXT) \
         AND (CAST($10 AS BIGINT) = 0 OR (at > $1 - $10 AND at < $1 + $10)))";
-    pub const READ: &str =
-        "SELECT at, service, cluster, kind, object, rule, summary, identity, value \
-        FROM wayfinder_events WHERE (service = $1 OR service = '') AND at >= $2 AND at <= $3 \
-        AND ($4 = '' OR cluster = $4) ORDER BY at DESC, id DESC LIMIT $5";
+    /// A timeline's read: `$1` service, `$2`..`$3` the range, `$4` cluster (empty: all), `$5`
+    /// the limit, then one parameter per kind from `$6` (none: every kind).
+    pub fn read(kinds: usize) -> String {
+        let kinds = match kinds {
+            0 => String::new(),
+            n => format!(
+                "AND kind IN ({}) ",
+                (6..6 + n)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        format!(
+            "SELECT at, service, cluster, kind, object, rule, summary, identity, value \
+            FROM wayfinder_events WHERE (service = $1 OR service = '') AND at >= $2 AND at <= $3 \
+            AND ($4 = '' OR cluster = $4) {kinds}ORDER BY at DESC, id DESC LIMIT $5"
+        )
+    }
     pub const PRUNE_AGE: &str = "DELETE FROM wayfinder_events WHERE at < $1";
     pub const PRUNE_SIZE: &str = "DELETE FROM wayfinder_events WHERE id <= \
         (SELECT id FROM wayfinder_events ORDER BY id DESC LIMIT 1 OFFSET $1)";
@@ -465,12 +488,17 @@ mod tests {
         }
     }
 
+    fn kinds_of(got: &[Record]) -> Vec<&str> {
+        got.iter().map(|r| r.kind.as_str()).collect()
+    }
+
     fn all(since: i64, until: i64) -> Filter {
         Filter {
             service: "cart".into(),
             since,
             until,
             cluster: None,
+            kinds: Vec::new(),
             limit: 1000,
         }
     }
@@ -511,6 +539,16 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(left.len(), 15 + 2);
         assert!(left.iter().all(|r| r.at >= cutoff(now, 14)));
+        // A kind filter is the store's: the limit counts deploys only, not the newer sightings.
+        let deploys = db
+            .read(&Filter {
+                kinds: vec!["deploy".into(), "scale".into()],
+                limit: 3,
+                ..all(0, now + day)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(kinds_of(&deploys), ["deploy"; 3]);
         // At most `keep` events whatever their age: the oldest go first.
         db.prune(0, 5).await.unwrap_or_else(|e| panic!("{e}"));
         let left = db

@@ -122,11 +122,15 @@ impl Db {
         };
         let cluster = f.cluster.clone().unwrap_or_default();
         let limit = f.limit as i64;
+        let mut values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+            vec![&f.service, &f.since, &f.until, &cluster, &limit];
+        values.extend(
+            f.kinds
+                .iter()
+                .map(|k| k as &(dyn tokio_postgres::types::ToSql + Sync)),
+        );
         let rows = client
-            .query(
-                sql::READ,
-                &[&f.service, &f.since, &f.until, &cluster, &limit],
-            )
+            .query(&sql::read(f.kinds.len()), &values)
             .await
             .map_err(|e| self.error(e))?;
         Ok(rows.iter().map(row).collect())

@@ -29,9 +29,9 @@ impl Db {
             c.pragma_update(None, "synchronous", "NORMAL")?;
             Ok(c)
         };
-        std::fs::create_dir_all(dir).map_err(|e| HistoryError::Open {
-            path: shown.clone(),
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        std::fs::create_dir_all(dir).map_err(|source| HistoryError::Directory {
+            path: dir.display().to_string(),
+            source,
         })?;
         let writer = open().map_err(|source| HistoryError::Open {
             path: shown.clone(),
@@ -86,17 +86,13 @@ impl Db {
 
     pub async fn read(&self, f: Filter) -> Result<Vec<Record>, HistoryError> {
         on(&self.reader, move |c| {
-            let mut q = c.prepare_cached(sql::READ)?;
-            let rows = q.query_map(
-                params![
-                    f.service,
-                    f.since,
-                    f.until,
-                    f.cluster.clone().unwrap_or_default(),
-                    f.limit as i64
-                ],
-                row,
-            )?;
+            // `?N` binds the N-th parameter; SQLite numbers `$N` by first appearance instead.
+            let mut q = c.prepare_cached(&sql::read(f.kinds.len()).replace('$', "?"))?;
+            let (cluster, limit) = (f.cluster.clone().unwrap_or_default(), f.limit as i64);
+            let mut values: Vec<&dyn rusqlite::ToSql> =
+                vec![&f.service, &f.since, &f.until, &cluster, &limit];
+            values.extend(f.kinds.iter().map(|k| k as &dyn rusqlite::ToSql));
+            let rows = q.query_map(values.as_slice(), row)?;
             rows.collect()
         })
         .await

@@ -255,39 +255,44 @@ pub async fn timeline_events(
         Ok(html) => html,
         Err(e) => return e.into_response(),
     };
-    // The first answer says what is wrong with the service or the query.
-    if let Err(e) = super::api::timeline_of(&state, &name, &q.query).await {
-        return e.into_response();
-    }
+    // The first answer says what is wrong with the service or the query, or is the first message.
+    let first = match super::api::timeline_of(&state, &name, &q.query).await {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
     let rx = state.history.subscribe();
     let stream = futures::stream::unfold(
-        (state, rx, name, q.query, true),
+        (state, rx, name, q.query, Some(first)),
         move |(state, mut rx, name, query, first)| async move {
-            if !first {
-                let deadline = tokio::time::sleep(TIMELINE_REFRESH);
-                tokio::pin!(deadline);
-                loop {
-                    tokio::select! {
-                        got = rx.recv() => match got {
-                            Ok(services) if services.iter().any(|s| *s == name || s.is_empty()) => break,
-                            Ok(_) => {}
-                            Err(RecvError::Lagged(_)) => break,
-                            Err(RecvError::Closed) => return None,
-                        },
-                        () = &mut deadline => break,
+            let answer = match first {
+                Some(t) => Ok(t),
+                None => {
+                    let deadline = tokio::time::sleep(TIMELINE_REFRESH);
+                    tokio::pin!(deadline);
+                    loop {
+                        tokio::select! {
+                            got = rx.recv() => match got {
+                                Ok(services) if services.iter().any(|s| *s == name || s.is_empty()) => break,
+                                Ok(_) => {}
+                                Err(RecvError::Lagged(_)) => break,
+                                Err(RecvError::Closed) => return None,
+                            },
+                            () = &mut deadline => break,
+                        }
                     }
+                    tokio::time::sleep(COALESCE).await;
+                    while rx.try_recv().is_ok() {}
+                    super::api::timeline_of(&state, &name, &query).await
                 }
-                tokio::time::sleep(COALESCE).await;
-                while rx.try_recv().is_ok() {}
-            }
-            let event = match super::api::timeline_of(&state, &name, &query).await {
+            };
+            let event = match answer {
                 Ok(t) if html => Event::default()
                     .event("timeline")
                     .data(app::pages::timeline::render::events_html(&t, &query)),
                 Ok(t) => json_event("timeline", &t),
                 Err(_) => Event::default().event("gone").data(name.clone()),
             };
-            Some((Ok::<_, Infallible>(event), (state, rx, name, query, false)))
+            Some((Ok::<_, Infallible>(event), (state, rx, name, query, None)))
         },
     );
     sse(stream)

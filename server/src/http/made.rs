@@ -66,8 +66,12 @@ pub async fn make(State(state): State<AppState>, mut request: Request, next: Nex
         Made::Cluster(name) => app::pages::cluster::render::page(&pages, &name),
         Made::Timeline(name) => {
             use app::api::ssr::MadePages;
+            // Unknown keys are ignored, as the API does; a query that is not one leaves the range
+            // at its default.
             let query: app::model::TimelineQuery =
-                serde_urlencoded_query(request.uri().query().unwrap_or_default());
+                axum::extract::Query::try_from_uri(request.uri())
+                    .map(|q| q.0)
+                    .unwrap_or_default();
             let read = pages.timeline(&name, query.clone()).await;
             app::pages::timeline::render::page(&name, &query, read)
         }
@@ -78,23 +82,6 @@ pub async fn make(State(state): State<AppState>, mut request: Request, next: Nex
         .extensions_mut()
         .insert(app::pages::made::MadeHtml(html));
     next.run(request).await
-}
-
-/// The timeline's query from the address (unknown keys ignored, as the API does).
-fn serde_urlencoded_query(query: &str) -> app::model::TimelineQuery {
-    let mut q = app::model::TimelineQuery::default();
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        let v = Some(v.into_owned());
-        match k.as_ref() {
-            "since" => q.since = v,
-            "until" => q.until = v,
-            "cluster" => q.cluster = v,
-            "kind" => q.kind = v,
-            "at" => q.at = v,
-            _ => {}
-        }
-    }
-    q
 }
 
 #[cfg(test)]

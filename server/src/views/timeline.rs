@@ -420,14 +420,25 @@ fn look(portal: &CatalogPortal, fleet: &Fleet, history: &History, seen: &mut See
             }
         }
     }
+    out.extend(look_at_findings(portal, seen, service, now));
+    history.record(out);
+}
+
+/// What changed in one service's findings since they were last looked at. Alone (the clock's
+/// look, without a change to the service's objects), it reads only the kept findings.
+fn look_at_findings(
+    portal: &CatalogPortal,
+    seen: &mut Seen,
+    service: &str,
+    now: i64,
+) -> Vec<Record> {
     let now_set = finding_set(&portal.findings_of(service));
     let before = seen.findings.remove(service).unwrap_or_default();
     let (changed, open) = finding_events(service, before, &now_set, now, seen.settle_ms);
-    out.extend(changed);
     if !open.is_empty() {
         seen.findings.insert(service.to_string(), open);
     }
-    history.record(out);
+    changed
 }
 
 /// Each cluster's status changes (connecting is not a change: every start goes through it).
@@ -570,8 +581,29 @@ pub async fn record(
             look(&portal, &fleet, &history, &mut seen, &s);
             tokio::task::yield_now().await;
         }
-        tokio::select! {
-            change = changes.recv() => match change {
+        let change = tokio::select! {
+            change = changes.recv() => change,
+            _ = clock.tick() => {
+                // Open findings move on with time alone (a rule's limit passes, a missing one
+                // settles): their services' findings only, the objects being unchanged.
+                let now = jiff::Timestamp::now().as_millisecond();
+                let open: Vec<String> = seen.findings.keys().cloned().collect();
+                for s in open {
+                    let out = look_at_findings(&portal, &mut seen, &s, now);
+                    history.record(out);
+                    tokio::task::yield_now().await;
+                }
+                continue;
+            }
+        };
+        // Gather what else arrived in the same moment before looking.
+        let mut changes_now = vec![change];
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        while let Ok(change) = changes.try_recv() {
+            changes_now.push(Ok(change));
+        }
+        for change in changes_now {
+            match change {
                 Ok(crate::clusters::Change::Objects { services, .. }) => {
                     dirty.extend(services.iter().map(|s| s.to_string()));
                 }
@@ -582,21 +614,6 @@ pub async fn record(
                     dirty = all_services(&portal, &fleet);
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            },
-            _ = clock.tick() => {
-                dirty.extend(seen.findings.keys().cloned());
-            }
-        }
-        // Gather what else arrived in the same moment before looking.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        while let Ok(change) = changes.try_recv() {
-            match change {
-                crate::clusters::Change::Objects { services, .. } => {
-                    dirty.extend(services.iter().map(|s| s.to_string()));
-                }
-                crate::clusters::Change::Status { .. } => {
-                    look_at_clusters(&fleet, &history, &mut seen)
-                }
             }
         }
     }
@@ -688,6 +705,7 @@ pub async fn timeline(
             since: since.as_millisecond(),
             until: until.as_millisecond(),
             cluster: cluster.clone(),
+            kinds: kinds.iter().flatten().map(|k| k.to_string()).collect(),
             limit: MAX_EVENTS * 4,
         })
         .await;
@@ -717,7 +735,6 @@ pub async fn timeline(
                 .into_iter()
                 // A cluster's own changes belong to the services that run there.
                 .filter(|r| !r.service.is_empty() || clusters.contains(&r.cluster))
-                .filter(|r| kinds.as_ref().is_none_or(|k| k.contains(r.kind.as_str())))
                 .map(|r| TimelineEvent {
                     at: rfc3339(jiff::Timestamp::from_millisecond(r.at).unwrap_or(now)),
                     cluster: r.cluster,
