@@ -14,7 +14,7 @@ test.describe("clusters (demo fleet)", () => {
     for (const name of ["prod-eu-1", "staging-eu-1", "prod-us-1", "prod-us-2"]) {
       const row = page.locator(`[data-cluster="${name}"]`);
       await expect(row.getByTestId("cluster-state")).toHaveAttribute("data-state", "synced");
-      await expect(row).toContainText(/synced \d+ s ago/);
+      await expect(row.getByTestId("freshness")).toHaveText(/^live · last change \d+ s ago$/);
     }
     // The portal's user may not list cluster-wide in prod-ap-2: it says so instead of failing.
     const restricted = page.locator('[data-cluster="prod-ap-2"]');

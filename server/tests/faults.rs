@@ -102,6 +102,17 @@ async fn keeps_last_data(portal: &Portal, name: &str) {
         s.sync_age_seconds.is_some(),
         "{name}: the data's age is said"
     );
+    // Live watches (a slow cluster still streaming) say "live"; stale data says how old it is.
+    let words = app::model::freshness(s.state, s.sync_age_seconds, s.change_age_seconds, 0);
+    let expected = match s.state {
+        ClusterState::Synced | ClusterState::Forbidden => "live · last change ",
+        _ => "data from ",
+    };
+    assert!(
+        words.starts_with(expected),
+        "{name} ({:?}): {words}",
+        s.state
+    );
     let d: ServiceDetail = portal.json("/api/v1/services/config-service").await;
     let c = in_cluster(&d.clusters, name)
         .unwrap_or_else(|| panic!("{name}: config-service's last known data"));

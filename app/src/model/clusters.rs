@@ -23,6 +23,25 @@ pub enum ClusterState {
     Forbidden,
 }
 
+/// How fresh a cluster's data is, in words: "live" with the age of its last change while its
+/// watches are live (a quiet cluster is not a stale one), how old the data is otherwise. The ages
+/// are seconds as of the answer, plus `later` seconds since it came.
+pub fn freshness(
+    state: ClusterState,
+    sync_age: Option<i64>,
+    change_age: Option<i64>,
+    later: i64,
+) -> String {
+    match (state, sync_age, change_age) {
+        (ClusterState::Synced | ClusterState::Forbidden, _, Some(c)) => {
+            format!("live · last change {} s ago", c + later)
+        }
+        (ClusterState::Synced | ClusterState::Forbidden, _, None) => "live".into(),
+        (_, Some(s), _) => format!("data from {} s ago", s + later),
+        (_, None, _) => "never synced".into(),
+    }
+}
+
 impl ClusterState {
     /// The stable id, as in the JSON API.
     pub fn id(self) -> &'static str {
@@ -50,6 +69,10 @@ pub struct ClusterStatus {
     pub last_sync: Option<String>,
     /// Seconds since `last_sync`, when the answer was made.
     pub sync_age_seconds: Option<i64>,
+    /// When the cluster's cached objects last changed (a watch event, or the list that loaded
+    /// them; RFC 3339), and the seconds since, when the answer was made.
+    pub last_change: Option<String>,
+    pub change_age_seconds: Option<i64>,
     /// The last error, in words.
     pub last_error: Option<String>,
     /// Kinds the portal may not read anywhere.
@@ -358,6 +381,8 @@ pub struct ServiceCluster {
     pub status: ClusterState,
     pub last_sync: Option<String>,
     pub sync_age_seconds: Option<i64>,
+    /// Seconds since the cluster's cached objects last changed (see [`ClusterStatus`]).
+    pub change_age_seconds: Option<i64>,
     /// The cluster's trouble, in words, when it is not synced.
     pub last_error: Option<String>,
     pub hidden_namespaces: Vec<String>,
@@ -380,6 +405,7 @@ impl ServiceCluster {
             status: self.status,
             last_sync: self.last_sync.clone(),
             sync_age_seconds: self.sync_age_seconds,
+            change_age_seconds: self.change_age_seconds,
             last_error: self.last_error.clone(),
             hidden_namespaces: self.hidden_namespaces.clone(),
             dashboard_url: self.dashboard_url.clone(),
@@ -387,6 +413,32 @@ impl ServiceCluster {
             pods: Vec::new(),
             services: Vec::new(),
             ingresses: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{freshness, ClusterState::*};
+
+    #[test]
+    fn live_clusters_say_live_and_the_others_how_old_their_data_is() {
+        for (state, sync, change, later, words) in [
+            (Synced, Some(61), Some(4), 2, "live · last change 6 s ago"),
+            (
+                Forbidden,
+                Some(61),
+                Some(300),
+                0,
+                "live · last change 300 s ago",
+            ),
+            (Synced, Some(61), None, 0, "live"),
+            (Stale, Some(61), Some(4), 1, "data from 62 s ago"),
+            (Unreachable, Some(5), None, 0, "data from 5 s ago"),
+            (Unauthorized, None, None, 0, "never synced"),
+            (Connecting, None, None, 0, "never synced"),
+        ] {
+            assert_eq!(freshness(state, sync, change, later), words, "{state:?}");
         }
     }
 }

@@ -264,7 +264,11 @@ impl ServiceDetail {
             return;
         }
         for c in &mut self.clusters {
-            for a in c.sync_age_seconds.iter_mut() {
+            for a in c
+                .sync_age_seconds
+                .iter_mut()
+                .chain(&mut c.change_age_seconds)
+            {
                 *a += seconds;
             }
             for w in &mut c.workloads {

@@ -140,6 +140,7 @@ pub mod render {
                 <p class="mt-1 text-sm text-muted">
                     {format!("{} · {} · ", s.region, s.environment)}
                     <ClusterStateBadge state=s.state/>
+                    " · "<span data-testid="freshness">{crate::model::freshness(s.state, s.sync_age_seconds, s.change_age_seconds, 0)}</span>
                     {format!(" · metrics {}", s.metrics)}
                 </p>
                 {s.last_error.clone().map(|e| view! { <p class="mt-1 text-sm text-rose-800 dark:text-rose-300">{e}</p> })}

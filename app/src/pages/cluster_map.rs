@@ -137,11 +137,8 @@ pub fn rollout_history(rollouts: &[Rollout]) -> impl IntoView {
 fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl IntoView {
     let objects = format!("/services/{service}/objects/{}", c.cluster);
     let pods = format!("/services/{service}/pods/{}", c.cluster);
-    let age = c.sync_age_seconds;
-    let fresh = move || match age {
-        Some(age) => format!("synced {} s ago", age + since.get()),
-        None => "never synced".into(),
-    };
+    let (state, synced, changed) = (c.status, c.sync_age_seconds, c.change_age_seconds);
+    let fresh = move || crate::model::freshness(state, synced, changed, since.get());
     let hidden = (!c.hidden_namespaces.is_empty()).then(|| {
         view! { <p class="text-sm text-amber-800 dark:text-amber-300" data-testid="hidden-namespaces">{format!("Not shown: namespaces Wayfinder may not read ({})", c.hidden_namespaces.join(", "))}</p> }
     });

@@ -37,11 +37,8 @@ fn LiveClusters(initial: Vec<ClusterStatus>) -> impl IntoView {
                     {move || list().into_iter().map(|c| {
                         let count = |k: &str| c.objects.get(k).copied().unwrap_or(0);
                         let workloads = count("deployments") + count("statefulsets") + count("daemonsets") + count("cronjobs");
-                        let age = c.sync_age_seconds;
-                        let fresh = move || match age {
-                            Some(age) => format!("synced {} s ago", age + since.get()),
-                            None => "never synced".into(),
-                        };
+                        let (state, synced, changed) = (c.state, c.sync_age_seconds, c.change_age_seconds);
+                        let fresh = move || crate::model::freshness(state, synced, changed, since.get());
                         view! {
                             <tr data-testid="cluster-row" data-cluster=c.name.clone()>
                                 <td class="font-medium">
@@ -53,7 +50,7 @@ fn LiveClusters(initial: Vec<ClusterStatus>) -> impl IntoView {
                                 <td>{c.environment.clone()}</td>
                                 <td>
                                     <ClusterStateBadge state=c.state/>
-                                    <div class="text-xs text-muted">{fresh}</div>
+                                    <div class="text-xs text-muted" data-testid="freshness">{fresh}</div>
                                     {(!c.forbidden_kinds.is_empty()).then(|| view! {
                                         <div class="text-xs text-muted">{format!("may not read: {}", c.forbidden_kinds.join(", "))}</div>
                                     })}

@@ -515,6 +515,7 @@ pub fn service_cluster(c: &ClusterWatch, o: &ClusterObjects) -> ServiceCluster {
         status: status.state,
         last_sync: status.last_sync,
         sync_age_seconds: status.sync_age_seconds,
+        change_age_seconds: status.change_age_seconds,
         last_error: status.last_error,
         hidden_namespaces: status.hidden_namespaces,
         dashboard_url: status.dashboard_url,

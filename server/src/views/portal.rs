@@ -347,6 +347,16 @@ impl CatalogPortal {
         let now = jiff::Timestamp::now();
         let mut d = copy(&c.detail);
         d.age_by(now.as_second() - c.generated.as_second());
+        // A cluster's last change moves on with other services' objects too: read it now.
+        for cluster in &mut d.clusters {
+            if let Some(w) = self.fleet.cluster(&cluster.cluster) {
+                cluster.change_age_seconds = w
+                    .status
+                    .summary()
+                    .last_change()
+                    .map(crate::time::age_seconds);
+            }
+        }
         d.generated_at = Some(crate::time::rfc3339(now));
         Some(d)
     }

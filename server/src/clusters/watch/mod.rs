@@ -282,6 +282,8 @@ impl ClusterWatch {
             state: s.state,
             last_sync: s.last_sync.map(crate::time::rfc3339),
             sync_age_seconds: s.last_sync.map(crate::time::age_seconds),
+            last_change: s.last_change().map(crate::time::rfc3339),
+            change_age_seconds: s.last_change().map(crate::time::age_seconds),
             last_error: s.message,
             forbidden_kinds: s.forbidden_kinds,
             hidden_namespaces: s.hidden_namespaces,

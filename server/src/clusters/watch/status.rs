@@ -80,6 +80,13 @@ pub struct Summary {
     pub watches: usize,
 }
 
+impl Summary {
+    /// When the cached objects last changed: the last watch event, or the list that loaded them.
+    pub fn last_change(&self) -> Option<jiff::Timestamp> {
+        self.last_event.max(self.last_sync)
+    }
+}
+
 impl WatchStatus {
     /// Applies `f` to one watch's state; true when the cluster's state changed.
     pub fn update(
