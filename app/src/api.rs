@@ -70,6 +70,21 @@ pub mod ssr {
                 gzip: None,
             })
         }
+        /// [`Portal::services`] encoded for `GET /api/v1/services`, the same way: the server
+        /// answers each query from a copy kept while the catalog shows the same.
+        fn services_json(&self, query: &CatalogQuery) -> EncodedJson {
+            EncodedJson {
+                json: serde_json::to_vec(&self.services(query))
+                    .unwrap_or_default()
+                    .into(),
+                gzip: None,
+            }
+        }
+        /// What the catalog's rendered pages were made from: a kept page of another number must
+        /// not be shown. `None` when catalog pages must not be kept.
+        fn catalog_version(&self) -> Option<u64> {
+            None
+        }
     }
 
     /// A response body ready to send, and its gzip encoding when there is one.

@@ -1193,23 +1193,27 @@ async fn run(args: Args) -> Result<(), String> {
         ("catalog page (/)", 0usize),
         ("service page (SSR)", 1),
         ("GET /api/v1/services/{name}", 2),
+        ("GET /api/v1/services (catalog)", 3),
     ];
     for (label, which) in pages {
         let names = names.clone();
         let path_of: Arc<dyn Fn(u64) -> String + Send + Sync> = Arc::new(move |r: u64| {
             let name = &names[(r % names.len() as u64) as usize];
+            // The catalog's usual queries: all, a search, a team's, a page further on.
+            let catalog = |at: &str| match r % 4 {
+                0 => at.to_string(),
+                1 => format!("{at}?q={}", &name[..7]),
+                2 => format!(
+                    "{at}?owner={}",
+                    kubesim::scenario::SYNTHETIC_TEAMS[(r % 20) as usize]
+                ),
+                _ => format!("{at}?page={}", 1 + (r % 10)),
+            };
             match which {
-                0 => match r % 4 {
-                    0 => "/".to_string(),
-                    1 => format!("/?q={}", &name[..7]),
-                    2 => format!(
-                        "/?owner={}",
-                        kubesim::scenario::SYNTHETIC_TEAMS[(r % 20) as usize]
-                    ),
-                    _ => format!("/?page={}", 1 + (r % 10)),
-                },
+                0 => catalog("/"),
                 1 => format!("/services/{name}"),
-                _ => format!("/api/v1/services/{name}"),
+                2 => format!("/api/v1/services/{name}"),
+                _ => catalog("/api/v1/services"),
             }
         });
         let s = load(&portal.addr, args.clients, duration, path_of).await;
@@ -1421,6 +1425,8 @@ async fn run(args: Args) -> Result<(), String> {
     }
     println!();
     let ssr_p99 = runs[1].1.percentile(0.99);
+    let catalog_p99 = runs[0].1.percentile(0.99);
+    let catalog_json_p99 = runs[3].1.percentile(0.99);
     let json_p99 = ours_json.percentile(0.99);
     let bytes_per_pod = rss as f64 / pods.max(1) as f64;
     let goals = [
@@ -1459,6 +1465,18 @@ async fn run(args: Args) -> Result<(), String> {
             format!("{json_p99:.2} ms"),
             "< 5 ms",
             json_p99 < 5.0,
+        ),
+        (
+            "catalog page SSR p99",
+            format!("{catalog_p99:.2} ms"),
+            "< 50 ms",
+            catalog_p99 < 50.0,
+        ),
+        (
+            "GET /api/v1/services p99",
+            format!("{catalog_json_p99:.2} ms"),
+            "< 20 ms",
+            catalog_json_p99 < 20.0,
         ),
         (
             "faster than fan-out (p50, p99)",

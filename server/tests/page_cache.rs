@@ -41,3 +41,20 @@ async fn a_page_past_its_age_is_answered_at_once_and_rendered_again_behind() {
     assert_eq!(pages.kept_at("/services/checkout/errors"), None);
     assert_eq!(pages.len(), 1);
 }
+
+#[tokio::test]
+async fn catalog_pages_are_kept_per_query_and_answer_the_same() {
+    let pages = Arc::new(PageCache::default());
+    let router = common::fixture_router_with(FIXTURES, Security::default(), pages.clone());
+    for path in ["/", "/?q=checkout", "/?owner=payments-team&page=1"] {
+        let (status, _, first) = common::send(&router, get(path)).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {first}");
+        assert!(pages.kept_at(path).is_some(), "{path} is kept");
+        let (_, _, again) = common::send(&router, get(path)).await;
+        assert_eq!(first, again, "{path}: the kept page answered");
+    }
+    let (_, _, filtered) = common::send(&router, get("/?q=checkout")).await;
+    let (_, _, all) = common::send(&router, get("/")).await;
+    assert_ne!(filtered, all, "each query its own page");
+    assert_eq!(pages.len(), 3);
+}

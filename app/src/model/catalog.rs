@@ -180,7 +180,7 @@ pub struct CatalogProblem {
 }
 
 /// The catalog filters, exactly as they stand in the page's query string.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CatalogQuery {
     /// Free text, matched against name, title, description, owner, system and tags.

@@ -11,7 +11,7 @@ pub fn list(services: &[ServiceSummary], q: &CatalogQuery, problem_count: usize)
 }
 
 /// Every service and its facets, worked out once and queried many times ([`Listing::query`]).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Listing {
     services: Vec<ServiceSummary>,
     facets: Facets,

@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`: the same data as the pages, for scripts and other tools.
 
 use super::AppState;
-use app::api::ssr::SharedPortal;
+use app::api::ssr::{EncodedJson, SharedPortal};
 use app::api::valid_name;
 use app::model::{CatalogProblem, CatalogQuery};
 use axum::extract::{Path, Query, State};
@@ -102,8 +102,9 @@ pub fn router() -> Router<AppState> {
 async fn services(
     State(portal): State<SharedPortal>,
     Query(q): Query<CatalogQuery>,
-) -> impl IntoResponse {
-    Json(portal.services(&q.bounded()))
+    headers: axum::http::HeaderMap,
+) -> Response {
+    send_encoded(portal.services_json(&q.bounded()), &headers)
 }
 
 fn lookup<T: Serialize>(
@@ -131,7 +132,12 @@ async fn service(
         return ApiError::NotFound(format!("no service named “{name}” in the catalog"))
             .into_response();
     };
-    let accepts_gzip = crate::compress::accepts_gzip(&headers);
+    send_encoded(encoded, &headers)
+}
+
+/// A kept JSON answer: gzipped to who takes it when there is a gzip copy.
+fn send_encoded(encoded: EncodedJson, headers: &axum::http::HeaderMap) -> Response {
+    let accepts_gzip = crate::compress::accepts_gzip(headers);
     use axum::http::header;
     let json = [(header::CONTENT_TYPE, "application/json")];
     let vary = [(header::VARY, "accept-encoding")];

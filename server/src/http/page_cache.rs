@@ -1,4 +1,8 @@
-//! Rendered service overview pages, kept while nothing they show has changed.
+//! Rendered service overview pages and catalog pages, kept while nothing they show has changed.
+//!
+//! The catalog (`/`, each query apart) shows no ages either: its pages are kept while the catalog's
+//! listing shows the same (`Portal::catalog_version`), the listing being worked out again in the
+//! background every few seconds.
 //!
 //! A service's overview (`/services/{name}`, the page the catalog links to) shows no ages, so the
 //! HTML rendered for one viewer is right for every viewer until the service's objects, a cluster's
@@ -241,26 +245,50 @@ fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
         .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
-/// The service named by an overview path, `/services/{name}` with no query.
-fn overview(request: &Request) -> Option<String> {
-    if request.method() != Method::GET || request.uri().query().is_some() {
-        return None;
-    }
-    let name = request.uri().path().strip_prefix("/services/")?;
-    (!name.is_empty() && !name.contains('/')).then(|| name.to_string())
+/// A page that may be kept: a service's overview, or the catalog for one query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Keepable {
+    /// `/services/{name}` with no query.
+    Overview(String),
+    /// `/`, with any query (each kept apart).
+    Catalog,
 }
 
-/// Serves a kept overview page when it is still right, else renders it and keeps it.
+impl Keepable {
+    fn of(request: &Request) -> Option<Self> {
+        if request.method() != Method::GET {
+            return None;
+        }
+        let path = request.uri().path();
+        if path == "/" {
+            return Some(Self::Catalog);
+        }
+        let name = path.strip_prefix("/services/")?;
+        (request.uri().query().is_none() && !name.is_empty() && !name.contains('/'))
+            .then(|| Self::Overview(name.to_string()))
+    }
+
+    /// What the page shows now: (what it was made from, the computation of its view).
+    fn version(&self, state: &AppState) -> Option<(u64, u64)> {
+        match self {
+            Self::Overview(name) => state.portal.page_version(name),
+            Self::Catalog => state.portal.catalog_version().map(|v| (v, v)),
+        }
+    }
+}
+
+/// Serves a kept page (a service's overview, the catalog) when it is still right, else renders it
+/// and keeps it.
 pub async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(name) = overview(&request) else {
+    let Some(keepable) = Keepable::of(&request) else {
         return next.run(request).await;
     };
     // Read before rendering: a change landing meanwhile makes the kept page stale at once.
-    let Some((version, view)) = state.portal.page_version(&name) else {
+    let Some((version, view)) = keepable.version(&state) else {
         return next.run(request).await;
     };
     let accepts_gzip = crate::compress::accepts_gzip(request.headers());
-    let path = request.uri().path().to_string();
+    let path = request.uri().to_string();
     if let Some(page) = state.pages.get(&path, version) {
         let stale = page.view != view || page.at.elapsed() >= state.pages.max_age;
         if let Some(started) = stale.then(|| state.pages.refreshing.start(&path)).flatten() {
@@ -269,29 +297,19 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
             *again.headers_mut() = request.headers().clone();
             tokio::spawn(async move {
                 let _started = started;
-                if let Some(version) = state.portal.page_version(&name) {
-                    render(&state, &name, path, version, again, next, true).await;
+                if let Some(version) = keepable.version(&state) {
+                    render(&state, path, version, again, next, true).await;
                 }
             });
         }
         return page.response(accepts_gzip);
     }
-    render(
-        &state,
-        &name,
-        path,
-        (version, view),
-        request,
-        next,
-        accepts_gzip,
-    )
-    .await
+    render(&state, path, (version, view), request, next, accepts_gzip).await
 }
 
 /// Renders the page and keeps it (when it rendered fine) for the service's `version`.
 async fn render(
     state: &AppState,
-    name: &str,
     path: String,
     version: (u64, u64),
     request: Request,
@@ -315,7 +333,7 @@ async fn render(
     let bytes = match body.collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
-            tracing::error!("rendering /services/{name}: {e}");
+            tracing::error!("rendering {path}: {e}");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };

@@ -25,7 +25,7 @@ pub struct CatalogPortal {
     /// Each service's findings, for the catalog and `/errors`.
     health: HealthCache,
     details: Mutex<HashMap<String, Arc<Computed>>>,
-    listing: Mutex<Option<Listed>>,
+    listing: Mutex<Option<Arc<Listed>>>,
     /// Itself, for background recomputations (empty unless made by [`CatalogPortal::shared`]).
     me: std::sync::Weak<CatalogPortal>,
     /// Services whose view is being recomputed in the background.
@@ -33,8 +33,12 @@ pub struct CatalogPortal {
 }
 
 /// How long the catalog's annotated list (where each service runs, its health) is used before it is
-/// worked out again; a catalog reload or a service appearing or leaving a cluster renews it at once.
+/// worked out again in the background (answers use the previous one meanwhile); a catalog reload or
+/// a service appearing or leaving a cluster renews it at once.
 const LISTING_TTL: Duration = Duration::from_secs(2);
+/// The most answers to `GET /api/v1/services` kept per listing (distinct queries); past it, they
+/// start over.
+const LISTING_JSON_MAX: usize = 1024;
 
 /// The catalog's list of every service, with what it was worked out from.
 struct Listed {
@@ -42,6 +46,11 @@ struct Listed {
     placements: Arc<crate::clusters::Placements>,
     at: Instant,
     listing: Arc<query::Listing>,
+    /// Moves on when what the catalog shows changes, not when it is worked out again unchanged:
+    /// what rendered catalog pages are kept by.
+    generation: u64,
+    /// Answers to `GET /api/v1/services` for this listing, by query.
+    json: Arc<Mutex<HashMap<CatalogQuery, EncodedJson>>>,
 }
 
 /// The longest a service's computed view is used while nothing it shows changes. Until then it is
@@ -96,20 +105,64 @@ impl CatalogPortal {
         })
     }
 
-    /// Every service, described or discovered, with where it runs and its health, kept for
-    /// [`LISTING_TTL`] while the catalog and the placements stay the same.
-    fn listing(&self) -> Arc<query::Listing> {
+    /// Every service, described or discovered, with where it runs and its health. Kept while the
+    /// catalog and the placements stay the same; once [`LISTING_TTL`] old it is worked out again
+    /// in the background (once, however many ask) while answers keep using it, so no request waits
+    /// for the fleet's health to be read again.
+    fn listed(&self) -> Arc<Listed> {
         let catalog = self.store.snapshot();
         let placements = self.fleet.placements();
-        let mut cached = self.listing.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(l) = cached.as_ref() {
+        let mut kept = self.listing.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(l) = kept.as_ref() {
             if Arc::ptr_eq(&l.catalog, &catalog)
                 && Arc::ptr_eq(&l.placements, &placements)
-                && l.at.elapsed() < LISTING_TTL
+                && (l.at.elapsed() < LISTING_TTL || self.relist_later())
             {
-                return l.listing.clone();
+                return l.clone();
             }
         }
+        // The catalog or the placements changed: worked out now, while later askers wait for it.
+        let l = self.relist(kept.as_ref(), catalog, placements);
+        *kept = Some(l.clone());
+        l
+    }
+
+    /// Works the listing out again in the background; false when it cannot (see
+    /// [`CatalogPortal::refresh_later`]).
+    fn relist_later(&self) -> bool {
+        let (Some(me), Ok(runtime)) = (self.me.upgrade(), tokio::runtime::Handle::try_current())
+        else {
+            return false;
+        };
+        // No service is named "": the key is the listing's own.
+        if let Some(started) = self.refreshing.start("") {
+            runtime.spawn_blocking(move || {
+                let _started = started;
+                let (catalog, placements) = (me.store.snapshot(), me.fleet.placements());
+                let before = me
+                    .listing
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                let l = me.relist(before.as_ref(), catalog, placements);
+                let mut kept = me.listing.lock().unwrap_or_else(PoisonError::into_inner);
+                // Unless a change was worked out meanwhile.
+                if kept.as_ref().map(|k| k.generation) == before.as_ref().map(|b| b.generation) {
+                    *kept = Some(l);
+                }
+            });
+        }
+        true
+    }
+
+    /// The listing worked out now; the previous one's generation (and kept answers) when it shows
+    /// the same.
+    fn relist(
+        &self,
+        before: Option<&Arc<Listed>>,
+        catalog: Arc<crate::catalog::Catalog>,
+        placements: Arc<crate::clusters::Placements>,
+    ) -> Arc<Listed> {
         let mut all: Vec<ServiceSummary> = catalog.services().to_vec();
         all.extend(
             placements
@@ -118,14 +171,26 @@ impl CatalogPortal {
                 .map(|(n, p)| discovered_summary(n, p)),
         );
         annotate(&mut all, &self.fleet, &self.health, self.thresholds);
-        let listing = Arc::new(query::Listing::new(all));
-        *cached = Some(Listed {
-            catalog,
-            placements,
-            at: Instant::now(),
-            listing: listing.clone(),
-        });
-        listing
+        let listing = query::Listing::new(all);
+        let same = before.filter(|b| Arc::ptr_eq(&b.catalog, &catalog) && *b.listing == listing);
+        Arc::new(match same {
+            Some(b) => Listed {
+                catalog,
+                placements,
+                at: Instant::now(),
+                listing: b.listing.clone(),
+                generation: b.generation,
+                json: b.json.clone(),
+            },
+            None => Listed {
+                catalog,
+                placements,
+                at: Instant::now(),
+                listing: Arc::new(listing),
+                generation: before.map_or(1, |b| b.generation + 1),
+                json: Arc::default(),
+            },
+        })
     }
 
     /// The service's view: the one computed before while neither the catalog nor anything of the
@@ -232,8 +297,8 @@ impl CatalogPortal {
 }
 
 /// JSON and gzip of a view, each made once.
-fn encode(detail: &ServiceDetail) -> EncodedJson {
-    let json = serde_json::to_vec(detail).unwrap_or_default();
+fn encode(view: &impl serde::Serialize) -> EncodedJson {
+    let json = serde_json::to_vec(view).unwrap_or_default();
     let gzip = crate::compress::gzip(&json, flate2::Compression::default())
         .ok()
         .map(Arc::from);
@@ -245,8 +310,33 @@ fn encode(detail: &ServiceDetail) -> EncodedJson {
 
 impl Portal for CatalogPortal {
     fn services(&self, query: &CatalogQuery) -> ServiceList {
-        let problem_count = self.store.snapshot().problems().len();
-        self.listing().query(query, problem_count)
+        let l = self.listed();
+        l.listing.query(query, l.catalog.problems().len())
+    }
+
+    fn services_json(&self, query: &CatalogQuery) -> EncodedJson {
+        let l = self.listed();
+        if let Some(e) = l
+            .json
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(query)
+        {
+            return e.clone();
+        }
+        let problem_count = l.catalog.problems().len();
+        let list = l.listing.query(query, problem_count);
+        let e = encode(&list);
+        let mut kept = l.json.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() >= LISTING_JSON_MAX {
+            kept.clear();
+        }
+        kept.insert(query.clone(), e.clone());
+        e
+    }
+
+    fn catalog_version(&self) -> Option<u64> {
+        Some(self.listed().generation)
     }
 
     fn service(&self, name: &str) -> Option<ServiceDetail> {
