@@ -16,6 +16,9 @@ export const PROXIED_URL = process.env.PROXIED_URL ?? `http://127.0.0.1:${PROXIE
 export const LIVE_URL = process.env.LIVE_URL ?? `http://127.0.0.1:${LIVE_PORT}`;
 export const KUBESIM_ADMIN = `http://127.0.0.1:${process.env.KUBESIM_ADMIN_PORT ?? "3190"}`;
 export const LIVE_KUBECONFIG = "output/live/kubeconfig";
+// A fifth on a wide fleet of its own: one service with 300 pods in 12 clusters (end2end/wide-fleet.sh).
+const WIDE_PORT = process.env.WAYFINDER_E2E_WIDE_PORT ?? "3104";
+export const WIDE_URL = process.env.WIDE_URL ?? `http://127.0.0.1:${WIDE_PORT}`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -47,7 +50,7 @@ export default defineConfig({
     trace: "off",
   },
   // The real server, release build, started and stopped by Playwright: one catalog-only, one on the
-  // demo fleet, one on the demo fleet behind an auth proxy's headers, one on a live kubesim.
+  // demo fleet, one on the demo fleet behind an auth proxy's headers, one on a live kubesim, one on a wide one.
   webServer: process.env.BASE_URL
     ? undefined
     : [
@@ -82,6 +85,15 @@ export default defineConfig({
           command: `PORT=${LIVE_PORT} ADMIN_PORT=${process.env.KUBESIM_ADMIN_PORT ?? "3190"} end2end/live-fleet.sh`,
           cwd: "..",
           url: `${LIVE_URL}/readyz`,
+          reuseExistingServer: false,
+          timeout: 90_000,
+          stdout: "ignore",
+          stderr: "pipe",
+        },
+        {
+          command: `PORT=${WIDE_PORT} ADMIN_PORT=${process.env.KUBESIM_WIDE_ADMIN_PORT ?? "3191"} end2end/wide-fleet.sh`,
+          cwd: "..",
+          url: `${WIDE_URL}/readyz`,
           reuseExistingServer: false,
           timeout: 90_000,
           stdout: "ignore",

@@ -70,6 +70,14 @@ pub mod ssr {
                 gzip: None,
             })
         }
+        /// The service as its live stream sends it: [`Portal::service`] with the Clusters tab's
+        /// server-made sections ([`ServiceDetail::clusters_html`]: the map, custom resources,
+        /// drift), so the open tab stays live.
+        fn service_live(&self, name: &str) -> Option<ServiceDetail> {
+            let mut d = self.service(name)?;
+            d.clusters_html = Some(crate::pages::service_map::render::clusters_tab(&d));
+            Some(d)
+        }
         /// [`Portal::services`] encoded for `GET /api/v1/services`, the same way: the server
         /// answers each query from a copy kept while the catalog shows the same.
         fn services_json(&self, query: &CatalogQuery) -> EncodedJson {

@@ -1,4 +1,4 @@
-import { test, expect, hydrated, screenshot, expectAccessible, CatalogPage } from "./fixtures";
+import { test, expect, hydrated, screenshot, expectAccessible, expand, CatalogPage } from "./fixtures";
 import { DEMO_URL, PROXIED_URL } from "../playwright.config";
 
 test.describe("errors and autoscaling (demo fleet)", () => {
@@ -163,6 +163,7 @@ test.describe("pod page (demo fleet)", () => {
     await page.goto(`${DEMO_URL}/services/checkout-api/clusters`);
     await hydrated(page);
     const eu = page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]');
+    await expand(eu);
     const pod = eu.getByTestId("pod").first();
     const name = await pod.getAttribute("data-name");
     await pod.getByTestId("pod-link").click();
@@ -218,6 +219,7 @@ test.describe("pod page (demo fleet)", () => {
     const eu = page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]');
     await expect(eu.locator('[data-testid="service"][data-name="search-api-grpc"]').getByTestId("service-ready")).toHaveText("selects no pod");
     // Its YAML opens from the map.
+    await expand(eu);
     await eu.locator('[data-testid="service"][data-name="search-api-grpc"]').getByTestId("yaml").click();
     await expect(page.getByTestId("object-title")).toHaveText("Service search-api-grpc");
     await expect(page.getByTestId("object-yaml")).toContainText("app.kubernetes.io/name: search-api-grcp");
@@ -238,6 +240,7 @@ test.describe("pod page (demo fleet)", () => {
     // Its YAML opens from the map.
     await page.goto(`${DEMO_URL}/services/ledger/clusters`);
     await hydrated(page);
+    await expand(page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]'));
     await page.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"] [data-testid="workload"][data-name="ledger"] [data-testid="pdb"]').getByTestId("yaml").click();
     await expect(page.getByTestId("object-title")).toHaveText("PodDisruptionBudget ledger");
     await expect(page.getByTestId("object-yaml")).toContainText("maxUnavailable: 0");
@@ -359,6 +362,7 @@ test.describe("pod page (demo fleet)", () => {
     await screenshot(page, "usage-bars");
     await expectAccessible(page);
     const name = await pod.getAttribute("data-name");
+    await expand(eu);
     await pod.getByTestId("pod-link").click();
     await expect(page.getByTestId("pod-title")).toHaveText(name!);
     const container = page.locator('[data-testid="container"][data-init="false"]').first();

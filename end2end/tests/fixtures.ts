@@ -1,4 +1,4 @@
-import { test as base, expect, Page } from "@playwright/test";
+import { test as base, expect, Locator, Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import * as fs from "fs";
 import * as path from "path";
@@ -25,6 +25,13 @@ export { expect };
 /** Waits until the WASM has hydrated the server-rendered page. */
 export async function hydrated(page: Page) {
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Opens a cluster's detailed tables on the Clusters tab (collapsed unless a workload is unwell),
+ * as a user does: by clicking its summary. */
+export async function expand(card: Locator) {
+  if ((await card.getAttribute("open")) === null) await card.locator("summary").first().click();
+  await expect(card).toHaveAttribute("open", "");
 }
 
 /** Saves a full-page screenshot under end2end/output/screenshots. */

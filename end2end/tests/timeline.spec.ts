@@ -51,6 +51,11 @@ test.describe("the service timeline", () => {
       await expect(marker).toHaveAttribute("aria-label", /Crash · .* · prod-eu-1 · Pod search\/autocomplete-/);
       const card = map.locator('[data-testid="cluster-card"][data-cluster="prod-eu-1"]');
       await expect(card.getByTestId("pod-reason").first()).toContainText(/CrashLoopBackOff|Error/, { timeout: 60_000 });
+      // The map's squares too: a crashing pod is named with its reason.
+      const tile = map.locator('[data-testid="map-cluster"][data-cluster="prod-eu-1"]');
+      await expect(
+        tile.locator('[data-testid="map-pod"][aria-label*="CrashLoopBackOff"], [data-testid="map-pod"][aria-label*="Error"]').first(),
+      ).toBeAttached({ timeout: 60_000 });
       await expect(
         page.locator('[data-testid="timeline-event"][data-kind="finding"][data-cluster="prod-eu-1"]').first(),
       ).toBeVisible({ timeout: 60_000 });

@@ -172,6 +172,26 @@ async fn the_demo_fleet_live_through_the_real_binary() {
                 desired(&v.clusters, "prod-eu-1", "config-service") == Some(5)
             })
             .await;
+            // A live message carries the Clusters tab's map, made from the same state.
+            let scaled = portal
+                .sse::<ServiceDetail>("/api/v1/services/config-service/events", "service")
+                .await
+                .recv()
+                .await
+                .unwrap_or_else(|| panic!("no first message"));
+            let map = scaled.clusters_html.clone().unwrap_or_default();
+            assert!(map.contains(r#"data-testid="service-map""#), "{map}");
+            let pods_in_eu = in_cluster(&scaled.clusters, "prod-eu-1").map_or(0, |c| c.pods.len());
+            let tile = map
+                .split(r#"data-testid="map-cluster""#)
+                .find(|t| t.contains(r#"data-cluster="prod-eu-1""#))
+                .unwrap_or_default();
+            assert_eq!(tile.matches(r#"data-testid="map-pod""#).count(), pods_in_eu);
+            // The page's first load has it too.
+            let (status, page) = portal.text("/services/config-service/clusters").await;
+            assert_eq!(status, 200);
+            assert!(page.contains(r#"data-testid="service-map""#) && page.contains("map-totals"));
+            assert!(page.contains(r#"data-testid="rollout-history""#));
             eventually("scale in the JSON API", WAIT, || async {
                 let d: ServiceDetail = portal.json("/api/v1/services/config-service").await;
                 desired(&d.clusters, "prod-eu-1", "config-service") == Some(5)

@@ -3,7 +3,7 @@
 
 use crate::components::{ClusterStateBadge, HealthBadge};
 use crate::model::{
-    IngressView, NetworkServiceView, PodView, Rollout, ServiceCluster, Usage, WorkloadView,
+    Health, IngressView, NetworkServiceView, PodView, ServiceCluster, Usage, WorkloadView,
 };
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -64,10 +64,11 @@ pub fn cluster_map(
     list: Vec<ServiceCluster>,
     configured: usize,
     since: RwSignal<i64>,
+    toggled: RwSignal<std::collections::BTreeSet<String>>,
 ) -> impl IntoView {
     view! {
         <div class="mb-4 flex items-center justify-between">
-            <h2 class="text-xl font-semibold">"Where it runs"</h2>
+            <h2 class="text-xl font-semibold">"Each cluster in detail"</h2>
         </div>
         {if list.is_empty() {
             view! {
@@ -89,7 +90,7 @@ pub fn cluster_map(
                     {by_region.into_iter().map(|(region, clusters)| view! {
                         <section data-testid="region" data-region=region.clone() aria-label=format!("Region {region}")>
                             <h3 class="mb-3 text-lg font-semibold">{region.clone()}</h3>
-                            <div class="space-y-4">{clusters.into_iter().map(|c| cluster_card(c, since, &name)).collect_view()}</div>
+                            <div class="space-y-4">{clusters.into_iter().map(|c| cluster_card(c, since, &name, toggled)).collect_view()}</div>
                         </section>
                     }).collect_view()}
                 </div>
@@ -98,43 +99,12 @@ pub fn cluster_map(
     }
 }
 
-/// Each Deployment's ReplicaSet revisions per cluster: image, time, replicas.
-pub fn rollout_history(rollouts: &[Rollout]) -> impl IntoView {
-    (!rollouts.is_empty()).then(|| {
-        let rows = rollouts
-            .iter()
-            .flat_map(|r| {
-                r.revisions.iter().enumerate().map(move |(i, rev)| {
-                    view! {
-                        <tr data-testid="revision" data-cluster=r.cluster.clone() data-deployment=r.deployment.clone()>
-                            <td>{(i == 0).then(|| format!("{} / {}", r.cluster, r.deployment))}</td>
-                            <td>{rev.revision}</td>
-                            <td class="font-mono text-xs">{rev.images.join(", ")}</td>
-                            <td class="text-xs">{rev.created.clone().unwrap_or_default()}</td>
-                            <td>{rev.replicas}</td>
-                        </tr>
-                    }
-                })
-            })
-            .collect_view();
-        view! {
-            <details class="mt-8" data-testid="rollout-history">
-                <summary class="cursor-pointer text-lg font-semibold">"Rollout history"</summary>
-                <div class="overflow-x-auto">
-                    <table class="data-table">
-                        <thead><tr>
-                            <th scope="col">"Cluster / Deployment"</th><th scope="col">"Revision"</th><th scope="col">"Images"</th>
-                            <th scope="col">"Created"</th><th scope="col">"Replicas"</th>
-                        </tr></thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            </details>
-        }
-    })
-}
-
-fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl IntoView {
+fn cluster_card(
+    c: ServiceCluster,
+    since: RwSignal<i64>,
+    service: &str,
+    toggled: RwSignal<std::collections::BTreeSet<String>>,
+) -> impl IntoView {
     let objects = format!("/services/{service}/objects/{}", c.cluster);
     let pods = format!("/services/{service}/pods/{}", c.cluster);
     let (state, synced, changed) = (c.status, c.sync_age_seconds, c.change_age_seconds);
@@ -149,15 +119,27 @@ fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl 
         )
     });
     let pod_count = c.pods.len();
+    // The tables are open where a workload is not well (the map above shows the rest at a glance);
+    // the clusters the user opened or closed otherwise stay so across live updates.
+    let key = format!("cluster|{}", c.cluster);
+    let open = c
+        .workloads
+        .iter()
+        .any(|w| !matches!(w.health, Health::Healthy | Health::Idle))
+        != toggled.with_untracked(|t| t.contains(&key));
     view! {
-        <article class="card" data-testid="cluster-card" data-cluster=c.cluster.clone() data-state=c.status.id()>
-            <header class="mb-3 flex flex-wrap items-center gap-3">
+        <details class="card" open=open data-testid="cluster-card" data-cluster=c.cluster.clone() data-state=c.status.id()>
+            <summary class="mb-3 flex cursor-pointer flex-wrap items-center gap-3" on:click=move |_| toggled.update(|t| {
+                if !t.remove(&key) {
+                    t.insert(key.clone());
+                }
+            })>
                 <h4 class="text-base font-semibold">{c.title.clone()}</h4>
                 <ClusterStateBadge state=c.status/>
                 <span class="text-xs text-muted" data-testid="freshness">{fresh}</span>
                 <span class="text-xs text-muted">{c.environment.clone()}</span>
-                {c.dashboard_url.clone().map(|u| view! { <a class="link ml-auto text-sm" href=u rel="noopener noreferrer">"Dashboard"</a> })}
-            </header>
+            </summary>
+            {c.dashboard_url.clone().map(|u| view! { <a class="link text-sm" href=u rel="noopener noreferrer">"Dashboard"</a> })}
             {trouble.map(|t| view! { <p class="mb-2 text-sm text-rose-800 dark:text-rose-300" data-testid="cluster-trouble">{format!("Showing the last known data: {t}")}</p> })}
             {hidden}
             <div class="overflow-x-auto">
@@ -206,7 +188,7 @@ fn cluster_card(c: ServiceCluster, since: RwSignal<i64>, service: &str) -> impl 
                     </table>
                 </div>
             </details>
-        </article>
+        </details>
     }
 }
 

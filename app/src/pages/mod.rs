@@ -14,6 +14,7 @@ pub mod object;
 pub mod pod;
 pub mod problems;
 pub mod service;
+pub mod service_map;
 pub mod system;
 pub mod team;
 pub mod timeline;

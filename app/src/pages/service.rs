@@ -8,7 +8,7 @@ use crate::error::{page_data, AppError, Entity};
 use crate::live::{use_live, Live, LiveIndicator};
 use crate::model::{ServiceDetail, ServicePart};
 use crate::pages::autoscaling_tab::autoscaling_tab;
-use crate::pages::cluster_map::{cluster_map, rollout_history};
+use crate::pages::cluster_map::cluster_map;
 use crate::pages::errors_tab::errors_tab;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -111,11 +111,11 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
         },
         "service",
     );
+    // The findings the user expanded and the clusters they opened or closed, kept across live
+    // updates (each re-renders the tab).
     let open = RwSignal::new(std::collections::BTreeSet::<String>::new());
     crate::pages::errors_tab::LogCache::provide();
     let title = initial.summary.title.clone();
-    // Made on the server for the tab's first load (live messages do not carry it).
-    let drift = initial.clusters_html.clone().unwrap_or_default();
     // Shared, not copied, by every part of the page that reads it (a service with hundreds of pods
     // is a large value, and the server renders thousands of these pages a second).
     let initial = StoredValue::new(std::sync::Arc::new(initial));
@@ -150,10 +150,11 @@ fn LiveService(initial: ServiceDetail, tab: Tab, clusters: usize) -> impl IntoVi
                 match tab {
                     Tab::Overview => overview(&s).into_any(),
                     _ if clusters == 0 => cluster_tab(tab, clusters).into_any(),
+                    // The map, custom resources, drift and rollout history, made on the server
+                    // (first load and live messages alike), then the detailed tables.
                     Tab::Clusters => view! {
-                        {cluster_map(s.summary.name.clone(), s.clusters.clone(), clusters, since)}
-                        <div inner_html=drift.clone()></div>
-                        {rollout_history(&s.rollouts)}
+                        <div inner_html=s.clusters_html.clone().unwrap_or_default()></div>
+                        {cluster_map(s.summary.name.clone(), s.clusters.clone(), clusters, since, open)}
                     }
                     .into_any(),
                     Tab::Errors => errors_tab(&s, open).into_any(),

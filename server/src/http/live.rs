@@ -82,7 +82,7 @@ pub async fn service_events(State(state): State<AppState>, Path(name): Path<Stri
                     return None;
                 }
             }
-            let event = match state.portal.service(&name) {
+            let event = match state.portal.service_live(&name) {
                 Some(detail) => json_event("service", &detail),
                 None => Event::default().event("gone").data(name.clone()),
             };

@@ -69,9 +69,16 @@ struct Computed {
     until: i64,
     detail: ServiceDetail,
     encoded: OnceLock<EncodedJson>,
+    /// The Clusters tab's server-made sections, made once per view.
+    clusters_html: OnceLock<String>,
 }
 
 impl Computed {
+    fn clusters_html(&self) -> &str {
+        self.clusters_html
+            .get_or_init(|| app::pages::service_map::render::clusters_tab(&self.detail))
+    }
+
     /// Nothing the clock moves has changed it yet.
     fn current(&self) -> bool {
         jiff::Timestamp::now().as_second() < self.until && self.at.elapsed() < DETAIL_MAX_AGE
@@ -261,6 +268,7 @@ impl CatalogPortal {
             until,
             detail,
             encoded: OnceLock::new(),
+            clusters_html: OnceLock::new(),
         });
         lock().insert(name.to_string(), c.clone());
         Some(c)
@@ -344,15 +352,20 @@ impl Portal for CatalogPortal {
     }
 
     fn service_part(&self, name: &str, part: ServicePart) -> Option<ServiceDetail> {
-        self.aged(name, |d| {
-            let mut p = d.part(part);
-            if part == ServicePart::Clusters {
-                p.clusters_html = Some(
-                    app::pages::custom_resources::html(&d.summary.name, &d.custom_resources)
-                        + &app::pages::drift::html(&d.drift, &d.clusters),
-                );
-            }
-            p
+        let c = self.computed(name)?;
+        let html = (part == ServicePart::Clusters).then(|| c.clusters_html().to_string());
+        self.aged_from(&c, |d| ServiceDetail {
+            clusters_html: html,
+            ..d.part(part)
+        })
+    }
+
+    fn service_live(&self, name: &str) -> Option<ServiceDetail> {
+        let c = self.computed(name)?;
+        let html = c.clusters_html().to_string();
+        self.aged_from(&c, |d| ServiceDetail {
+            clusters_html: Some(html),
+            ..d.clone()
         })
     }
 
@@ -433,7 +446,15 @@ impl CatalogPortal {
         name: &str,
         copy: impl FnOnce(&ServiceDetail) -> ServiceDetail,
     ) -> Option<ServiceDetail> {
-        let c = self.computed(name)?;
+        self.aged_from(&*self.computed(name)?, copy)
+    }
+
+    /// [`CatalogPortal::aged`] of a view already at hand.
+    fn aged_from(
+        &self,
+        c: &Computed,
+        copy: impl FnOnce(&ServiceDetail) -> ServiceDetail,
+    ) -> Option<ServiceDetail> {
         let now = jiff::Timestamp::now();
         let mut d = copy(&c.detail);
         d.age_by(now.as_second() - c.generated.as_second());
