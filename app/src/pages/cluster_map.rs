@@ -67,7 +67,7 @@ pub fn cluster_map(
     toggled: RwSignal<std::collections::BTreeSet<String>>,
 ) -> impl IntoView {
     view! {
-        <div class="mb-4 flex items-center justify-between">
+        <div class="mb-4 mt-8 flex items-center justify-between">
             <h2 class="text-xl font-semibold">"Each cluster in detail"</h2>
         </div>
         {if list.is_empty() {
@@ -129,7 +129,7 @@ fn cluster_card(
         != toggled.with_untracked(|t| t.contains(&key));
     view! {
         <details class="card" open=open data-testid="cluster-card" data-cluster=c.cluster.clone() data-state=c.status.id()>
-            <summary class="mb-3 flex cursor-pointer flex-wrap items-center gap-3" on:click=move |_| toggled.update(|t| {
+            <summary class="disclosure mb-3 flex cursor-pointer flex-wrap items-center gap-3" on:click=move |_| toggled.update(|t| {
                 if !t.remove(&key) {
                     t.insert(key.clone());
                 }
